@@ -1,0 +1,45 @@
+"""The ``counterpart`` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from matching import DatasetError, load_dataset
+
+cli = typer.Typer(
+    help="counterpart: matchmaking for northeast–east counterpart cooperation.",
+    no_args_is_help=True,
+)
+dataset_cli = typer.Typer(help="Work with dataset files.", no_args_is_help=True)
+cli.add_typer(dataset_cli, name="dataset")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Start the HTTP service (creates and seeds the database on first start)."""
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers)
+
+
+@dataset_cli.command("validate")
+def validate(path: Annotated[Path, typer.Argument(help="A dataset JSON file.")]) -> None:
+    """Validate a dataset file the way PUT /dataset would, naming the first problem."""
+    try:
+        dataset = load_dataset(path)
+    except DatasetError as exc:
+        typer.echo(f"invalid: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    except OSError as exc:
+        typer.echo(f"cannot read {path}: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    typer.echo(
+        f"valid: dataset {dataset.version!r}, {len(dataset.regions)} regions, "
+        f"{len(dataset.ties)} ties"
+    )

@@ -1,0 +1,124 @@
+"""Domain errors and their mapping to HTTP: one handler module, one JSON error shape."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from matching import DatasetError, InfeasiblePlanError, UnknownRegionError
+from schemas.common import ErrorBody, ErrorItem
+
+__all__ = [
+    "AppError",
+    "Conflict",
+    "InvalidInput",
+    "NotFound",
+    "Unauthorized",
+    "install_error_handlers",
+]
+
+logger = logging.getLogger("counterpart")
+
+
+class AppError(Exception):
+    """An expected failure with its HTTP status and error code."""
+
+    status_code = 400
+    code = "BadRequest"
+
+    def __init__(self, detail: str, *, errors: list[ErrorItem] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+class InvalidInput(AppError):
+    """The request is well-formed JSON but asks for something impossible or unknown."""
+
+    status_code = 422
+    code = "InvalidRequest"
+
+
+class NotFound(AppError):
+    """A resource named in the path does not exist."""
+
+    status_code = 404
+    code = "NotFound"
+
+
+class Conflict(AppError):
+    """The write conflicts with what is stored."""
+
+    status_code = 409
+    code = "Conflict"
+
+
+class Unauthorized(AppError):
+    """A write without a valid API key."""
+
+    status_code = 401
+    code = "Unauthorized"
+
+
+def _body(
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[ErrorItem] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    content = ErrorBody(error=code, detail=detail, errors=errors).model_dump(exclude_none=True)
+    return JSONResponse(status_code=status, content=content, headers=dict(headers or {}))
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every exception the app can raise to the error shape."""
+
+    @app.exception_handler(AppError)
+    async def app_error(_: Request, exc: AppError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+        return _body(exc.status_code, exc.code, exc.detail, exc.errors, headers)
+
+    @app.exception_handler(UnknownRegionError)
+    async def unknown_region(_: Request, exc: UnknownRegionError) -> JSONResponse:
+        return _body(404, "UnknownRegion", str(exc))
+
+    @app.exception_handler(InfeasiblePlanError)
+    async def infeasible(_: Request, exc: InfeasiblePlanError) -> JSONResponse:
+        errors = [ErrorItem(field="body", error=c) for c in exc.conflicts]
+        return _body(422, "InfeasiblePlan", str(exc), errors)
+
+    @app.exception_handler(DatasetError)
+    async def invalid_dataset(_: Request, exc: DatasetError) -> JSONResponse:
+        field = f"{exc.record}.{exc.field}" if exc.field else exc.record
+        return _body(422, "InvalidDataset", str(exc), [ErrorItem(field=field, error=exc.problem)])
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            ErrorItem(field=_location(tuple(e.get("loc", ()))), error=str(e.get("msg", "")))
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e.field}: {e.error}" for e in errors) or "invalid request"
+        return _body(422, "ValidationError", detail, errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
+        code = codes.get(exc.status_code, "HTTPError")
+        return _body(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error", exc_info=exc)
+        return _body(500, "InternalError", "unexpected error; the server log has the details")

@@ -1,0 +1,47 @@
+"""GET /dataset, GET /dataset/document, PUT /dataset (admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+
+from app.convert import dataset_info
+from app.dependencies import AdminDep, ModelDep, StoreDep
+from schemas.common import ErrorBody
+from schemas.dataset import DatasetInfo
+
+router = APIRouter(prefix="/dataset", tags=["dataset"])
+
+
+@router.get("", summary="The active dataset's version and sources")
+def get_dataset(state: ModelDep) -> DatasetInfo:
+    """Version, digest, origin and the sources every value's provenance refers to."""
+    return dataset_info(state)
+
+
+@router.get("/document", summary="The active dataset document")
+def get_document(state: ModelDep) -> dict[str, Any]:
+    """The dataset as JSON, ready to edit and upload again with PUT /dataset."""
+    return state.document
+
+
+@router.put(
+    "",
+    summary="Replace the dataset (admin)",
+    responses={
+        401: {"model": ErrorBody, "description": "No valid API key."},
+        409: {"model": ErrorBody, "description": "Version already stored with other content."},
+        422: {"model": ErrorBody, "description": "The dataset is invalid; nothing was written."},
+    },
+)
+def put_dataset(
+    _: AdminDep,
+    models: StoreDep,
+    document: Annotated[
+        dict[str, Any],
+        Body(description="A dataset document in the format of GET /dataset/document."),
+    ],
+) -> DatasetInfo:
+    """Validate the new dataset whole, then store and activate it all-or-nothing."""
+    return dataset_info(models.replace(document))

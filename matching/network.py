@@ -1,0 +1,214 @@
+"""The counterpart network as arrays: two sides of profiles and the ties between them.
+
+Rows of every matrix follow the side's `ids`; columns of strength and need matrices follow the
+taxonomy's `sector_ids`; columns of factor matrices follow `FACTOR_IDS`. Arrays are read-only, so
+a `Network` can be shared between threads and scenarios without copying.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from matching.dataset import LEVELS, Dataset
+from matching.taxonomy import FACTOR_IDS, Taxonomy, load_taxonomy
+
+__all__ = ["Network", "Side", "network_from_dataset", "synthetic_network"]
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+_A = TypeVar("_A", bound=NDArray[Any])
+
+
+def _frozen(array: _A) -> _A:
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class Side:
+    """The regions of one side with their profiles as matrices."""
+
+    ids: tuple[str, ...]
+    levels: tuple[str, ...]
+    strengths: FloatArray
+    needs: FloatArray
+    factors: FloatArray
+
+    @cached_property
+    def index(self) -> Mapping[str, int]:
+        """Region id to row."""
+        return {region_id: i for i, region_id in enumerate(self.ids)}
+
+    @cached_property
+    def level_codes(self) -> NDArray[np.int64]:
+        """Levels as integer codes (positions in `LEVELS`), for vectorised comparisons."""
+        return np.array([LEVELS.index(level) for level in self.levels], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """Northeast and eastern sides plus the ties between them.
+
+    Attributes
+    ----------
+    ties : ndarray, shape (n_northeast, n_east)
+        Strength of the strongest recorded tie of each pair in [0, 1]; 0 where there is none.
+    existing : ndarray of bool, same shape
+        Whether the pair already cooperates (an official pairing or any recorded tie). Existing
+        pairs are scored and shown, never suggested.
+    """
+
+    taxonomy: Taxonomy
+    northeast: Side
+    east: Side
+    ties: FloatArray
+    existing: BoolArray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(number of northeast regions, number of eastern regions)."""
+        return len(self.northeast), len(self.east)
+
+    def side(self, name: str) -> Side:
+        """The side called `name` ('northeast' or 'east')."""
+        if name == "northeast":
+            return self.northeast
+        if name == "east":
+            return self.east
+        raise ValueError(f"`side` must be 'northeast' or 'east', got {name!r}")
+
+    def locate(self, region_id: str) -> tuple[str, int]:
+        """The side and row of a region; `KeyError` if the network has no such region."""
+        for name in ("northeast", "east"):
+            index = self.side(name).index.get(region_id)
+            if index is not None:
+                return name, index
+        raise KeyError(region_id)
+
+
+def _side_from_regions(dataset: Dataset, side: str) -> Side:
+    taxonomy = dataset.taxonomy
+    regions = [r for r in dataset.regions if r.side == side]
+    strengths = np.zeros((len(regions), len(taxonomy.sectors)))
+    needs = np.zeros_like(strengths)
+    factors = np.zeros((len(regions), len(FACTOR_IDS)))
+    for row, region in enumerate(regions):
+        for sector, item in region.strengths.items():
+            strengths[row, taxonomy.sector_index[sector]] = item.value
+        for sector, item in region.needs.items():
+            needs[row, taxonomy.sector_index[sector]] = item.value
+        factors[row] = [region.factors[f].value for f in FACTOR_IDS]
+    return Side(
+        ids=tuple(r.id for r in regions),
+        levels=tuple(r.level for r in regions),
+        strengths=_frozen(strengths),
+        needs=_frozen(needs),
+        factors=_frozen(factors),
+    )
+
+
+def network_from_dataset(dataset: Dataset) -> Network:
+    """Build the network's matrices from a validated dataset.
+
+    Examples
+    --------
+    >>> from matching.dataset import load_dataset
+    >>> net = network_from_dataset(load_dataset())
+    >>> net.shape
+    (7, 7)
+    >>> bool(net.existing[net.northeast.index["harbin"], net.east.index["shenzhen"]])
+    True
+    """
+    northeast = _side_from_regions(dataset, "northeast")
+    east = _side_from_regions(dataset, "east")
+    ties = np.zeros((len(northeast), len(east)))
+    existing = np.zeros(ties.shape, dtype=bool)
+    for tie in dataset.ties:
+        i, j = northeast.index[tie.northeast], east.index[tie.east]
+        ties[i, j] = max(ties[i, j], tie.strength)
+        existing[i, j] = True
+    return Network(
+        taxonomy=dataset.taxonomy,
+        northeast=northeast,
+        east=east,
+        ties=_frozen(ties),
+        existing=_frozen(existing),
+    )
+
+
+def _synthetic_side(
+    rng: np.random.Generator,
+    n: int,
+    prefix: str,
+    taxonomy: Taxonomy,
+    strong_channels: NDArray[np.bool_],
+    density: float,
+) -> Side:
+    n_sectors = len(taxonomy.sectors)
+    channel_of = np.array([taxonomy.channel_index[s.channel] for s in taxonomy.sectors])
+    # Sides lean on different channels (the northeast on industry and resources, the east on
+    # institutions and capital), which is what makes the two sides complementary.
+    lean = np.where(strong_channels[channel_of], 1.6, 0.6)
+    strength_odds = np.clip(density * lean, 0.0, 1.0)
+    need_odds = np.clip(density * (2.2 - lean), 0.0, 1.0)
+    strengths = rng.random((n, n_sectors)) * (rng.random((n, n_sectors)) < strength_odds)
+    needs = rng.random((n, n_sectors)) * (rng.random((n, n_sectors)) < need_odds)
+    width = len(str(max(n - 1, 1)))
+    return Side(
+        ids=tuple(f"{prefix}{i:0{width}d}" for i in range(n)),
+        levels=tuple(LEVELS[int(code)] for code in rng.integers(0, len(LEVELS), size=n)),
+        strengths=_frozen(np.round(strengths, 3)),
+        needs=_frozen(np.round(needs, 3)),
+        factors=_frozen(np.round(rng.random((n, len(FACTOR_IDS))), 3)),
+    )
+
+
+def synthetic_network(
+    n_northeast: int,
+    n_east: int,
+    *,
+    seed: int = 0,
+    density: float = 0.3,
+    tie_density: float = 0.02,
+    taxonomy: Taxonomy | None = None,
+) -> Network:
+    """A random network of the given size, for tests and benchmarks.
+
+    Each region has strengths and needs on roughly `density` of the sectors; a `tie_density`
+    share of the pairs already cooperate. Deterministic for a seed.
+
+    Examples
+    --------
+    >>> net = synthetic_network(3, 4, seed=1)
+    >>> net.shape, net.northeast.ids[0], net.east.ids[-1]
+    ((3, 4), 'ne0', 'ea3')
+    """
+    if n_northeast < 1 or n_east < 1:
+        raise ValueError(
+            f"`n_northeast` and `n_east` must be positive, got {n_northeast} and {n_east}"
+        )
+    taxonomy = taxonomy or load_taxonomy()
+    rng = np.random.default_rng(seed)
+    industrial = np.array([c.kind == "docking" for c in taxonomy.channels])
+    northeast = _synthetic_side(rng, n_northeast, "ne", taxonomy, industrial, density)
+    east = _synthetic_side(rng, n_east, "ea", taxonomy, ~industrial, density)
+    existing = rng.random((n_northeast, n_east)) < tie_density
+    ties = np.where(existing, np.round(rng.uniform(0.2, 1.0, existing.shape), 3), 0.0)
+    return Network(
+        taxonomy=taxonomy,
+        northeast=northeast,
+        east=east,
+        ties=_frozen(ties),
+        existing=_frozen(existing),
+    )

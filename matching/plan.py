@@ -1,0 +1,359 @@
+"""Whole plans: the best set of additional, non-exclusive partnerships under constraints.
+
+A plan chooses pairs (i, j) that maximise the total score, subject to
+
+* a capacity per region: region r is in at most ``capacity[r]`` chosen pairs;
+* a minimum score: a pair qualifies when its score is at least the threshold;
+* pinned pairs, which must be chosen, and forbidden pairs, which must not;
+* an `allowed` mask (the caller leaves out existing ties, and cross-level pairs if asked).
+
+It is a maximum-weight bipartite b-matching, solved exactly as a min-cost flow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from matching._flow import BoolArray, FloatArray, IntArray, solve_dense
+from matching.network import Network
+from matching.scoring import ComponentScores, Weights
+
+__all__ = [
+    "InfeasiblePlanError",
+    "PlanResult",
+    "PlanSettings",
+    "PlannedPair",
+    "plan_network",
+    "solve_plan",
+]
+
+Pair = tuple[int, int]
+
+
+class InfeasiblePlanError(ValueError):
+    """The plan's constraints contradict each other; `conflicts` names each contradiction."""
+
+    def __init__(self, conflicts: Sequence[str]) -> None:
+        self.conflicts = tuple(conflicts)
+        super().__init__("; ".join(self.conflicts))
+
+
+@dataclass(frozen=True)
+class PlannedPair:
+    """A pair of the plan (row and column indices), its score and whether it was pinned."""
+
+    northeast: int
+    east: int
+    score: float
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """An optimal plan: its pairs (best first), the objective (their total score) and status."""
+
+    status: str
+    objective: float
+    pairs: tuple[PlannedPair, ...]
+    threshold: float
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """A plan request in region ids.
+
+    `min_score` is relative to the weights: a pair qualifies when its score is at least
+    ``min_score * weights.total``. With the default weights (which sum to 1) it is on the scale of
+    the scores themselves, and scaling every weight by the same factor changes no plan.
+    """
+
+    capacity: int = 2
+    capacities: Mapping[str, int] = field(default_factory=dict)
+    min_score: float = 0.0
+    pinned: tuple[tuple[str, str], ...] = ()
+    forbidden: tuple[tuple[str, str], ...] = ()
+    same_level: bool = False
+
+
+def _capacities(
+    capacity: int | tuple[ArrayLike, ArrayLike], shape: tuple[int, int]
+) -> tuple[IntArray, IntArray]:
+    n, m = shape
+    if isinstance(capacity, tuple):
+        rows, cols = (np.asarray(c) for c in capacity)
+        if rows.shape != (n,) or cols.shape != (m,):
+            raise ValueError(
+                f"`capacity` must be an integer or a pair of arrays of shapes ({n},) and ({m},)"
+            )
+    else:
+        if isinstance(capacity, bool) or not isinstance(capacity, int | np.integer):
+            raise ValueError(f"`capacity` must be a non-negative integer, got {capacity!r}")
+        rows, cols = np.full(n, capacity), np.full(m, capacity)
+    for values in (rows, cols):
+        if values.dtype.kind not in "iu" or (values < 0).any():
+            raise ValueError(f"`capacity` must be a non-negative integer, got {values.tolist()}")
+    return rows.astype(np.int64), cols.astype(np.int64)
+
+
+def _pairs(name: str, pairs: Iterable[Pair], shape: tuple[int, int]) -> list[Pair]:
+    out: list[Pair] = []
+    for pair in pairs:
+        i, j = (int(x) for x in pair)
+        if not (0 <= i < shape[0] and 0 <= j < shape[1]):
+            raise ValueError(f"`{name}` pair {pair!r} is outside a {shape[0]}x{shape[1]} matrix")
+        out.append((i, j))
+    return list(dict.fromkeys(out))
+
+
+def solve_plan(
+    scores: ArrayLike,
+    *,
+    capacity: int | tuple[ArrayLike, ArrayLike] = 2,
+    min_score: float = 0.0,
+    pinned: Iterable[Pair] = (),
+    forbidden: Iterable[Pair] = (),
+    allowed: ArrayLike | None = None,
+    names: tuple[Sequence[str], Sequence[str]] | None = None,
+) -> PlanResult:
+    """Choose the pairs that maximise the total score under capacities and constraints.
+
+    Parameters
+    ----------
+    scores : array_like, shape (n, m)
+        Score of every (northeast, east) pair; pairs with a score <= 0 are never chosen.
+    capacity : int or (array_like, array_like)
+        The most pairs a region may be in: one number for all, or one per row and one per column.
+    min_score : float
+        Absolute threshold: a pair below it is not chosen.
+    pinned, forbidden : iterable of (row, column)
+        Pairs that must, and must not, be in the plan.
+    allowed : array_like of bool, optional
+        Pairs that may be chosen at all (default: all).
+    names : (row names, column names), optional
+        Used in error messages instead of indices.
+
+    Raises
+    ------
+    InfeasiblePlanError
+        When the constraints contradict each other, naming each conflict.
+
+    Examples
+    --------
+    >>> plan = solve_plan([[0.9, 0.8], [0.7, 0.1]], capacity=1)
+    >>> [(p.northeast, p.east) for p in plan.pairs], round(plan.objective, 3)
+    ([(0, 1), (1, 0)], 1.5)
+    >>> solve_plan([[0.9]], capacity=1, pinned=[(0, 0)], forbidden=[(0, 0)])
+    Traceback (most recent call last):
+    ...
+    matching.plan.InfeasiblePlanError: pair (0, 0) is both pinned and forbidden
+    """
+    matrix = np.asarray(scores, dtype=np.float64)
+    if matrix.ndim != 2:
+        raise ValueError(f"`scores` must be a 2-d array, got {matrix.ndim} dimension(s)")
+    if not np.isfinite(matrix).all():
+        raise ValueError("`scores` must be finite")
+    if not math.isfinite(min_score):
+        raise ValueError(f"`min_score` must be finite, got {min_score!r}")
+    cap_rows, cap_cols = _capacities(capacity, matrix.shape)
+    pins = _pairs("pinned", pinned, matrix.shape)
+    bans = _pairs("forbidden", forbidden, matrix.shape)
+    mask = np.ones(matrix.shape, dtype=bool) if allowed is None else np.asarray(allowed, dtype=bool)
+    if mask.shape != matrix.shape:
+        raise ValueError(f"`allowed` must have the shape of `scores` {matrix.shape}")
+    row_names, col_names = names or (
+        [str(i) for i in range(matrix.shape[0])],
+        [str(j) for j in range(matrix.shape[1])],
+    )
+    _check_pins(matrix, pins, bans, mask, min_score, cap_rows, cap_cols, row_names, col_names)
+
+    eligible = mask & (matrix >= min_score)
+    for i, j in pins + bans:
+        eligible[i, j] = False
+    free_rows, free_cols = cap_rows.copy(), cap_cols.copy()
+    for i, j in pins:
+        free_rows[i] -= 1
+        free_cols[j] -= 1
+    chosen, _ = solve_dense(matrix, eligible, free_rows, free_cols)
+    for i, j in pins:
+        chosen[i, j] = True
+    return _result(matrix, chosen, set(pins), min_score)
+
+
+def _pair_label(i: int, j: int, rows: Sequence[str], cols: Sequence[str]) -> str:
+    return f"({rows[i]}, {cols[j]})"
+
+
+def _check_pins(
+    matrix: FloatArray,
+    pins: list[Pair],
+    bans: list[Pair],
+    mask: BoolArray,
+    min_score: float,
+    cap_rows: IntArray,
+    cap_cols: IntArray,
+    rows: Sequence[str],
+    cols: Sequence[str],
+) -> None:
+    conflicts: list[str] = []
+    banned = set(bans)
+    for i, j in pins:
+        label = _pair_label(i, j, rows, cols)
+        if (i, j) in banned:
+            conflicts.append(f"pair {label} is both pinned and forbidden")
+        if not mask[i, j]:
+            conflicts.append(f"pinned pair {label} is not allowed in this plan")
+        if matrix[i, j] < min_score:
+            conflicts.append(
+                f"pinned pair {label} scores {matrix[i, j]:.4g}, below the threshold "
+                f"{min_score:.4g}"
+            )
+    for axis, caps, labels in ((0, cap_rows, rows), (1, cap_cols, cols)):
+        counts = np.bincount([p[axis] for p in pins], minlength=len(caps))
+        for region in np.flatnonzero(counts > caps):
+            conflicts.append(
+                f"{labels[int(region)]} has {counts[region]} pinned pairs but a capacity of "
+                f"{caps[region]}"
+            )
+    if conflicts:
+        raise InfeasiblePlanError(conflicts)
+
+
+def _result(matrix: FloatArray, chosen: BoolArray, pins: set[Pair], threshold: float) -> PlanResult:
+    rows, cols = np.nonzero(chosen)
+    values = matrix[rows, cols]
+    order = np.lexsort((cols, rows, -values))
+    pairs = tuple(
+        PlannedPair(int(rows[k]), int(cols[k]), float(values[k]), (rows[k], cols[k]) in pins)
+        for k in order
+    )
+    return PlanResult(
+        status="optimal",
+        objective=math.fsum(p.score for p in pairs),
+        pairs=pairs,
+        threshold=threshold,
+        message=f"{len(pairs)} pairs, proven optimal",
+    )
+
+
+def plan_network(
+    network: Network,
+    components: ComponentScores,
+    weights: Weights,
+    settings: PlanSettings,
+) -> PlanResult:
+    """Plan additional partnerships on a network, from a request in region ids.
+
+    Existing ties are never chosen; with `settings.same_level`, only pairs of the same level are.
+
+    Raises
+    ------
+    ValueError
+        For an unknown region id or a pair given the wrong way round.
+    InfeasiblePlanError
+        When pins contradict forbids, capacities, levels, ties or the threshold.
+
+    Examples
+    --------
+    >>> from matching.dataset import load_dataset
+    >>> from matching.network import network_from_dataset
+    >>> from matching.scoring import score_components
+    >>> net = network_from_dataset(load_dataset())
+    >>> w = Weights.resolve(net.taxonomy)
+    >>> plan = plan_network(net, score_components(net), w, PlanSettings(capacity=1))
+    >>> plan.status, len(plan.pairs) <= 7
+    ('optimal', True)
+    """
+    scores = components.combine(weights)
+    allowed = allowed_pairs(network, same_level=settings.same_level)
+    cap_rows, cap_cols = capacity_vectors(network, settings.capacity, settings.capacities)
+    pins = pair_indices(network, "pinned", settings.pinned)
+    bans = pair_indices(network, "forbidden", settings.forbidden)
+    conflicts = []
+    for i, j in pins:
+        label = f"({network.northeast.ids[i]}, {network.east.ids[j]})"
+        if network.existing[i, j]:
+            conflicts.append(f"pinned pair {label} is an existing tie; a plan only adds new ones")
+        elif not allowed[i, j]:
+            conflicts.append(
+                f"pinned pair {label} joins a {network.northeast.levels[i]} and a "
+                f"{network.east.levels[j]}, but same_level is set"
+            )
+    if conflicts:
+        raise InfeasiblePlanError(conflicts)
+    return solve_plan(
+        scores,
+        capacity=(cap_rows, cap_cols),
+        min_score=settings.min_score * weights.total,
+        pinned=pins,
+        forbidden=bans,
+        allowed=allowed,
+        names=(network.northeast.ids, network.east.ids),
+    )
+
+
+def allowed_pairs(network: Network, *, same_level: bool = False) -> BoolArray:
+    """Pairs a plan may add: not already tied, and of the same level if `same_level`."""
+    allowed = ~network.existing
+    if same_level:
+        allowed = allowed & (
+            network.northeast.level_codes[:, None] == network.east.level_codes[None, :]
+        )
+    return allowed
+
+
+def capacity_vectors(
+    network: Network, capacity: int, capacities: Mapping[str, int]
+) -> tuple[IntArray, IntArray]:
+    """Per-row and per-column capacities: `capacity` for all, `capacities` overriding by id."""
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+        raise ValueError(f"`capacity` must be a non-negative integer, got {capacity!r}")
+    rows = np.full(len(network.northeast), capacity, dtype=np.int64)
+    cols = np.full(len(network.east), capacity, dtype=np.int64)
+    for region_id, value in capacities.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(
+                f"`capacities.{region_id}` must be a non-negative integer, got {value!r}"
+            )
+        try:
+            side, index = network.locate(region_id)
+        except KeyError:
+            raise ValueError(f"`capacities`: no region with id {region_id!r}") from None
+        (rows if side == "northeast" else cols)[index] = value
+    return rows, cols
+
+
+def pair_indices(network: Network, name: str, pairs: Iterable[tuple[str, str]]) -> list[Pair]:
+    """Row and column of each (northeast id, east id) pair, checking ids and orientation."""
+    out: list[Pair] = []
+    for pair in pairs:
+        if len(pair) != 2:
+            raise ValueError(f"`{name}`: each pair is [northeast id, east id], got {list(pair)}")
+        ne_id, east_id = pair
+        i = network.northeast.index.get(ne_id)
+        j = network.east.index.get(east_id)
+        if i is None or j is None:
+            if ne_id in network.east.index and east_id in network.northeast.index:
+                raise ValueError(
+                    f"`{name}`: pair [{ne_id!r}, {east_id!r}] is the wrong way round; "
+                    f"write it as [{east_id!r}, {ne_id!r}] (northeast first)"
+                )
+            for region_id, side in ((ne_id, network.northeast), (east_id, network.east)):
+                if region_id not in side.index:
+                    where = "northeast" if side is network.northeast else "east"
+                    try:
+                        network.locate(region_id)
+                    except KeyError:
+                        raise ValueError(f"`{name}`: no region with id {region_id!r}") from None
+                    raise ValueError(
+                        f"`{name}`: {region_id!r} is not a {where} region; each pair is "
+                        "[northeast id, east id]"
+                    )
+        assert i is not None and j is not None
+        out.append((i, j))
+    return out

@@ -1,0 +1,1 @@
+"""Pydantic v2 models of counterpart's HTTP API: requests and responses, nothing else."""

@@ -1,0 +1,98 @@
+"""Schemas of links, explanations and suggestions."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from schemas.common import DatasetStamped, Schema
+
+__all__ = [
+    "ContributionOut",
+    "LinkDetail",
+    "LinkList",
+    "LinkOut",
+    "SuggestionList",
+    "SuggestionOut",
+    "TermOut",
+]
+
+CONTRIBUTIONS_DESCRIPTION = (
+    "Component (channel or factor) id to its weighted contribution; they add up to `score`. "
+    "Components with a zero weight are left out."
+)
+
+
+class LinkOut(Schema):
+    """A scored pair of regions."""
+
+    northeast: str
+    east: str
+    score: float = Field(description="Sum of the contributions.")
+    existing: bool = Field(description="Whether the pair already cooperates (never suggested).")
+    contributions: dict[str, float] = Field(description=CONTRIBUTIONS_DESCRIPTION)
+
+
+class LinkList(DatasetStamped):
+    """Links, best first."""
+
+    weights: dict[str, float] = Field(description="The weights every score was computed with.")
+    channel: str | None = Field(description="If set, links are ranked by this channel.")
+    total: int = Field(description="How many links matched the filters before `limit`.")
+    links: list[LinkOut]
+
+
+class TermOut(Schema):
+    """One non-negative part of a contribution."""
+
+    sector: str | None = Field(description="Sector id; null for a factor's terms.")
+    direction: str = Field(
+        description=(
+            "`northeast_to_east` (northeast strength meets eastern need), `east_to_northeast`, "
+            "`synergy` (both strong), or for factors `mutual` / `ties`."
+        )
+    )
+    value: float
+    northeast_value: float = Field(description="The northeast profile value the term multiplies.")
+    east_value: float = Field(description="The eastern profile value the term multiplies.")
+
+
+class ContributionOut(Schema):
+    """A component's contribution, split into its terms (they add up to `value`)."""
+
+    component: str
+    kind: str = Field(description="`channel` or `factor`.")
+    weight: float
+    value: float
+    terms: list[TermOut]
+
+
+class LinkDetail(LinkOut, DatasetStamped):
+    """One link with its full explanation."""
+
+    weights: dict[str, float]
+    explanation: list[ContributionOut]
+
+
+class SuggestionOut(Schema):
+    """A suggested additional partner."""
+
+    partner: str
+    name_en: str
+    name_zh: str
+    level: str
+    score: float
+    channel_score: float | None = Field(
+        default=None, description="Contribution of the requested channel, if one was given."
+    )
+    contributions: dict[str, float] = Field(description=CONTRIBUTIONS_DESCRIPTION)
+
+
+class SuggestionList(DatasetStamped):
+    """Additional partners of one region, best first; existing ties are never among them."""
+
+    region: str
+    side: str
+    channel: str | None
+    level: str | None
+    weights: dict[str, float]
+    suggestions: list[SuggestionOut]

@@ -1,0 +1,65 @@
+"""Schemas of POST /plans."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from schemas.common import DatasetStamped, RegionPair, Schema, WeightsIn
+
+__all__ = ["PlanIn", "PlanOut", "PlanPairOut", "MAX_PINS"]
+
+#: Most pinned (and, separately, forbidden) pairs one request may carry.
+MAX_PINS = 2000
+
+
+class PlanIn(Schema):
+    """A plan request: capacities, a threshold, pins, forbids and weights."""
+
+    capacity: int = Field(default=2, ge=0, le=1000, description="Most new partners per region.")
+    capacities: dict[str, int] = Field(
+        default_factory=dict,
+        max_length=10_000,
+        description="Per-region capacity overriding `capacity`.",
+        examples=[{"shenzhen": 1}],
+    )
+    min_score: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description=(
+            "Threshold relative to the weights: a pair qualifies when its score is at least "
+            "min_score x (sum of the weights). With the default weights it is on the score scale."
+        ),
+    )
+    pinned: list[RegionPair] = Field(
+        default_factory=list, max_length=MAX_PINS, description="Pairs that must be in the plan."
+    )
+    forbidden: list[RegionPair] = Field(
+        default_factory=list, max_length=MAX_PINS, description="Pairs that must not be."
+    )
+    same_level: bool = Field(default=False, description="Only province-province, city-city.")
+    weights: WeightsIn = Field(default_factory=WeightsIn)
+
+
+class PlanPairOut(Schema):
+    """A pair of the plan."""
+
+    northeast: str
+    east: str
+    score: float
+    pinned: bool
+    contributions: dict[str, float]
+
+
+class PlanOut(DatasetStamped):
+    """An optimal plan: objective = sum of the pairs' scores."""
+
+    status: Literal["optimal"]
+    objective: float
+    threshold: float = Field(description="The absolute score threshold that was applied.")
+    weights: dict[str, float]
+    message: str
+    pairs: list[PlanPairOut]
