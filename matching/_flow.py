@@ -29,7 +29,7 @@ _COST_RANGE = float(2**31)
 #: Instances with at most this many eligible edges are solved whole, without pricing.
 _SOLVE_WHOLE_BELOW = 20_000
 #: Extra candidate edges per node beyond its capacity in the first round of pricing.
-_CANDIDATE_SLACK = 3
+_CANDIDATE_SLACK = 8
 
 
 def _scale(weight_max: float) -> float:
@@ -168,9 +168,11 @@ def solve_dense(
         improving = eligible & ~pool & (reduced < 0)
         if not improving.any():
             break
-        # Add only the most negative few per row and column: adding every improving edge at
-        # once would bring back most of the dense graph.
-        pool |= _initial_candidates(-reduced, improving, cap_rows, cap_cols)
+        # Add every improving edge if there are few, else only the most negative few per row and
+        # column: adding them all at once would bring back most of the dense graph.
+        if improving.sum() > len(cap_rows) + len(cap_cols):
+            improving = _initial_candidates(-reduced, improving, cap_rows, cap_cols)
+        pool |= improving
     out = np.zeros_like(eligible)
     out[rows[chosen], cols[chosen]] = True
     return out, pool

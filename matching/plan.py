@@ -92,7 +92,7 @@ def _capacities(
                 f"`capacity` must be an integer or a pair of arrays of shapes ({n},) and ({m},)"
             )
     else:
-        if isinstance(capacity, bool) or not isinstance(capacity, int | np.integer):
+        if isinstance(capacity, bool) or not isinstance(capacity, int | np.integer) or capacity < 0:
             raise ValueError(f"`capacity` must be a non-negative integer, got {capacity!r}")
         rows, cols = np.full(n, capacity), np.full(m, capacity)
     for values in (rows, cols):

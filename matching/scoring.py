@@ -59,7 +59,7 @@ class Weights:
     >>> tax = load_taxonomy()
     >>> w = Weights.resolve(tax, {"agriculture": 0.3})
     >>> w["agriculture"], w["equipment"]
-    (0.3, 0.16)
+    (0.3, 0.2)
     >>> Weights.resolve(tax, {"tourism": 1.0})
     Traceback (most recent call last):
     ...
@@ -238,9 +238,9 @@ def explain_link(network: Network, i: int, j: int, weights: Weights) -> LinkExpl
             if channel.synergy:
                 pairs.append(("synergy", ne.strengths[i, col], ea.strengths[j, col]))
             terms.extend(
-                Term(sector, direction, scale * a * b, float(a), float(b))
+                Term(sector, direction, value, float(a), float(b))
                 for direction, a, b in pairs
-                if a * b > 0
+                if (value := float(scale * a * b)) > 0
             )
         contributions.append(_contribution(channel.id, "channel", weight, terms))
     f_ne, f_ea = ne.factors[i], ea.factors[j]
@@ -259,9 +259,9 @@ def explain_link(network: Network, i: int, j: int, weights: Weights) -> LinkExpl
         if weight <= 0:
             continue
         terms = [
-            Term(None, direction, weight * float(x), float(a), float(b))
+            Term(None, direction, value, float(a), float(b))
             for direction, x, a, b in factor_terms[factor]
-            if x > 0
+            if (value := weight * float(x)) > 0
         ]
         contributions.append(_contribution(factor, "factor", weight, terms))
     return LinkExplanation(

@@ -1,0 +1,125 @@
+"""Fixtures of the HTTP API tests.
+
+Every test gets an app of its own on its own data directory (`tmp_path`), so tests can run in
+parallel and write without seeing each other. The client does not re-raise server exceptions: a
+test sees what a front-end would see, a 500 in the error shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+
+ADMIN_KEY = "test-key"
+
+
+class Api:
+    """A test client that returns JSON bodies and checks every error against the error shape."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def get(self, path: str, **params: Any) -> Any:
+        """The JSON body of a GET that must succeed."""
+        response = self.client.get(path, params=params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def post(self, path: str, body: Any) -> Any:
+        """The JSON body of a POST that must succeed."""
+        response = self.client.post(path, json=body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def fails(
+        self, method: str, path: str, status: int, codes: str | tuple[str, ...], **kwargs: Any
+    ) -> dict[str, Any]:
+        """The error body of a request that must fail with `status` and one of `codes`."""
+        return error_body(self.client.request(method, path, **kwargs), status, codes)
+
+    def links(self, **params: Any) -> dict[tuple[str, str], dict[str, Any]]:
+        """Every link by (northeast, east) under the given query parameters."""
+        body = self.get("/links", limit=100, **params)
+        assert body["total"] == len(body["links"])
+        return {(link["northeast"], link["east"]): link for link in body["links"]}
+
+    def regions(self) -> dict[str, dict[str, Any]]:
+        """Every region by id."""
+        return {r["id"]: r for r in self.get("/regions")["regions"]}
+
+    def ties(self) -> set[tuple[str, str]]:
+        """The (northeast, east) pairs that already cooperate, as GET /regions lists them."""
+        return {
+            (tie["northeast"], tie["east"])
+            for region in self.get("/regions")["regions"]
+            for tie in region["ties"]
+        }
+
+
+def error_body(
+    response: httpx.Response, status: int, codes: str | tuple[str, ...]
+) -> dict[str, Any]:
+    """Check that `response` failed with `status` in the API's one error shape; return the body."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert_error_shape(body)
+    expected = (codes,) if isinstance(codes, str) else codes
+    assert body["error"] in expected, body
+    return body
+
+
+def assert_error_shape(body: Any) -> None:
+    """`{"error": code, "detail": message, optional "errors": [{field, error, row}]}`."""
+    assert isinstance(body, dict), body
+    assert {"error", "detail"} <= body.keys() <= {"error", "detail", "errors"}, body
+    assert isinstance(body["error"], str) and body["error"], body
+    assert isinstance(body["detail"], str) and body["detail"], body
+    for item in body.get("errors", []):
+        assert {"field", "error"} <= item.keys() <= {"field", "error", "row"}, body
+        assert isinstance(item["field"], str) and isinstance(item["error"], str), body
+
+
+@pytest.fixture
+def check_error() -> Callable[[httpx.Response, int, str | tuple[str, ...]], dict[str, Any]]:
+    """`error_body`, for tests that send requests the `Api` helpers do not cover."""
+    return error_body
+
+
+@pytest.fixture
+def settings(tmp_path: Any) -> Settings:
+    """Settings on this test's own data directory, with an admin key."""
+    return Settings(data_dir=tmp_path, admin_key=ADMIN_KEY)
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    """The Authorization header of a write."""
+    return {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+@contextmanager
+def running_api(settings: Settings) -> Iterator[Api]:
+    """An app built on `settings`, its lifespan running (database created and seeded)."""
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield Api(client)
+
+
+@pytest.fixture
+def open_api() -> Callable[[Settings], AbstractContextManager[Api]]:
+    """Start another app (another worker, or the same one after a restart) on some settings."""
+    return running_api
+
+
+@pytest.fixture
+def api(settings: Settings) -> Iterator[Api]:
+    """A running app on this test's data directory."""
+    with running_api(settings) as running:
+        yield running

@@ -1,0 +1,164 @@
+"""Reciprocal scores: exact on a hand-built network, and their invariants as properties."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from matching import Taxonomy, Weights, explain_link, score_components, synthetic_network
+
+from .helpers import tiny_network
+
+
+def test_raw_components_match_the_formulas_by_hand() -> None:
+    net = tiny_network()
+    comps = score_components(net)
+    make, grow = comps.raw[0], comps.raw[1]
+    # make (x, y), two directions: n0 strong in x meets e0 need in x (0.8*0.5);
+    # e0 strong in y meets n0 need in y (1.0*0.6). Averaged over 2 sectors x 2 directions.
+    assert make[0, 0] == pytest.approx((0.8 * 0.5 + 0.6 * 1.0) / 4)
+    assert make[1, 1] == pytest.approx((0.4 * 0.3 + 0.2 * 0.7) / 4)
+    # grow (z) with synergy: n0 z 0.5 * e0 need 0.2, n0 need 0 * e0 0.6, synergy 0.5 * 0.6; / 3.
+    assert grow[0, 0] == pytest.approx((0.5 * 0.2 + 0.0 + 0.5 * 0.6) / 3)
+    assert grow[1, 0] == pytest.approx((0.0 + 0.9 * 0.6 + 0.0) / 3)
+    resource, industrial, development, cooperation = comps.raw[2:]
+    assert resource[0, 1] == pytest.approx(0.9 * (1 - 0.3))
+    assert industrial[1, 0] == pytest.approx(0.2 * 0.5)
+    assert development[0, 0] == pytest.approx(1 - abs(0.3 - 0.9))
+    assert cooperation[0, 0] == pytest.approx(0.5 * 0.5 * 0.4 + 0.5 * 0.6)
+    assert cooperation[1, 1] == pytest.approx(0.0)
+
+
+def test_score_is_the_weighted_sum_and_explanation_adds_up() -> None:
+    net = tiny_network()
+    weights = Weights.resolve(net.taxonomy, {"make": 2.0, "industrial_base": 0.0})
+    comps = score_components(net)
+    scores = comps.combine(weights)
+    ex = explain_link(net, 0, 0, weights)
+    assert ex.score == pytest.approx(scores[0, 0], rel=1e-12)
+    assert [c.component for c in ex.contributions] == [
+        "make",
+        "grow",
+        "resource_endowment",
+        "development_level",
+        "cooperation_status",
+    ]
+    make = ex.contributions[0]
+    assert [(t.sector, t.direction) for t in make.terms] == [
+        ("x", "northeast_to_east"),
+        ("y", "east_to_northeast"),
+    ]
+    assert make.terms[0].value == pytest.approx(2.0 * 0.8 * 0.5 / 4)
+    assert (make.terms[0].northeast_value, make.terms[0].east_value) == (0.8, 0.5)
+    grow = ex.contributions[1]
+    assert [t.direction for t in grow.terms] == ["northeast_to_east", "synergy"]
+    coop = ex.contributions[-1]
+    assert [t.direction for t in coop.terms] == ["mutual", "ties"]
+    assert coop.terms[1].value == pytest.approx(0.05 * 0.5 * 0.6)
+    assert ex.existing is True
+
+
+def networks() -> st.SearchStrategy[tuple[int, int, int]]:
+    return st.tuples(st.integers(1, 6), st.integers(1, 6), st.integers(0, 10_000))
+
+
+def weight_changes(component_ids: tuple[str, ...]) -> st.SearchStrategy[dict[str, float]]:
+    return st.dictionaries(
+        st.sampled_from(component_ids), st.floats(0, 5, allow_nan=False), max_size=6
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(networks(), st.data())
+def test_scores_are_nonnegative_additive_and_linear(
+    shape: tuple[int, int, int], data: st.DataObject
+) -> None:
+    n, m, seed = shape
+    net = synthetic_network(n, m, seed=seed)
+    comps = score_components(net)
+    ids = net.taxonomy.component_ids
+    changes = data.draw(weight_changes(ids))
+    assume(any({**net.taxonomy.default_weights(), **changes}.values()))
+    w = Weights.resolve(net.taxonomy, changes)
+    scores = comps.combine(w)
+    assert (comps.raw >= 0).all() and (comps.raw <= 1 + 1e-12).all()
+    i, j = data.draw(st.integers(0, n - 1)), data.draw(st.integers(0, m - 1))
+    ex = explain_link(net, i, j, w)
+    assert math.isclose(ex.score, scores[i, j], rel_tol=1e-9, abs_tol=1e-12)
+    for c in ex.contributions:
+        assert all(t.value > 0 for t in c.terms)
+        assert math.isclose(c.value, math.fsum(t.value for t in c.terms), abs_tol=1e-15)
+        assert c.weight > 0
+    assert {c.component for c in ex.contributions} == {k for k, v in w.as_dict().items() if v > 0}
+    # Linear in the weights: w1 + w2 scores the sum of the two scores.
+    other = Weights.resolve(net.taxonomy, data.draw(weight_changes(ids)))
+    both = Weights(component_ids=ids, vector=w.vector + other.vector)
+    assert np.allclose(comps.combine(both), scores + comps.combine(other))
+
+
+@settings(max_examples=40, deadline=None)
+@given(networks(), st.data())
+def test_raising_a_channel_weight_never_lowers_that_channel(
+    shape: tuple[int, int, int], data: st.DataObject
+) -> None:
+    n, m, seed = shape
+    net = synthetic_network(n, m, seed=seed)
+    comps = score_components(net)
+    channel = data.draw(st.sampled_from(net.taxonomy.channel_ids))
+    low = data.draw(st.floats(0.01, 2))
+    high = low + data.draw(st.floats(0, 2))
+    k = net.taxonomy.component_ids.index(channel)
+    for value in (low, high):
+        w = Weights.resolve(net.taxonomy, {channel: value})
+        assert np.allclose(w.vector[k] * comps.raw[k], value * comps.raw[k])
+    lo = Weights.resolve(net.taxonomy, {channel: low})
+    hi = Weights.resolve(net.taxonomy, {channel: high})
+    assert (comps.combine(hi) >= comps.combine(lo) - 1e-12).all()
+
+
+def test_zero_weight_removes_the_channel_from_every_explanation() -> None:
+    net = synthetic_network(4, 4, seed=3)
+    w = Weights.resolve(net.taxonomy, {"agriculture": 0.0})
+    for i in range(4):
+        for j in range(4):
+            assert "agriculture" not in {
+                c.component for c in explain_link(net, i, j, w).contributions
+            }
+    assert "agriculture" not in score_components(net).contributions(w, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"agriculture": -1.0}, "`weights.agriculture` must be >= 0, got -1.0"),
+        ({"agriculture": float("nan")}, "`weights.agriculture` must be finite"),
+        ({"agriculture": float("inf")}, "`weights.agriculture` must be finite"),
+        ({"tourism": 1.0}, "`weights`: unknown component 'tourism'"),
+    ],
+)
+def test_bad_weights_are_refused_by_name(
+    taxonomy: Taxonomy, changes: dict[str, float], message: str
+) -> None:
+    with pytest.raises(ValueError) as caught:
+        Weights.resolve(taxonomy, changes)
+    assert message in str(caught.value)
+
+
+def test_all_zero_weights_are_refused() -> None:
+    net = tiny_network()
+    zero = {c: 0.0 for c in net.taxonomy.component_ids}
+    with pytest.raises(ValueError, match="all weights are zero"):
+        Weights.resolve(net.taxonomy, zero)
+
+
+def test_vectorised_scores_match_a_naive_per_pair_scorer() -> None:
+    net = synthetic_network(7, 9, seed=11)
+    w = Weights.resolve(net.taxonomy)
+    scores = score_components(net).combine(w)
+    for i in range(7):
+        for j in range(9):
+            assert scores[i, j] == pytest.approx(explain_link(net, i, j, w).score, rel=1e-12)
