@@ -7,7 +7,7 @@ a `Network` can be shared between threads and scenarios without copying.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
@@ -55,6 +55,17 @@ class Side:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def take(self, rows: Sequence[int] | NDArray[np.int64]) -> Side:
+        """The side restricted to `rows`, in that order."""
+        index = np.asarray(rows, dtype=np.int64)
+        return Side(
+            ids=tuple(self.ids[i] for i in index.tolist()),
+            levels=tuple(self.levels[i] for i in index.tolist()),
+            strengths=_frozen(self.strengths[index]),
+            needs=_frozen(self.needs[index]),
+            factors=_frozen(self.factors[index]),
+        )
+
 
 @dataclass(frozen=True, eq=False)
 class Network:
@@ -87,6 +98,23 @@ class Network:
         if name == "east":
             return self.east
         raise ValueError(f"`side` must be 'northeast' or 'east', got {name!r}")
+
+    def restrict(
+        self,
+        *,
+        northeast: Sequence[int] | NDArray[np.int64] | None = None,
+        east: Sequence[int] | NDArray[np.int64] | None = None,
+    ) -> Network:
+        """The sub-network of some rows and/or columns (all of a side when not given)."""
+        rows = np.arange(len(self.northeast)) if northeast is None else np.asarray(northeast)
+        cols = np.arange(len(self.east)) if east is None else np.asarray(east)
+        return Network(
+            taxonomy=self.taxonomy,
+            northeast=self.northeast.take(rows),
+            east=self.east.take(cols),
+            ties=_frozen(self.ties[np.ix_(rows, cols)]),
+            existing=_frozen(self.existing[np.ix_(rows, cols)]),
+        )
 
     def locate(self, region_id: str) -> tuple[str, int]:
         """The side and row of a region; `KeyError` if the network has no such region."""

@@ -132,7 +132,8 @@ def solve_plan(
     min_score : float
         Absolute threshold: a pair below it is not chosen.
     pinned, forbidden : iterable of (row, column)
-        Pairs that must, and must not, be in the plan.
+        Pairs that must, and must not, be in the plan. Pinned pairs are in it whatever their
+        score: the planner's explicit choice wins over the threshold.
     allowed : array_like of bool, optional
         Pairs that may be chosen at all (default: all).
     names : (row names, column names), optional
@@ -170,7 +171,7 @@ def solve_plan(
         [str(i) for i in range(matrix.shape[0])],
         [str(j) for j in range(matrix.shape[1])],
     )
-    _check_pins(matrix, pins, bans, mask, min_score, cap_rows, cap_cols, row_names, col_names)
+    _check_pins(pins, bans, mask, cap_rows, cap_cols, row_names, col_names)
 
     eligible = mask & (matrix >= min_score)
     for i, j in pins + bans:
@@ -190,11 +191,9 @@ def _pair_label(i: int, j: int, rows: Sequence[str], cols: Sequence[str]) -> str
 
 
 def _check_pins(
-    matrix: FloatArray,
     pins: list[Pair],
     bans: list[Pair],
     mask: BoolArray,
-    min_score: float,
     cap_rows: IntArray,
     cap_cols: IntArray,
     rows: Sequence[str],
@@ -208,11 +207,6 @@ def _check_pins(
             conflicts.append(f"pair {label} is both pinned and forbidden")
         if not mask[i, j]:
             conflicts.append(f"pinned pair {label} is not allowed in this plan")
-        if matrix[i, j] < min_score:
-            conflicts.append(
-                f"pinned pair {label} scores {matrix[i, j]:.4g}, below the threshold "
-                f"{min_score:.4g}"
-            )
     for axis, caps, labels in ((0, cap_rows, rows), (1, cap_cols, cols)):
         counts = np.bincount([p[axis] for p in pins], minlength=len(caps))
         for region in np.flatnonzero(counts > caps):
@@ -256,7 +250,7 @@ def plan_network(
     ValueError
         For an unknown region id or a pair given the wrong way round.
     InfeasiblePlanError
-        When pins contradict forbids, capacities, levels, ties or the threshold.
+        When pins contradict forbids, capacities, levels or existing ties.
 
     Examples
     --------

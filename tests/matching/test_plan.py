@@ -39,7 +39,7 @@ def small_instances(draw: st.DrawFn) -> dict[str, object]:
     forbidden = frozenset(draw(st.lists(st.sampled_from(cells), max_size=3)))
     allowed = np.array(draw(st.lists(st.booleans(), min_size=n * m, max_size=n * m))).reshape(n, m)
     threshold = draw(st.sampled_from([0.0, 0.2, 0.5]))
-    pin_pool = [c for c in cells if c not in forbidden and allowed[c] and scores[c] >= threshold]
+    pin_pool = [c for c in cells if c not in forbidden and allowed[c]]
     pinned = (
         frozenset(draw(st.lists(st.sampled_from(pin_pool), max_size=2)))
         if pin_pool
@@ -139,6 +139,9 @@ def test_small_plan_by_hand() -> None:
     assert two.objective == pytest.approx(2.5)
     assert solve_plan(scores, capacity=0).pairs == ()
     assert solve_plan(scores, capacity=1, min_score=0.75).objective == pytest.approx(0.9)
+    # A pin is in the plan whatever its score: the planner's choice wins over the threshold.
+    pinned = solve_plan(scores, capacity=1, min_score=0.75, pinned=[(1, 1)])
+    assert {(p.northeast, p.east, p.pinned) for p in pinned.pairs} == {(0, 0, False), (1, 1, True)}
 
 
 @pytest.mark.parametrize(
@@ -163,12 +166,13 @@ def test_conflicts_are_all_named() -> None:
             capacity=1,
             min_score=0.3,
             pinned=[(0, 0), (0, 1), (1, 0)],
+            allowed=[[True, True], [False, True]],
             forbidden=[(0, 1)],
             names=(["harbin", "dalian"], ["beijing", "shanghai"]),
         )
     conflicts = caught.value.conflicts
     assert "pair (harbin, shanghai) is both pinned and forbidden" in conflicts
-    assert "pinned pair (dalian, beijing) scores 0.1, below the threshold 0.3" in conflicts
+    assert "pinned pair (dalian, beijing) is not allowed in this plan" in conflicts
     assert "harbin has 2 pinned pairs but a capacity of 1" in conflicts
     assert "beijing has 2 pinned pairs but a capacity of 1" in conflicts
 

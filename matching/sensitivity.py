@@ -1,0 +1,265 @@
+"""How far one weight can move before the optimal plan changes.
+
+Scores are linear in the weights. Holding all weights but w_k, a pair's score is
+``A + w_k X`` (X = raw_k), and a plan's total is a line in w_k. The best total over all plans is
+the upper envelope of those lines: convex and piecewise linear. The current plan stays optimal
+on an interval of w_k whose ends are where another plan's line crosses it, or where one of its
+own pairs falls below the (relative) threshold.
+
+We find each end exactly by the line-intersection method (Eisner and Severance): solve at the
+far end of the range; if a plan beats the current one there, intersect the two lines and solve
+at the intersection; each new plan found is a new piece of the envelope, so this stops after a
+few solves, at a breakpoint given by a closed formula rather than a sampled grid. A threshold
+changes which pairs are eligible at points we compute too, so the range is cut into segments
+with a fixed eligible set, within which the envelope argument holds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from matching._flow import BoolArray, FloatArray, IntArray, solve_dense
+
+__all__ = ["PlanChange", "WeightInterval", "weight_intervals"]
+
+Pair = tuple[int, int]
+#: Bound on the envelope pieces one search may visit (a guard; real searches take a few).
+_MAX_PIECES = 10_000
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    """What happens to the plan just past an end of the interval."""
+
+    at: float
+    entering: tuple[Pair, ...]
+    leaving: tuple[Pair, ...]
+    reason: str  # "outscored": another plan scores more; "threshold": a pair falls below it
+
+
+@dataclass(frozen=True)
+class WeightInterval:
+    """The range of one weight (the others held) over which the plan stays optimal.
+
+    `upper` is ``math.inf`` when no increase changes the plan; `below` is None when the plan
+    stays optimal all the way down to a weight of 0.
+    """
+
+    component: str
+    weight: float
+    lower: float
+    upper: float
+    below: PlanChange | None
+    above: PlanChange | None
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """One direction of one weight: scores ``base + s * slope`` for s in [0, s_max]."""
+
+    base: FloatArray
+    slope: FloatArray
+    margin0: FloatArray  # score minus threshold at s = 0
+    margin1: FloatArray  # its rate of change in s
+    static: BoolArray  # allowed, not forbidden, not pinned
+    cap_rows: IntArray
+    cap_cols: IntArray
+    plan: tuple[IntArray, IntArray]  # the current plan's free pairs
+    pins: tuple[IntArray, IntArray]
+    s_max: float
+
+
+class _Search:
+    """State of one search: the problem and the candidate pool shared by its solves."""
+
+    def __init__(self, problem: _Problem, pool: BoolArray | None) -> None:
+        self.p = problem
+        # Candidate pairs carried from solve to solve (and from search to search): warm starts.
+        self.pool = pool
+        rows, cols = problem.plan
+        self.plan_set = set(zip(rows.tolist(), cols.tolist(), strict=True))
+        self.plan_line = (
+            float(problem.base[rows, cols].sum()),
+            float(problem.slope[rows, cols].sum()),
+        )
+
+    def eligible_at(self, s: float) -> BoolArray:
+        p = self.p
+        return p.static & (p.margin0 + s * p.margin1 >= 0) & (p.base + s * p.slope > 0)
+
+    def solve(self, weights: FloatArray, eligible: BoolArray) -> tuple[IntArray, IntArray]:
+        chosen, self.pool = solve_dense(
+            weights, eligible, self.p.cap_rows, self.p.cap_cols, candidates=self.pool
+        )
+        rows, cols = np.nonzero(chosen)
+        return rows, cols
+
+    def line(self, plan: tuple[IntArray, IntArray]) -> tuple[float, float]:
+        rows, cols = plan
+        return float(self.p.base[rows, cols].sum()), float(self.p.slope[rows, cols].sum())
+
+    def beats(self, other: tuple[float, float], s: float) -> bool:
+        mine = self.plan_line[0] + s * self.plan_line[1]
+        theirs = other[0] + s * other[1]
+        return theirs > mine + 1e-9 * max(1.0, abs(mine))
+
+    def change(self, at: float, other: tuple[IntArray, IntArray], reason: str) -> PlanChange:
+        theirs = set(zip(other[0].tolist(), other[1].tolist(), strict=True))
+        return PlanChange(
+            at=at,
+            entering=tuple(sorted(theirs - self.plan_set)),
+            leaving=tuple(sorted(self.plan_set - theirs)),
+            reason=reason,
+        )
+
+
+def _feasibility_end(p: _Problem) -> float:
+    """The s beyond which one of the plan's own pairs stops qualifying (pins always qualify)."""
+    rows, cols = p.plan
+    ends = [math.inf]
+    m0, m1 = p.margin0[rows, cols], p.margin1[rows, cols]
+    falling = m1 < 0
+    ends.extend((m0[falling] / -m1[falling]).tolist())
+    v0, v1 = p.base[rows, cols], p.slope[rows, cols]
+    falling = v1 < 0
+    ends.extend((v0[falling] / -v1[falling]).tolist())
+    return max(0.0, min(ends))
+
+
+def _eligibility_events(p: _Problem, start: float, stop: float) -> list[float]:
+    """Points in (start, stop) where a pair starts or stops qualifying.
+
+    Between two such points the eligible set is fixed, so the best total is a convex function of
+    s there and the line-intersection argument holds; across them it need not.
+    """
+    events: list[FloatArray] = []
+    for zero, rate in ((p.margin0, p.margin1), (p.base, p.slope)):
+        moving = p.static & (rate != 0)
+        events.append(-zero[moving] / rate[moving])
+    points = np.unique(np.concatenate(events))
+    return [float(x) for x in points[(points > start) & (points < stop)]]
+
+
+def _search_up(search: _Search) -> tuple[float, PlanChange | None]:
+    """Largest s in [0, s_max] up to which the plan stays optimal, and the change past it."""
+    problem = search.p
+    end = min(_feasibility_end(problem), problem.s_max)
+    bounds = [0.0, *_eligibility_events(problem, 0.0, end), end]
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        mid = a + 1.0 if math.isinf(b) else (a + b) / 2
+        eligible = search.eligible_at(mid)
+        if a > 0:
+            found = search.solve(problem.base + a * problem.slope, eligible)
+            if search.beats(search.line(found), a):
+                return a, search.change(a, found, "outscored")
+        if math.isinf(b):
+            rising = eligible & (problem.slope > 0)
+            found = search.solve(problem.slope, rising)
+            if search.line(found)[1] <= search.plan_line[1] + 1e-12 * max(1.0, search.plan_line[1]):
+                return math.inf, None
+        else:
+            found = search.solve(problem.base + b * problem.slope, eligible)
+            if not search.beats(search.line(found), b):
+                continue
+        # Line intersection: each solve either confirms the crossing or finds a new piece of the
+        # envelope, so the loop ends after at most as many solves as there are pieces.
+        for _ in range(_MAX_PIECES):
+            other = search.line(found)
+            crossing = a + (
+                (search.plan_line[0] + a * search.plan_line[1]) - (other[0] + a * other[1])
+            ) / (other[1] - search.plan_line[1])
+            crossing = min(max(crossing, a), b)
+            better = search.solve(problem.base + crossing * problem.slope, eligible)
+            if not search.beats(search.line(better), crossing):
+                return crossing, search.change(crossing, found, "outscored")
+            found = better
+        else:  # pragma: no cover - would take a degenerate, cycling tie
+            raise RuntimeError("line intersection did not converge")
+    if end >= problem.s_max:
+        return problem.s_max, None
+    # The plan itself stops qualifying at `end`: show the plan just past it.
+    step = 1e-9 * max(1.0, end)
+    beyond = search.solve(
+        problem.base + (end + step) * problem.slope, search.eligible_at(end + step)
+    )
+    return end, search.change(end, beyond, "threshold")
+
+
+def weight_intervals(
+    raw: FloatArray,
+    component_ids: tuple[str, ...],
+    weights: FloatArray,
+    *,
+    plan: tuple[IntArray, IntArray],
+    pins: tuple[IntArray, IntArray],
+    static: BoolArray,
+    cap_rows: IntArray,
+    cap_cols: IntArray,
+    min_score: float,
+) -> tuple[WeightInterval, ...]:
+    """The interval of each weight over which `plan` stays optimal, exactly.
+
+    Parameters
+    ----------
+    raw : ndarray, shape (K, n, m)
+        Raw component matrices.
+    component_ids : tuple of str
+        The K components, naming the intervals.
+    weights : ndarray, shape (K,)
+        The weights the plan was computed with.
+    plan, pins : (rows, cols)
+        The plan's free pairs, and its pinned pairs (always in, they only use capacity).
+    static : ndarray of bool
+        Pairs a plan may use at all (allowed, not forbidden, not pinned).
+    cap_rows, cap_cols : ndarray
+        Capacities left after the pins.
+    min_score : float
+        The relative threshold: a pair qualifies when score >= min_score * sum(weights).
+    """
+    scores = np.tensordot(weights, raw, axes=1)
+    total = float(weights.sum())
+    out = []
+    pool: BoolArray | None = None
+    for k, component in enumerate(component_ids):
+        x, w_k = raw[k], float(weights[k])
+        ends: list[tuple[float, PlanChange | None]] = []
+        for sign, s_max in ((1.0, math.inf), (-1.0, w_k)):
+            problem = _Problem(
+                base=scores,
+                slope=sign * x,
+                margin0=scores - min_score * total,
+                margin1=sign * (x - min_score),
+                static=static,
+                cap_rows=cap_rows,
+                cap_cols=cap_cols,
+                plan=plan,
+                pins=pins,
+                s_max=s_max,
+            )
+            search = _Search(problem, pool)
+            ends.append(_search_up(search))
+            pool = search.pool
+        (up, above), (down, below) = ends
+        out.append(
+            WeightInterval(
+                component=component,
+                weight=w_k,
+                lower=max(0.0, w_k - down),
+                upper=w_k + up,
+                below=None if below is None else _shift(below, w_k, -1.0),
+                above=None if above is None else _shift(above, w_k, 1.0),
+            )
+        )
+    return tuple(out)
+
+
+def _shift(change: PlanChange, weight: float, sign: float) -> PlanChange:
+    return PlanChange(
+        at=max(0.0, weight + sign * change.at),
+        entering=change.entering,
+        leaving=change.leaving,
+        reason=change.reason,
+    )

@@ -1,0 +1,178 @@
+"""Weight intervals are exact: checked against every plan of small instances, enumerated."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from matching import PlanSettings, Weights, plan_network, score_components
+from matching.plan import solve_plan
+from matching.scenario import Scenario, evaluate_scenario, plan_intervals
+from matching.sensitivity import weight_intervals
+
+TOL = 1e-9
+
+
+def feasible_plans(static: np.ndarray, cap_rows: np.ndarray, cap_cols: np.ndarray):
+    cells = [tuple(c) for c in np.argwhere(static).tolist()]
+    for size in range(len(cells) + 1):
+        for subset in itertools.combinations(cells, size):
+            rows = np.bincount([p[0] for p in subset], minlength=len(cap_rows))
+            cols = np.bincount([p[1] for p in subset], minlength=len(cap_cols))
+            if (rows <= cap_rows).all() and (cols <= cap_cols).all():
+                yield subset
+
+
+def brute_interval(raw, weights, k, plan0, static, cap_rows, cap_cols, m):
+    """The interval of w_k on which plan0 stays optimal, from every feasible plan's line."""
+    others = weights.copy()
+    others[k] = 0.0
+    a = np.tensordot(others, raw, axes=1)
+    x = raw[k]
+    w_rest = others.sum()
+    plans = list(feasible_plans(static, cap_rows, cap_cols))
+
+    def eligible(plan, t):
+        return all(
+            a[p] + t * x[p] >= m * (w_rest + t) - 1e-15 and a[p] + t * x[p] > 0 for p in plan
+        )
+
+    def value(plan, t):
+        return sum(a[p] + t * x[p] for p in plan)
+
+    def optimal(t):
+        if not eligible(plan0, t):
+            return False
+        mine = value(plan0, t)
+        return all(value(q, t) <= mine + TOL * max(1, abs(mine)) for q in plans if eligible(q, t))
+
+    crit = {0.0, float(weights[k])}
+    for q in plans:
+        da = sum(a[p] for p in q) - sum(a[p] for p in plan0)
+        dx = sum(x[p] for p in q) - sum(x[p] for p in plan0)
+        if abs(dx) > 1e-15:
+            crit.add(-da / dx)
+    for i, j in np.argwhere(static).tolist():
+        for zero, rate in ((a[i, j] - m * w_rest, x[i, j] - m), (a[i, j], x[i, j])):
+            if abs(rate) > 1e-15:
+                crit.add(-zero / rate)
+    points = sorted(c for c in crit if c >= 0)
+    t0 = float(weights[k])
+    start = points.index(t0)
+    upper = math.inf
+    for left, right in zip(points[start:], points[start + 1 :] + [math.inf], strict=True):
+        probe = left + 1.0 if math.isinf(right) else (left + right) / 2
+        if not optimal(probe):
+            upper = left
+            break
+        if not math.isinf(right) and not optimal(right):
+            upper = right
+            break
+    lower = 0.0
+    for right, left in zip(points[start:0:-1], points[start - 1 :: -1], strict=True):
+        if not optimal((left + right) / 2):
+            lower = right
+            break
+        if not optimal(left):
+            lower = left
+            break
+    return lower, upper
+
+
+def random_instance(seed: int):
+    rng = np.random.default_rng(seed)
+    n, m = (int(x) for x in rng.integers(1, 4, 2))
+    raw = rng.random((3, n, m)) * (rng.random((3, n, m)) < 0.8)
+    weights = np.round(rng.uniform(0.1, 1.0, 3), 3)
+    static = rng.random((n, m)) < 0.85
+    cap = int(rng.integers(1, 3))
+    min_score = (0.0, 0.0, 0.2, 0.35)[seed % 4]
+    return raw, weights, static, np.full(n, cap), np.full(m, cap), min_score
+
+
+@pytest.mark.parametrize("block", range(8))
+def test_weight_intervals_match_brute_force(block: int) -> None:
+    # 400 random instances, a quarter each with no threshold twice, 0.2 and 0.35: thresholds make
+    # pairs enter and leave eligibility, the hard case.
+    finite = 0
+    for seed in range(block * 50, block * 50 + 50):
+        raw, weights, static, cap_rows, cap_cols, min_score = random_instance(seed)
+        scores = np.tensordot(weights, raw, axes=1)
+        plan = solve_plan(
+            scores,
+            capacity=(cap_rows, cap_cols),
+            min_score=min_score * weights.sum(),
+            allowed=static,
+        )
+        plan0 = tuple(sorted((p.northeast, p.east) for p in plan.pairs))
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        rows = np.array([p[0] for p in plan0], dtype=np.int64)
+        cols = np.array([p[1] for p in plan0], dtype=np.int64)
+        intervals = weight_intervals(
+            raw,
+            ("a", "b", "c"),
+            weights,
+            plan=(rows, cols),
+            pins=empty,
+            static=static,
+            cap_rows=cap_rows,
+            cap_cols=cap_cols,
+            min_score=min_score,
+        )
+        for k, interval in enumerate(intervals):
+            lower, upper = brute_interval(
+                raw, weights, k, plan0, static, cap_rows, cap_cols, min_score
+            )
+            assert interval.lower == pytest.approx(lower, abs=1e-6), (seed, k)
+            assert interval.lower <= weights[k] <= interval.upper
+            if math.isinf(upper):
+                assert math.isinf(interval.upper) and interval.above is None, (seed, k)
+                continue
+            finite += 1
+            assert interval.upper == pytest.approx(upper, abs=1e-6), (seed, k)
+            assert interval.above is not None and interval.above.at == interval.upper
+            assert interval.above.entering or interval.above.leaving
+    assert finite > 0
+
+
+def test_sensitivity_on_the_shipped_dataset_names_what_changes(shipped_network) -> None:
+    net = shipped_network
+    comps = score_components(net)
+    result = evaluate_scenario(net, comps, Scenario(plan=PlanSettings(capacity=1)))
+    assert len(result.sensitivity) == len(net.taxonomy.component_ids)
+    plan_pairs = {(p.northeast, p.east) for p in result.plan.pairs}
+    for interval in result.sensitivity:
+        assert interval.lower <= interval.weight <= interval.upper
+        for change in (interval.below, interval.above):
+            if change is None:
+                continue
+            assert set(change.leaving) <= plan_pairs
+            assert not set(change.entering) & plan_pairs
+            # Re-solving just past the end shows a different plan, as reported.
+            step = 1e-7 if change is interval.above else -1e-7
+            w = Weights.resolve(net.taxonomy, {interval.component: change.at + step})
+            if change.at + step < 0:
+                continue
+            moved = plan_network(net, comps, w, PlanSettings(capacity=1))
+            assert {(p.northeast, p.east) for p in moved.pairs} != plan_pairs
+        # Just inside the interval the plan is the same.
+        inside = min(interval.upper, interval.weight + 1e-3)
+        w = Weights.resolve(net.taxonomy, {interval.component: (interval.weight + inside) / 2})
+        same = plan_network(net, comps, w, PlanSettings(capacity=1))
+        assert {(p.northeast, p.east) for p in same.pairs} == plan_pairs
+
+
+def test_plan_intervals_honour_pins(shipped_network) -> None:
+    net = shipped_network
+    comps = score_components(net)
+    w = Weights.resolve(net.taxonomy)
+    settings_ = PlanSettings(capacity=1, pinned=(("harbin", "beijing"),))
+    plan = plan_network(net, comps, w, settings_)
+    for interval in plan_intervals(net, comps, w, settings_, plan):
+        for change in (interval.below, interval.above):
+            if change is not None:
+                harbin_beijing = (net.northeast.index["harbin"], net.east.index["beijing"])
+                assert harbin_beijing not in change.leaving
