@@ -153,9 +153,11 @@ def solve_dense(
         out = np.zeros_like(eligible)
         out[rows[chosen], cols[chosen]] = True
         return out, eligible
-    pool = _initial_candidates(weights, eligible, cap_rows, cap_cols)
-    if candidates is not None:
-        pool |= candidates & eligible
+    # A warm start reuses the candidates of a similar solve; pricing adds whatever it lacks.
+    if candidates is not None and (candidates & eligible).any():
+        pool = candidates & eligible
+    else:
+        pool = _initial_candidates(weights, eligible, cap_rows, cap_cols)
     int_costs = -np.rint(weights * scale)
     n = len(cap_rows)
     while True:

@@ -28,6 +28,10 @@ __all__ = ["PlanChange", "WeightInterval", "weight_intervals"]
 Pair = tuple[int, int]
 #: Bound on the envelope pieces one search may visit (a guard; real searches take a few).
 _MAX_PIECES = 10_000
+#: How far (in first steps) an unbounded search gallops before asking whether any plan is steeper.
+_FAR = 4**6
+#: The first galloping step, relative to the sum of the weights.
+_FIRST_STEP = 1e-3
 
 
 @dataclass(frozen=True)
@@ -138,40 +142,57 @@ def _eligibility_events(p: _Problem, start: float, stop: float) -> list[float]:
     events: list[FloatArray] = []
     for zero, rate in ((p.margin0, p.margin1), (p.base, p.slope)):
         moving = p.static & (rate != 0)
-        events.append(-zero[moving] / rate[moving])
-    points = np.unique(np.concatenate(events))
-    return [float(x) for x in points[(points > start) & (points < stop)]]
+        roots = -zero[moving] / rate[moving]
+        events.append(roots[(roots > start) & (roots < stop)])
+    return [float(x) for x in np.unique(np.concatenate(events))]
 
 
-def _search_up(search: _Search) -> tuple[float, PlanChange | None]:
-    """Largest s in [0, s_max] up to which the plan stays optimal, and the change past it."""
+def _search_up(search: _Search, first_step: float) -> tuple[float, PlanChange | None]:
+    """Largest s in [0, s_max] up to which the plan stays optimal, and the change past it.
+
+    Within each segment we gallop outward from its start (steps growing fourfold from
+    `first_step`), so that the line intersection starts near the breakpoint and needs few solves;
+    past `_FAR` times the first step on an unbounded segment, one solve on the slopes alone tells
+    whether any plan ever overtakes this one.
+    """
     problem = search.p
     end = min(_feasibility_end(problem), problem.s_max)
     bounds = [0.0, *_eligibility_events(problem, 0.0, end), end]
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        mid = a + 1.0 if math.isinf(b) else (a + b) / 2
+        mid = a + first_step if math.isinf(b) else (a + b) / 2
         eligible = search.eligible_at(mid)
         if a > 0:
-            found = search.solve(problem.base + a * problem.slope, eligible)
-            if search.beats(search.line(found), a):
-                return a, search.change(a, found, "outscored")
-        if math.isinf(b):
-            rising = eligible & (problem.slope > 0)
-            found = search.solve(problem.slope, rising)
-            if search.line(found)[1] <= search.plan_line[1] + 1e-12 * max(1.0, search.plan_line[1]):
-                return math.inf, None
-        else:
-            found = search.solve(problem.base + b * problem.slope, eligible)
-            if not search.beats(search.line(found), b):
-                continue
+            at_start = search.solve(problem.base + a * problem.slope, eligible)
+            if search.beats(search.line(at_start), a):
+                return a, search.change(a, at_start, "outscored")
+        low, step = a, first_step
+        found: tuple[IntArray, IntArray] | None
+        while True:
+            if math.isinf(b) and step > _FAR * first_step:
+                steepest = search.solve(problem.slope, eligible & (problem.slope > 0))
+                slope = search.line(steepest)[1]
+                if slope <= search.plan_line[1] + 1e-12 * max(1.0, search.plan_line[1]):
+                    return math.inf, None
+                found, high = steepest, math.inf
+                break
+            high = min(low + step, b)
+            found = search.solve(problem.base + high * problem.slope, eligible)
+            if search.beats(search.line(found), high):
+                break
+            if high >= b:
+                found = None
+                break
+            low, step = high, step * 4
+        if found is None:
+            continue
         # Line intersection: each solve either confirms the crossing or finds a new piece of the
         # envelope, so the loop ends after at most as many solves as there are pieces.
         for _ in range(_MAX_PIECES):
             other = search.line(found)
-            crossing = a + (
-                (search.plan_line[0] + a * search.plan_line[1]) - (other[0] + a * other[1])
+            crossing = low + (
+                (search.plan_line[0] + low * search.plan_line[1]) - (other[0] + low * other[1])
             ) / (other[1] - search.plan_line[1])
-            crossing = min(max(crossing, a), b)
+            crossing = min(max(crossing, low), high)
             better = search.solve(problem.base + crossing * problem.slope, eligible)
             if not search.beats(search.line(better), crossing):
                 return crossing, search.change(crossing, found, "outscored")
@@ -240,7 +261,7 @@ def weight_intervals(
                 s_max=s_max,
             )
             search = _Search(problem, pool)
-            ends.append(_search_up(search))
+            ends.append(_search_up(search, _FIRST_STEP * total))
             pool = search.pool
         (up, above), (down, below) = ends
         out.append(
