@@ -43,3 +43,39 @@ def validate(path: Annotated[Path, typer.Argument(help="A dataset JSON file.")])
         f"valid: dataset {dataset.version!r}, {len(dataset.regions)} regions, "
         f"{len(dataset.ties)} ties"
     )
+
+
+@cli.command("what-if")
+def what_if(
+    scenario_file: Annotated[
+        Path, typer.Argument(help="A scenario JSON (POST /scenarios/evaluate).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON instead.")] = False,
+    dataset: Annotated[
+        Path | None, typer.Option(help="A dataset file (default: the shipped dataset).")
+    ] = None,
+    sweep: Annotated[
+        str | None,
+        typer.Option(
+            help="Sweep one weight, e.g. agriculture=0:3:0.5, and tabulate how the plan changes."
+        ),
+    ] = None,
+) -> None:
+    """Evaluate a what-if scenario and print its plan, diff and sensitivity."""
+    from app import whatif
+
+    try:
+        state = whatif.load_model(dataset)
+        body = whatif.read_scenario(scenario_file)
+        if sweep is None:
+            result = whatif.evaluate(state, body)
+            typer.echo(result.model_dump_json(indent=2)) if as_json else whatif.print_result(result)
+        else:
+            rows = whatif.sweep(state, body, sweep)
+            if as_json:
+                typer.echo(whatif.sweep_json(rows))
+            else:
+                whatif.print_sweep(rows, sweep)
+    except whatif.WhatIfError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+
 from app.model import ModelState
 from matching import (
+    ComponentScores,
     LinkExplanation,
+    Network,
     PlanResult,
     PlanSettings,
     Region,
@@ -13,6 +18,8 @@ from matching import (
     Tie,
     Weights,
 )
+from matching.scenario import Override, Scenario, ScenarioDiff, ScenarioResult
+from matching.sensitivity import PlanChange
 from schemas.dataset import DatasetInfo, SourceOut
 from schemas.links import (
     ContributionOut,
@@ -21,17 +28,30 @@ from schemas.links import (
     SuggestionOut,
     TermOut,
 )
-from schemas.plans import PlanIn, PlanOut, PlanPairOut
+from schemas.plans import PlanIn, PlanOut, PlanPairOut, PlanResultOut
 from schemas.regions import IndicatorOut, RegionOut, SourcedOut, TieOut
+from schemas.scenarios import (
+    DiffOut,
+    LinkMoveOut,
+    PairOut,
+    PlanChangeOut,
+    ScenarioIn,
+    ScenarioOut,
+    WeightIntervalOut,
+)
 from schemas.taxonomy import ChannelOut, FactorOut, SectorOut, TaxonomyOut
 
 __all__ = [
     "dataset_info",
+    "diff_out",
     "link_detail",
     "link_out",
     "plan_out",
     "plan_settings",
+    "plan_result_out",
     "region_out",
+    "scenario_in",
+    "scenario_out",
     "suggestion_out",
     "taxonomy_out",
 ]
@@ -113,14 +133,16 @@ def region_out(state: ModelState, region: Region) -> RegionOut:
     )
 
 
-def link_out(state: ModelState, weights: Weights, i: int, j: int) -> LinkOut:
+def link_out(
+    network: Network, components: ComponentScores, weights: Weights, i: int, j: int
+) -> LinkOut:
     """A link from the component matrices; its score is the sum of its contributions."""
-    contributions = state.components.contributions(weights, i, j)
+    contributions = components.contributions(weights, i, j)
     return LinkOut(
-        northeast=state.network.northeast.ids[i],
-        east=state.network.east.ids[j],
+        northeast=network.northeast.ids[i],
+        east=network.east.ids[j],
         score=sum(contributions.values()),
-        existing=bool(state.network.existing[i, j]),
+        existing=bool(network.existing[i, j]),
         contributions=contributions,
     )
 
@@ -159,19 +181,20 @@ def link_detail(state: ModelState, weights: Weights, explanation: LinkExplanatio
 
 def suggestion_out(
     state: ModelState,
+    network: Network,
+    components: ComponentScores,
     weights: Weights,
-    side: str,
-    region_index: int,
+    region: str,
     suggestion: Suggestion,
     channel: str | None,
 ) -> SuggestionOut:
-    """A suggested partner of the region at `region_index` on `side`."""
-    network = state.network
+    """A suggested partner of `region`."""
+    side, index = network.locate(region)
     if side == "northeast":
-        i, j, partner_side = region_index, suggestion.partner, network.east
+        i, j, partner_side = index, suggestion.partner, network.east
     else:
-        i, j, partner_side = suggestion.partner, region_index, network.northeast
-    link = link_out(state, weights, i, j)
+        i, j, partner_side = suggestion.partner, index, network.northeast
+    link = link_out(network, components, weights, i, j)
     partner = state.dataset.region(partner_side.ids[suggestion.partner])
     return SuggestionOut(
         partner=partner.id,
@@ -196,11 +219,13 @@ def plan_settings(body: PlanIn) -> PlanSettings:
     )
 
 
-def plan_out(state: ModelState, weights: Weights, result: PlanResult) -> PlanOut:
+def plan_result_out(
+    network: Network, components: ComponentScores, weights: Weights, result: PlanResult
+) -> PlanResultOut:
     """A plan with each pair's contributions."""
     pairs = []
     for pair in result.pairs:
-        link = link_out(state, weights, pair.northeast, pair.east)
+        link = link_out(network, components, weights, pair.northeast, pair.east)
         pairs.append(
             PlanPairOut(
                 northeast=link.northeast,
@@ -210,14 +235,114 @@ def plan_out(state: ModelState, weights: Weights, result: PlanResult) -> PlanOut
                 contributions=link.contributions,
             )
         )
-    return PlanOut(
-        dataset_version=state.version,
+    return PlanResultOut(
         status="optimal",
         objective=sum(p.score for p in pairs),
         threshold=result.threshold,
-        weights=weights.as_dict(),
         message=result.message,
         pairs=pairs,
+    )
+
+
+def plan_out(state: ModelState, weights: Weights, result: PlanResult) -> PlanOut:
+    """A plan on the active dataset."""
+    body = plan_result_out(state.network, state.components, weights, result)
+    return PlanOut(dataset_version=state.version, weights=weights.as_dict(), **dict(body))
+
+
+def scenario_in(body: ScenarioIn) -> Scenario:
+    """The engine's scenario from a request body."""
+    return Scenario(
+        weights={**body.weights.channels, **body.weights.factors},
+        overrides=tuple(
+            Override(
+                region=o.region,
+                sector=o.sector,
+                factor=o.factor,
+                strength=o.strength,
+                need=o.need,
+                value=o.value,
+            )
+            for o in body.overrides
+        ),
+        plan=plan_settings(body),
+        k=body.k,
+        links=body.links,
+        moves=body.moves,
+    )
+
+
+def _pairs_out(network: Network, pairs: Iterable[tuple[int, int]]) -> list[PairOut]:
+    return [PairOut(northeast=network.northeast.ids[i], east=network.east.ids[j]) for i, j in pairs]
+
+
+def diff_out(
+    network: Network, diff: ScenarioDiff, baseline: PlanResult, scenario: PlanResult
+) -> DiffOut:
+    """What changed between two results."""
+    return DiffOut(
+        baseline_objective=baseline.objective,
+        scenario_objective=scenario.objective,
+        entered=_pairs_out(network, diff.entered),
+        left=_pairs_out(network, diff.left),
+        moved_total=diff.moved_total,
+        moves=[
+            LinkMoveOut(
+                northeast=network.northeast.ids[m.northeast],
+                east=network.east.ids[m.east],
+                baseline_rank=m.baseline_rank,
+                scenario_rank=m.scenario_rank,
+                baseline_score=m.baseline_score,
+                scenario_score=m.scenario_score,
+            )
+            for m in diff.moves
+        ],
+    )
+
+
+def _change_out(network: Network, change: PlanChange | None) -> PlanChangeOut | None:
+    if change is None:
+        return None
+    return PlanChangeOut(
+        at=change.at,
+        reason=change.reason,
+        entering=_pairs_out(network, change.entering),
+        leaving=_pairs_out(network, change.leaving),
+    )
+
+
+def scenario_out(state: ModelState, result: ScenarioResult) -> ScenarioOut:
+    """A scenario's result."""
+    network, components, weights = result.network, result.components, result.weights
+    kinds = {c: "channel" for c in state.taxonomy.channel_ids}
+    return ScenarioOut(
+        dataset_version=state.version,
+        weights=weights.as_dict(),
+        links=[
+            link_out(network, components, weights, int(i), int(j))
+            for i, j in zip(*result.links, strict=True)
+        ],
+        suggestions={
+            region: [
+                suggestion_out(state, network, components, weights, region, pick, None)
+                for pick in picks
+            ]
+            for region, picks in result.suggestions.items()
+        },
+        plan=plan_result_out(network, components, weights, result.plan),
+        diff=diff_out(network, result.diff, result.baseline_plan, result.plan),
+        sensitivity=[
+            WeightIntervalOut(
+                component=iv.component,
+                kind=kinds.get(iv.component, "factor"),
+                weight=iv.weight,
+                lower=iv.lower,
+                upper=None if math.isinf(iv.upper) else iv.upper,
+                below=_change_out(network, iv.below),
+                above=_change_out(network, iv.above),
+            )
+            for iv in result.sensitivity
+        ],
     )
 
 

@@ -7,12 +7,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import Unauthorized
 from app.model import ModelState, ModelStore
 from app.settings import Settings
 
-__all__ = ["AdminDep", "ModelDep", "SettingsDep", "StoreDep"]
+__all__ = ["AdminDep", "ModelDep", "SessionsDep", "SettingsDep", "StoreDep"]
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -27,7 +28,14 @@ def get_model_store(request: Request) -> ModelStore:
     return models
 
 
+def get_sessions(request: Request) -> sessionmaker[Session]:
+    """The app's database session factory."""
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    return sessions
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 StoreDep = Annotated[ModelStore, Depends(get_model_store)]
 
 

@@ -9,13 +9,17 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.errors import install_error_handlers
+from app.limits import BodySizeLimit
 from app.model import ModelStore
-from app.routers import dataset, graph, links, meta, plans, regions
+from app.routers import dataset, graph, links, meta, plans, regions, scenarios
 from app.settings import Settings, get_settings
 from app.storage.database import connect
 from matching import load_taxonomy
 
 __all__ = ["app", "create_app"]
+
+#: Endpoints that stream large uploads and check their own limits.
+BULK_PATHS: tuple[str, ...] = ()
 
 DESCRIPTION = """
 counterpart finds partnerships between northeast and eastern Chinese regions beyond their
@@ -37,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         models = ModelStore(sessions, load_taxonomy())
         models.start()
         app.state.models = models
+        app.state.sessions = sessions
         try:
             yield
         finally:
@@ -55,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type"],
     )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, exempt_prefixes=BULK_PATHS)
     install_error_handlers(app)
     for router in (
         meta.router,
@@ -62,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         links.router,
         plans.router,
         graph.router,
+        scenarios.router,
         dataset.router,
     ):
         app.include_router(router)

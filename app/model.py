@@ -12,7 +12,7 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
@@ -31,7 +31,7 @@ from matching import (
     score_components,
 )
 
-__all__ = ["ModelState", "ModelStore", "document_digest"]
+__all__ = ["ModelState", "ModelStore", "document_digest", "shipped_document", "standalone_model"]
 
 SHIPPED_ORIGIN = "shipped"
 UPLOADED_ORIGIN = "uploaded"
@@ -90,6 +90,20 @@ def shipped_document() -> dict[str, Any]:
     text = resources.files("matching").joinpath("data/regions.json").read_text("utf-8")
     document: dict[str, Any] = json.loads(text)
     return document
+
+
+def standalone_model(document: dict[str, Any], taxonomy: Taxonomy, *, origin: str) -> ModelState:
+    """A model of a dataset document outside any database (for the command line)."""
+    dataset = parse_dataset(document, taxonomy=taxonomy, origin=origin)
+    stored = store.StoredDataset(
+        id=0,
+        version=dataset.version,
+        digest=document_digest(document),
+        origin=origin,
+        document=json.dumps(document, ensure_ascii=False),
+        activated_at=datetime.now(UTC),
+    )
+    return _model(stored, document, dataset)
 
 
 class ModelStore:

@@ -32,8 +32,9 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=["*"], description="Origins allowed by CORS, comma-separated in the environment."
     )
-    host: str = "127.0.0.1"
-    port: int = 8000
+    max_body_bytes: int = Field(
+        default=16 * 2**20, ge=1024, description="Largest request body accepted (413 beyond)."
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

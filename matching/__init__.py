@@ -25,6 +25,15 @@ from matching.plan import (
     plan_network,
     solve_plan,
 )
+from matching.scenario import (
+    Override,
+    Scenario,
+    ScenarioDiff,
+    ScenarioResult,
+    apply_overrides,
+    diff_results,
+    evaluate_scenario,
+)
 from matching.scoring import (
     ComponentScores,
     Contribution,
@@ -34,10 +43,21 @@ from matching.scoring import (
     explain_link,
     score_components,
 )
+from matching.sensitivity import PlanChange, WeightInterval, weight_intervals
 from matching.suggest import Suggestion, UnknownRegionError, rank_links, suggest_partners
 from matching.taxonomy import FACTOR_IDS, Taxonomy, load_taxonomy, parse_taxonomy
 
 __all__ = [
+    "Override",
+    "PlanChange",
+    "Scenario",
+    "ScenarioDiff",
+    "ScenarioResult",
+    "WeightInterval",
+    "apply_overrides",
+    "diff_results",
+    "evaluate_scenario",
+    "weight_intervals",
     "FACTOR_IDS",
     "ComponentScores",
     "Contribution",

@@ -103,6 +103,7 @@ class ScenarioResult:
     links: tuple[IntArray, IntArray]
     suggestions: dict[str, list[Suggestion]]
     plan: PlanResult
+    baseline_plan: PlanResult
     diff: ScenarioDiff
     sensitivity: tuple[WeightInterval, ...]
 
@@ -359,6 +360,7 @@ def evaluate_scenario(
         links=rank_links(scores, limit=scenario.links),
         suggestions=suggestions,
         plan=plan,
+        baseline_plan=base_plan,
         diff=diff_results(base_scores, base_plan, scores, plan, limit=scenario.moves),
         sensitivity=intervals,
     )

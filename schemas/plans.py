@@ -8,7 +8,7 @@ from pydantic import Field
 
 from schemas.common import DatasetStamped, RegionPair, Schema, WeightsIn
 
-__all__ = ["PlanIn", "PlanOut", "PlanPairOut", "MAX_PINS"]
+__all__ = ["MAX_PINS", "PlanIn", "PlanOut", "PlanPairOut", "PlanResultOut"]
 
 #: Most pinned (and, separately, forbidden) pairs one request may carry.
 MAX_PINS = 2000
@@ -54,12 +54,17 @@ class PlanPairOut(Schema):
     contributions: dict[str, float]
 
 
-class PlanOut(DatasetStamped):
+class PlanResultOut(Schema):
     """An optimal plan: objective = sum of the pairs' scores."""
 
     status: Literal["optimal"]
     objective: float
     threshold: float = Field(description="The absolute score threshold that was applied.")
-    weights: dict[str, float]
     message: str
     pairs: list[PlanPairOut]
+
+
+class PlanOut(PlanResultOut, DatasetStamped):
+    """An optimal plan, with the weights and dataset version it was computed on."""
+
+    weights: dict[str, float]

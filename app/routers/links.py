@@ -38,7 +38,7 @@ def list_links(
         channel=channel,
         total=page.total,
         links=[
-            link_out(state, resolved, int(i), int(j))
+            link_out(state.network, state.components, resolved, int(i), int(j))
             for i, j in zip(page.rows, page.cols, strict=True)
         ],
     )

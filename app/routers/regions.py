@@ -65,7 +65,6 @@ def suggestions(
     side, picks = find_suggestions(
         state, resolved, region=region_id, k=k, channel=channel, level=level
     )
-    index = state.network.side(side).index[region_id]
     return SuggestionList(
         dataset_version=state.version,
         region=region_id,
@@ -73,5 +72,10 @@ def suggestions(
         channel=channel,
         level=level,
         weights=resolved.as_dict(),
-        suggestions=[suggestion_out(state, resolved, side, index, pick, channel) for pick in picks],
+        suggestions=[
+            suggestion_out(
+                state, state.network, state.components, resolved, region_id, pick, channel
+            )
+            for pick in picks
+        ],
     )

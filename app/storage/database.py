@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -9,11 +10,16 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
-__all__ = ["Base", "connect"]
+__all__ = ["Base", "as_utc", "connect"]
 
 
 class Base(DeclarativeBase):
     """Declarative base of counterpart's tables."""
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite keeps no time zone; we store UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -39,7 +45,7 @@ def connect(url: str) -> tuple[Engine, sessionmaker[Any]]:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     # Import the table modules so that their tables are registered on Base before create_all.
-    from app.storage import datasets  # noqa: F401
+    from app.storage import datasets, scenarios  # noqa: F401
 
     Base.metadata.create_all(engine)
     return engine, sessionmaker(engine, expire_on_commit=False)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Boolean, DateTime, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.storage.database import Base
+from app.storage.database import Base, as_utc
 
 __all__ = [
     "DatasetRecord",
@@ -53,7 +53,7 @@ def _stored(record: DatasetRecord) -> StoredDataset:
         digest=record.digest,
         origin=record.origin,
         document=record.document,
-        activated_at=record.activated_at,
+        activated_at=as_utc(record.activated_at),
     )
 
 

@@ -1,0 +1,97 @@
+"""What-if scenarios: POST /scenarios/evaluate, saved scenarios and comparisons."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from app import scenarios as service
+from app.dependencies import AdminDep, ModelDep, SessionsDep
+from schemas.common import ErrorBody
+from schemas.scenarios import (
+    ComparisonOut,
+    SavedScenarioIn,
+    SavedScenarioOut,
+    ScenarioIn,
+    ScenarioList,
+    ScenarioOut,
+)
+
+router = APIRouter(prefix="/scenarios", tags=["scenarios"])
+
+ScenarioId = Annotated[int, Path(description="A saved scenario's id.", ge=1, le=2**62)]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No saved scenario with this id."},
+    409: {"model": ErrorBody, "description": "The scenario no longer fits the dataset."},
+}
+WRITE: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "No valid API key."},
+}
+
+
+@router.post(
+    "/evaluate",
+    summary="Evaluate a what-if scenario against the baseline",
+    responses={422: {"model": ErrorBody, "description": "Invalid or contradictory scenario."}},
+)
+def evaluate(state: ModelDep, body: ScenarioIn) -> ScenarioOut:
+    """Links, suggestions, the plan, the diff from the baseline and each weight's interval.
+
+    The baseline is the default weights with no overrides and the same plan settings. Overrides
+    never touch the stored dataset. Evaluating is a read: it needs no key.
+    """
+    return service.evaluate(state, body)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Save a scenario (admin)",
+    responses={**WRITE, 409: {"model": ErrorBody, "description": "The name is taken."}},
+)
+def save(
+    _: AdminDep, state: ModelDep, sessions: SessionsDep, body: SavedScenarioIn
+) -> SavedScenarioOut:
+    """Validate, evaluate and save a scenario under a unique name."""
+    return service.save_scenario(sessions, state, body)
+
+
+@router.get("", summary="Saved scenarios, newest first")
+def list_saved(
+    sessions: SessionsDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+) -> ScenarioList:
+    """A page of saved scenarios (without their results)."""
+    return service.list_scenarios(sessions, limit=limit, offset=offset)
+
+
+@router.get("/{scenario_id}", summary="A saved scenario and its result", responses=NOT_FOUND)
+def read(state: ModelDep, sessions: SessionsDep, scenario_id: ScenarioId) -> SavedScenarioOut:
+    """The scenario and its result on the active dataset (recomputed if the dataset changed)."""
+    return service.read_scenario(sessions, state, scenario_id)
+
+
+@router.delete(
+    "/{scenario_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a saved scenario (admin)",
+    responses={**WRITE, **NOT_FOUND},
+)
+def delete(_: AdminDep, sessions: SessionsDep, scenario_id: ScenarioId) -> Response:
+    """Delete it for good."""
+    service.delete_scenario(sessions, scenario_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{scenario_id}/compare/{other_id}",
+    summary="The diff between two saved scenarios",
+    responses=NOT_FOUND,
+)
+def compare(
+    state: ModelDep, sessions: SessionsDep, scenario_id: ScenarioId, other_id: ScenarioId
+) -> ComparisonOut:
+    """What changes from the first scenario (as the baseline) to the second."""
+    return service.compare_scenarios(sessions, state, scenario_id, other_id)

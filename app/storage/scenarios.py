@@ -1,0 +1,127 @@
+"""Saved scenarios, with their last result cached per dataset digest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Integer, String, Text, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.storage.database import Base, as_utc
+
+__all__ = [
+    "DuplicateName",
+    "ScenarioRecord",
+    "StoredScenario",
+    "count_scenarios",
+    "delete_scenario",
+    "get_scenario",
+    "insert_scenario",
+    "list_scenarios",
+    "update_result",
+]
+
+
+class DuplicateName(Exception):
+    """A scenario with this name already exists."""
+
+
+class ScenarioRecord(Base):
+    """A saved scenario: its request body, and its result on one dataset version."""
+
+    __tablename__ = "scenarios"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+@dataclass(frozen=True)
+class StoredScenario:
+    """A saved scenario as read from storage."""
+
+    id: int
+    name: str
+    description: str
+    body: str
+    created_at: datetime
+    result: str | None
+    result_digest: str | None
+
+
+def _stored(record: ScenarioRecord) -> StoredScenario:
+    return StoredScenario(
+        id=record.id,
+        name=record.name,
+        description=record.description,
+        body=record.body,
+        created_at=as_utc(record.created_at),
+        result=record.result,
+        result_digest=record.result_digest,
+    )
+
+
+def insert_scenario(
+    session: Session, *, name: str, description: str, body: str, result: str, digest: str
+) -> StoredScenario:
+    """Save a new scenario; `DuplicateName` if the name is taken."""
+    record = ScenarioRecord(
+        name=name,
+        description=description,
+        body=body,
+        created_at=datetime.now(UTC),
+        result=result,
+        result_digest=digest,
+    )
+    session.add(record)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise DuplicateName(name) from exc
+    return _stored(record)
+
+
+def get_scenario(session: Session, scenario_id: int) -> StoredScenario | None:
+    """The saved scenario with this id, if any."""
+    record = session.get(ScenarioRecord, scenario_id)
+    return None if record is None else _stored(record)
+
+
+def list_scenarios(session: Session, *, limit: int, offset: int) -> list[StoredScenario]:
+    """A page of saved scenarios, newest first."""
+    records = session.scalars(
+        select(ScenarioRecord)
+        .order_by(ScenarioRecord.created_at.desc(), ScenarioRecord.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_stored(r) for r in records]
+
+
+def count_scenarios(session: Session) -> int:
+    """How many scenarios are saved."""
+    return int(session.scalar(select(func.count()).select_from(ScenarioRecord)) or 0)
+
+
+def update_result(session: Session, scenario_id: int, *, result: str, digest: str) -> None:
+    """Cache a scenario's result on the dataset with this digest."""
+    session.execute(
+        update(ScenarioRecord)
+        .where(ScenarioRecord.id == scenario_id)
+        .values(result=result, result_digest=digest)
+    )
+
+
+def delete_scenario(session: Session, scenario_id: int) -> bool:
+    """Delete a saved scenario; False if there was none."""
+    record = session.get(ScenarioRecord, scenario_id)
+    if record is None:
+        return False
+    session.delete(record)
+    return True
