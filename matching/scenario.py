@@ -130,6 +130,9 @@ def apply_overrides(
     """
     if len(overrides) > MAX_OVERRIDES:
         raise ValueError(f"`overrides`: at most {MAX_OVERRIDES} per scenario, got {len(overrides)}")
+    if not overrides:
+        nothing = np.zeros(0, dtype=np.int64)
+        return network, nothing, nothing
     tax = network.taxonomy
     copies = {
         side: {
