@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,7 +15,15 @@ from app.errors import Unauthorized
 from app.model import ModelState, ModelStore
 from app.settings import Settings
 
-__all__ = ["AdminDep", "ModelDep", "SessionsDep", "SettingsDep", "StoreDep"]
+__all__ = [
+    "AdminDep",
+    "AdminRoute",
+    "ModelDep",
+    "SessionsDep",
+    "SettingsDep",
+    "StoreDep",
+    "check_admin_key",
+]
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -52,18 +62,43 @@ _bearer = HTTPBearer(
 )
 
 
-def require_admin(
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """Refuse a write without the admin key (401)."""
+def check_admin_key(settings: Settings, authorization: str | None) -> None:
+    """Refuse a write without the admin key (401): the one check behind every write."""
     if settings.admin_key is None:
         raise Unauthorized("writes are disabled: the server has no COUNTERPART_ADMIN_KEY set")
-    if credentials is None:
+    scheme, _, key = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not key:
         raise Unauthorized("this is a write: send 'Authorization: Bearer <admin key>'")
     expected = settings.admin_key.get_secret_value().encode()
-    if not secrets.compare_digest(credentials.credentials.encode(), expected):
+    if not secrets.compare_digest(key.strip().encode(), expected):
         raise Unauthorized("the API key is not valid")
 
 
+def require_admin(
+    request: Request,
+    settings: SettingsDep,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """The admin check as a dependency (it also marks the endpoint as secured in OpenAPI)."""
+    check_admin_key(settings, request.headers.get("authorization"))
+
+
 AdminDep = Annotated[None, Depends(require_admin)]
+
+
+class AdminRoute(APIRoute):
+    """A write route: the key is checked before the body is read.
+
+    FastAPI parses a request's body before it resolves dependencies, so without this a write with
+    a malformed body and no key would get 422 instead of 401.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Wrap the handler with the key check."""
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            check_admin_key(request.app.state.settings, request.headers.get("authorization"))
+            return await handler(request)
+
+        return guarded

@@ -15,6 +15,7 @@ from app.routers import dataset, graph, links, meta, plans, regions, scenarios
 from app.settings import Settings, get_settings
 from app.storage.database import connect
 from matching import load_taxonomy
+from schemas.common import ErrorBody
 
 __all__ = ["app", "create_app"]
 
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Every route answers invalid requests in the API's error shape, not FastAPI's default.
+        responses={422: {"model": ErrorBody, "description": "Invalid request."}},
     )
     app.state.settings = settings
     app.add_middleware(
@@ -69,7 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         plans.router,
         graph.router,
         scenarios.router,
+        scenarios.admin_router,
         dataset.router,
+        dataset.admin_router,
     ):
         app.include_router(router)
     return app

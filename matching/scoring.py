@@ -32,6 +32,7 @@ from matching.taxonomy import Taxonomy
 
 __all__ = [
     "DIRECTIONS",
+    "MAX_WEIGHT",
     "ComponentScores",
     "Contribution",
     "LinkExplanation",
@@ -40,6 +41,9 @@ __all__ = [
     "explain_link",
     "score_components",
 ]
+
+#: Largest weight accepted: far beyond any meaningful re-weighting, far below float overflow.
+MAX_WEIGHT = 1e6
 
 #: Directions of a sector term: the northeast's strength meeting the east's need, the reverse,
 #: and (for synergy channels) both strong in the same sector.
@@ -81,7 +85,10 @@ class Weights:
                     f"({', '.join(taxonomy.factor_ids)})"
                 )
             values[name] = check_number(
-                value, lambda problem, n=name: ValueError(f"`weights.{n}` {problem}"), minimum=0.0
+                value,
+                lambda problem, n=name: ValueError(f"`weights.{n}`: {problem}"),
+                minimum=0.0,
+                maximum=MAX_WEIGHT,
             )
         vector = np.array([values[c] for c in taxonomy.component_ids], dtype=np.float64)
         if not vector.any():

@@ -28,8 +28,6 @@ __all__ = ["PlanChange", "WeightInterval", "weight_intervals"]
 Pair = tuple[int, int]
 #: Bound on the envelope pieces one search may visit (a guard; real searches take a few).
 _MAX_PIECES = 10_000
-#: How far (in first steps) an unbounded search gallops before asking whether any plan is steeper.
-_FAR = 4**6
 #: The first galloping step, relative to the sum of the weights.
 _FIRST_STEP = 1e-3
 
@@ -101,6 +99,14 @@ class _Search:
         rows, cols = np.nonzero(chosen)
         return rows, cols
 
+    def solve_slopes(self, eligible: BoolArray) -> tuple[IntArray, IntArray]:
+        """The plan with the steepest line: its candidates would be poor warm starts elsewhere."""
+        chosen, _ = solve_dense(
+            self.p.slope, eligible & (self.p.slope > 0), self.p.cap_rows, self.p.cap_cols
+        )
+        rows, cols = np.nonzero(chosen)
+        return rows, cols
+
     def line(self, plan: tuple[IntArray, IntArray]) -> tuple[float, float]:
         rows, cols = plan
         return float(self.p.base[rows, cols].sum()), float(self.p.slope[rows, cols].sum())
@@ -133,72 +139,114 @@ def _feasibility_end(p: _Problem) -> float:
     return max(0.0, min(ends))
 
 
-def _eligibility_events(p: _Problem, start: float, stop: float) -> list[float]:
-    """Points in (start, stop) where a pair starts or stops qualifying.
+def _eligibility_events(p: _Problem, start: float, stop: float) -> tuple[list[float], list[float]]:
+    """Points in (start, stop) where a pair starts qualifying, and where one stops.
 
     Between two such points the eligible set is fixed, so the best total is a convex function of
     s there and the line-intersection argument holds; across them it need not.
     """
-    events: list[FloatArray] = []
+    entries: list[FloatArray] = []
+    exits: list[FloatArray] = []
     for zero, rate in ((p.margin0, p.margin1), (p.base, p.slope)):
         moving = p.static & (rate != 0)
         roots = -zero[moving] / rate[moving]
-        events.append(roots[(roots > start) & (roots < stop)])
-    return [float(x) for x in np.unique(np.concatenate(events))]
+        inside = (roots > start) & (roots < stop)
+        rising = rate[moving] > 0
+        entries.append(roots[inside & rising])
+        exits.append(roots[inside & ~rising])
+    return (
+        [float(x) for x in np.unique(np.concatenate(entries))],
+        [float(x) for x in np.unique(np.concatenate(exits))],
+    )
+
+
+_Plan = tuple[IntArray, IntArray]
+
+
+def _gallop(
+    search: _Search, a: float, b: float, eligible: BoolArray, first_step: float
+) -> tuple[float, float, _Plan] | None:
+    """Check the far end `b`, then walk out from `a` (where the plan is optimal) towards it.
+
+    Returns None if the plan is still optimal at `b` (hence on all of [a, b], by convexity over
+    the fixed `eligible` set), else an interval (low, high) with the plan optimal at `low` and a
+    plan that beats it at `high`. For an unbounded `b`, one solve on the slopes alone tells
+    whether any plan ever overtakes this one. Walking out in fourfold steps from `first_step`
+    starts the line intersection next to the breakpoint, where it needs few solves.
+    """
+    problem = search.p
+    if math.isinf(b):
+        found = search.solve_slopes(eligible)
+        steeper = search.line(found)[1]
+        if steeper <= search.plan_line[1] + 1e-12 * max(1.0, search.plan_line[1]):
+            return None
+    else:
+        found = search.solve(problem.base + b * problem.slope, eligible)
+        if not search.beats(search.line(found), b):
+            return None
+    reach = min(_crossing(search.plan_line, search.line(found), a), b)
+    low, step = a, first_step
+    while low + step < reach:
+        probe = search.solve(problem.base + (low + step) * problem.slope, eligible)
+        if search.beats(search.line(probe), low + step):
+            return low, low + step, probe
+        low, step = low + step, step * 4
+    return low, b, found
+
+
+def _crossing(mine: tuple[float, float], other: tuple[float, float], at: float) -> float:
+    """Where the line `other` (steeper) crosses `mine`, given both lines' values are known."""
+    return at + ((mine[0] + at * mine[1]) - (other[0] + at * other[1])) / (other[1] - mine[1])
+
+
+def _intersect(
+    search: _Search, low: float, high: float, found: _Plan, eligible: BoolArray
+) -> tuple[float, PlanChange]:
+    """The breakpoint in [low, high], by line intersection (Eisner and Severance).
+
+    Each solve either confirms the crossing or finds a new piece of the envelope, so the loop
+    ends after at most as many solves as there are pieces.
+    """
+    problem = search.p
+    for _ in range(_MAX_PIECES):
+        crossing = min(max(_crossing(search.plan_line, search.line(found), low), low), high)
+        better = search.solve(problem.base + crossing * problem.slope, eligible)
+        if not search.beats(search.line(better), crossing):
+            return crossing, search.change(crossing, found, "outscored")
+        found = better
+    raise RuntimeError("line intersection did not converge")  # pragma: no cover
 
 
 def _search_up(search: _Search, first_step: float) -> tuple[float, PlanChange | None]:
     """Largest s in [0, s_max] up to which the plan stays optimal, and the change past it.
 
-    Within each segment we gallop outward from its start (steps growing fourfold from
-    `first_step`), so that the line intersection starts near the breakpoint and needs few solves;
-    past `_FAR` times the first step on an unbounded segment, one solve on the slopes alone tells
-    whether any plan ever overtakes this one.
+    The range is cut where pairs start qualifying. Pairs that stop qualifying only remove plans,
+    so a run between two entries is first checked as one piece over the eligible set at its start
+    (a superset of the sets later in the run); only if some plan beats ours there is the run cut
+    at its exits, since the beating plan might use a pair that has left.
     """
     problem = search.p
     end = min(_feasibility_end(problem), problem.s_max)
-    bounds = [0.0, *_eligibility_events(problem, 0.0, end), end]
+    entries, exits = _eligibility_events(problem, 0.0, end)
+    bounds = [0.0, *entries, end]
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        mid = a + first_step if math.isinf(b) else (a + b) / 2
-        eligible = search.eligible_at(mid)
+        inner = [x for x in exits if a < x < b]
+        first = inner[0] if inner else b
+        widest = search.eligible_at(a + first_step if math.isinf(first) else (a + first) / 2)
         if a > 0:
-            at_start = search.solve(problem.base + a * problem.slope, eligible)
+            at_start = search.solve(problem.base + a * problem.slope, widest)
             if search.beats(search.line(at_start), a):
                 return a, search.change(a, at_start, "outscored")
-        low, step = a, first_step
-        found: tuple[IntArray, IntArray] | None
-        while True:
-            if math.isinf(b) and step > _FAR * first_step:
-                steepest = search.solve(problem.slope, eligible & (problem.slope > 0))
-                slope = search.line(steepest)[1]
-                if slope <= search.plan_line[1] + 1e-12 * max(1.0, search.plan_line[1]):
-                    return math.inf, None
-                found, high = steepest, math.inf
-                break
-            high = min(low + step, b)
-            found = search.solve(problem.base + high * problem.slope, eligible)
-            if search.beats(search.line(found), high):
-                break
-            if high >= b:
-                found = None
-                break
-            low, step = high, step * 4
-        if found is None:
+        outcome = _gallop(search, a, b, widest, first_step)
+        if outcome is None:
             continue
-        # Line intersection: each solve either confirms the crossing or finds a new piece of the
-        # envelope, so the loop ends after at most as many solves as there are pieces.
-        for _ in range(_MAX_PIECES):
-            other = search.line(found)
-            crossing = low + (
-                (search.plan_line[0] + low * search.plan_line[1]) - (other[0] + low * other[1])
-            ) / (other[1] - search.plan_line[1])
-            crossing = min(max(crossing, low), high)
-            better = search.solve(problem.base + crossing * problem.slope, eligible)
-            if not search.beats(search.line(better), crossing):
-                return crossing, search.change(crossing, found, "outscored")
-            found = better
-        else:  # pragma: no cover - would take a degenerate, cycling tie
-            raise RuntimeError("line intersection did not converge")
+        if not inner:
+            return _intersect(search, *outcome, widest)
+        for c, d in zip([a, *inner], [*inner, b], strict=True):
+            eligible = search.eligible_at(c + first_step if math.isinf(d) else (c + d) / 2)
+            outcome = _gallop(search, c, d, eligible, first_step)
+            if outcome is not None:
+                return _intersect(search, *outcome, eligible)
     if end >= problem.s_max:
         return problem.s_max, None
     # The plan itself stops qualifying at `end`: show the plan just past it.
@@ -243,7 +291,10 @@ def weight_intervals(
     scores = np.tensordot(weights, raw, axes=1)
     total = float(weights.sum())
     out = []
-    pool: BoolArray | None = None
+    # Every search starts from the candidates of the plan's own solve: near the current weights
+    # they are the right ones, and a pool carried from search to search would only grow.
+    eligible = static & (scores >= min_score * total) & (scores > 0)
+    _, pool = solve_dense(scores, eligible, cap_rows, cap_cols)
     for k, component in enumerate(component_ids):
         x, w_k = raw[k], float(weights[k])
         ends: list[tuple[float, PlanChange | None]] = []
@@ -260,9 +311,7 @@ def weight_intervals(
                 pins=pins,
                 s_max=s_max,
             )
-            search = _Search(problem, pool)
-            ends.append(_search_up(search, _FIRST_STEP * total))
-            pool = search.pool
+            ends.append(_search_up(_Search(problem, pool), _FIRST_STEP * total))
         (up, above), (down, below) = ends
         out.append(
             WeightInterval(

@@ -51,7 +51,9 @@ class DatasetStamped(Schema):
     )
 
 
-FiniteWeight = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+#: Largest weight accepted (matching.scoring.MAX_WEIGHT).
+MAX_WEIGHT = 1e6
+FiniteWeight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
 
 
 class WeightsIn(Schema):

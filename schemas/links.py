@@ -47,8 +47,9 @@ class TermOut(Schema):
     sector: str | None = Field(description="Sector id; null for a factor's terms.")
     direction: str = Field(
         description=(
-            "`northeast_to_east` (northeast strength meets eastern need), `east_to_northeast`, "
-            "`synergy` (both strong), or for factors `mutual` / `ties`."
+            "`northeast_to_east` (northeast strength meets eastern need; for resource endowment, "
+            "the northeast's endowment where the east lacks it), `east_to_northeast`, `synergy` "
+            "(both strong), `mutual` (a factor both sides hold) or `ties` (recorded ties)."
         )
     )
     value: float

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -12,13 +12,18 @@ __all__ = ["MAX_PINS", "PlanIn", "PlanOut", "PlanPairOut", "PlanResultOut"]
 
 #: Most pinned (and, separately, forbidden) pairs one request may carry.
 MAX_PINS = 2000
+#: Largest capacity of one region.
+MAX_CAPACITY = 1000
+Capacity = Annotated[int, Field(ge=0, le=MAX_CAPACITY, strict=True)]
 
 
 class PlanIn(Schema):
     """A plan request: capacities, a threshold, pins, forbids and weights."""
 
-    capacity: int = Field(default=2, ge=0, le=1000, description="Most new partners per region.")
-    capacities: dict[str, int] = Field(
+    capacity: int = Field(
+        default=2, ge=0, le=MAX_CAPACITY, strict=True, description="Most new partners per region."
+    )
+    capacities: dict[str, Capacity] = Field(
         default_factory=dict,
         max_length=10_000,
         description="Per-region capacity overriding `capacity`.",

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 
 from app.convert import dataset_info
-from app.dependencies import AdminDep, ModelDep, StoreDep
+from app.dependencies import AdminDep, AdminRoute, ModelDep, StoreDep
 from schemas.common import ErrorBody
 from schemas.dataset import DatasetInfo
 
 router = APIRouter(prefix="/dataset", tags=["dataset"])
+admin_router = APIRouter(prefix="/dataset", tags=["dataset"], route_class=AdminRoute)
 
 
 @router.get("", summary="The active dataset's version and sources")
@@ -26,7 +27,7 @@ def get_document(state: ModelDep) -> dict[str, Any]:
     return state.document
 
 
-@router.put(
+@admin_router.put(
     "",
     summary="Replace the dataset (admin)",
     responses={

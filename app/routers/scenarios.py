@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response, status
 
 from app import scenarios as service
-from app.dependencies import AdminDep, ModelDep, SessionsDep
+from app.dependencies import AdminDep, AdminRoute, ModelDep, SessionsDep
 from schemas.common import ErrorBody
 from schemas.scenarios import (
     ComparisonOut,
@@ -19,6 +19,7 @@ from schemas.scenarios import (
 )
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
+admin_router = APIRouter(prefix="/scenarios", tags=["scenarios"], route_class=AdminRoute)
 
 ScenarioId = Annotated[int, Path(description="A saved scenario's id.", ge=1, le=2**62)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -44,7 +45,7 @@ def evaluate(state: ModelDep, body: ScenarioIn) -> ScenarioOut:
     return service.evaluate(state, body)
 
 
-@router.post(
+@admin_router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Save a scenario (admin)",
@@ -73,7 +74,7 @@ def read(state: ModelDep, sessions: SessionsDep, scenario_id: ScenarioId) -> Sav
     return service.read_scenario(sessions, state, scenario_id)
 
 
-@router.delete(
+@admin_router.delete(
     "/{scenario_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a saved scenario (admin)",
