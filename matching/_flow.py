@@ -16,6 +16,8 @@ edge prices out, the flow is optimal for the whole graph: exact, at a fraction o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 from ortools.graph.python import min_cost_flow
@@ -29,7 +31,7 @@ _COST_RANGE = float(2**31)
 #: Instances with at most this many eligible edges are solved whole, without pricing.
 _SOLVE_WHOLE_BELOW = 20_000
 #: Extra candidate edges per node beyond its capacity in the first round of pricing.
-_CANDIDATE_SLACK = 8
+_CANDIDATE_SLACK = 5
 
 
 def _scale(weight_max: float) -> float:
@@ -45,11 +47,13 @@ def solve_edges(
     *,
     scale: float | None = None,
     potentials: bool = False,
+    start: FloatArray | None = None,
 ) -> tuple[BoolArray, FloatArray | None]:
     """Maximum-weight b-matching on an explicit edge list.
 
-    Returns the mask of chosen edges and, if asked, node potentials (rows, then columns) that
-    certify optimality: for every edge not chosen, -cost + p[row] - p[col] >= 0.
+    Returns the mask of chosen edges and, if asked, node potentials (rows, columns, source,
+    sink) that certify optimality: for every edge not chosen, -cost + p[row] - p[col] >= 0.
+    `start` seeds their computation with the potentials of a similar solve.
     """
     n, m = len(cap_rows), len(cap_cols)
     if scale is None:
@@ -76,7 +80,7 @@ def solve_edges(
     chosen = arc_flow[n : n + n_edges] > 0
     if not potentials:
         return chosen, None
-    return chosen, _potentials(tails, heads, caps, arc_costs, arc_flow, n + m + 2)[: n + m]
+    return chosen, _potentials(tails, heads, caps, arc_costs, arc_flow, n + m + 2, start)
 
 
 def _potentials(
@@ -86,31 +90,39 @@ def _potentials(
     costs: IntArray,
     arc_flow: IntArray,
     n_nodes: int,
+    start: FloatArray | None = None,
 ) -> FloatArray:
-    """Node potentials: shortest-path distances in the residual graph from a virtual root.
+    """Feasible node potentials of the residual graph: p[v] <= p[u] + cost(u, v) on every arc.
 
-    The root reaches every node at cost 0, so all distances start at 0. Bellman-Ford, one
-    vectorised relaxation of every arc per round; the flow is optimal, so the residual graph has
-    no negative cycle and the rounds stop within `n_nodes` (in practice a few dozen).
+    Label correcting (Bellman-Ford), vectorised and driven by a frontier: each round relaxes only
+    the arcs leaving nodes whose label dropped in the round before. Labels start at 0 (distances
+    from a virtual root joined to every node) or at `start`, the potentials of a similar solve,
+    which are nearly feasible already and need few rounds. The flow is optimal, so the residual
+    graph has no negative cycle and labels stop dropping.
     """
     forward = arc_flow < caps
     backward = arc_flow > 0
     sources = np.concatenate([tails[forward], heads[backward]])
     targets = np.concatenate([heads[forward], tails[backward]])
     lengths = np.concatenate([costs[forward], -costs[backward]]).astype(np.float64)
-    if len(sources) == 0:
-        return np.zeros(n_nodes)
-    order = np.argsort(targets, kind="stable")
+    order = np.argsort(sources, kind="stable")
     sources, targets, lengths = sources[order], targets[order], lengths[order]
-    starts = np.flatnonzero(np.r_[True, targets[1:] != targets[:-1]])
-    heads_of_runs = targets[starts]
-    distance = np.zeros(n_nodes)
+    starts = np.searchsorted(sources, np.arange(n_nodes + 1))
+    distance = np.zeros(n_nodes) if start is None else start.copy()
+    frontier = np.arange(n_nodes)
     for _ in range(n_nodes + 1):
-        best = np.minimum.reduceat(distance[sources] + lengths, starts)
-        improved = best < distance[heads_of_runs]
-        if not improved.any():
+        counts = starts[frontier + 1] - starts[frontier]
+        if not counts.any():
             return distance
-        distance[heads_of_runs[improved]] = best[improved]
+        # The arcs of the frontier's nodes: each node's run of arcs, laid end to end.
+        offsets = np.repeat(starts[frontier] - np.cumsum(counts) + counts, counts)
+        arcs = offsets + np.arange(int(counts.sum()))
+        reach = distance[sources[arcs]] + lengths[arcs]
+        better = reach < distance[targets[arcs]]
+        if not better.any():
+            return distance
+        np.minimum.at(distance, targets[arcs][better], reach[better])
+        frontier = np.unique(targets[arcs][better])
     raise RuntimeError("negative cycle in the residual graph: the flow is not optimal")
 
 
@@ -132,49 +144,73 @@ def _initial_candidates(
     return candidates & eligible
 
 
+@dataclass(frozen=True)
+class WarmStart:
+    """What one dense solve hands to the next: its candidates and its potentials."""
+
+    candidates: BoolArray
+    potentials: FloatArray | None = None
+    scale: float = 1.0
+
+
 def solve_dense(
     weights: FloatArray,
     eligible: BoolArray,
     cap_rows: IntArray,
     cap_cols: IntArray,
     *,
-    candidates: BoolArray | None = None,
-) -> tuple[BoolArray, BoolArray]:
+    warm: WarmStart | None = None,
+    price: bool = True,
+) -> tuple[BoolArray, WarmStart]:
     """Maximum-weight b-matching over the eligible cells of a dense weight matrix.
 
-    Returns the chosen cells and the candidate set the last solve used (pass it back as
-    `candidates` to warm-start a solve of a similar instance).
+    Returns the chosen cells and a `WarmStart` for a solve of a similar instance. With `price`
+    false the whole eligible graph is solved at once: better for weights of low rank (one
+    factor's outer product), where every row wants the same few columns and pricing would add
+    edges for many rounds.
     """
     eligible = eligible & (weights > 0)
     scale = _scale(float(weights[eligible].max(initial=0.0)))
-    if int(eligible.sum()) <= _SOLVE_WHOLE_BELOW:
+    if not price or int(eligible.sum()) <= _SOLVE_WHOLE_BELOW:
         rows, cols = np.nonzero(eligible)
         chosen, _ = solve_edges(rows, cols, weights[rows, cols], cap_rows, cap_cols, scale=scale)
         out = np.zeros_like(eligible)
         out[rows[chosen], cols[chosen]] = True
-        return out, eligible
-    # A warm start reuses the candidates of a similar solve; pricing adds whatever it lacks.
-    if candidates is not None and (candidates & eligible).any():
-        pool = candidates & eligible
+        return out, WarmStart(candidates=eligible)
+    # A warm start reuses the candidates of a similar solve (pricing adds whatever they lack)
+    # and its potentials, rescaled to this solve's integer costs.
+    start = None
+    if warm is not None and (warm.candidates & eligible).any():
+        pool = warm.candidates & eligible
+        if warm.potentials is not None:
+            start = warm.potentials * (scale / warm.scale)
     else:
         pool = _initial_candidates(weights, eligible, cap_rows, cap_cols)
     int_costs = -np.rint(weights * scale)
-    n = len(cap_rows)
+    n, m = len(cap_rows), len(cap_cols)
     while True:
         rows, cols = np.nonzero(pool)
         chosen, potential = solve_edges(
-            rows, cols, weights[rows, cols], cap_rows, cap_cols, scale=scale, potentials=True
+            rows,
+            cols,
+            weights[rows, cols],
+            cap_rows,
+            cap_cols,
+            scale=scale,
+            potentials=True,
+            start=start,
         )
         assert potential is not None
-        reduced = int_costs + potential[:n, None] - potential[None, n:]
+        start = potential
+        reduced = int_costs + potential[:n, None] - potential[None, n : n + m]
         improving = eligible & ~pool & (reduced < 0)
         if not improving.any():
             break
         # Add every improving edge if there are few, else only the most negative few per row and
         # column: adding them all at once would bring back most of the dense graph.
-        if improving.sum() > len(cap_rows) + len(cap_cols):
+        if improving.sum() > n + m:
             improving = _initial_candidates(-reduced, improving, cap_rows, cap_cols)
         pool |= improving
     out = np.zeros_like(eligible)
     out[rows[chosen], cols[chosen]] = True
-    return out, pool
+    return out, WarmStart(candidates=pool, potentials=potential, scale=scale)

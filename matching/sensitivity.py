@@ -21,15 +21,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching._flow import BoolArray, FloatArray, IntArray, solve_dense
+from matching._flow import BoolArray, FloatArray, IntArray, WarmStart, solve_dense
 
 __all__ = ["PlanChange", "WeightInterval", "weight_intervals"]
 
 Pair = tuple[int, int]
 #: Bound on the envelope pieces one search may visit (a guard; real searches take a few).
 _MAX_PIECES = 10_000
+#: How far (in first steps) an unbounded search walks before asking whether any plan is steeper.
+_FAR = 4**5
 #: The first galloping step, relative to the sum of the weights.
-_FIRST_STEP = 1e-3
+_FIRST_STEP = 3e-4
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,12 @@ class _Problem:
 
 
 class _Search:
-    """State of one search: the problem and the candidate pool shared by its solves."""
+    """State of one search: the problem and the warm start its solves hand on."""
 
-    def __init__(self, problem: _Problem, pool: BoolArray | None) -> None:
+    def __init__(self, problem: _Problem, warm: WarmStart) -> None:
         self.p = problem
-        # Candidate pairs carried from solve to solve (and from search to search): warm starts.
-        self.pool = pool
+        # Candidates and potentials carried from solve to solve: warm starts.
+        self.warm = warm
         rows, cols = problem.plan
         self.plan_set = set(zip(rows.tolist(), cols.tolist(), strict=True))
         self.plan_line = (
@@ -93,8 +95,8 @@ class _Search:
         return p.static & (p.margin0 + s * p.margin1 >= 0) & (p.base + s * p.slope > 0)
 
     def solve(self, weights: FloatArray, eligible: BoolArray) -> tuple[IntArray, IntArray]:
-        chosen, self.pool = solve_dense(
-            weights, eligible, self.p.cap_rows, self.p.cap_cols, candidates=self.pool
+        chosen, self.warm = solve_dense(
+            weights, eligible, self.p.cap_rows, self.p.cap_cols, warm=self.warm
         )
         rows, cols = np.nonzero(chosen)
         return rows, cols
@@ -102,7 +104,11 @@ class _Search:
     def solve_slopes(self, eligible: BoolArray) -> tuple[IntArray, IntArray]:
         """The plan with the steepest line: its candidates would be poor warm starts elsewhere."""
         chosen, _ = solve_dense(
-            self.p.slope, eligible & (self.p.slope > 0), self.p.cap_rows, self.p.cap_cols
+            self.p.slope,
+            eligible & (self.p.slope > 0),
+            self.p.cap_rows,
+            self.p.cap_cols,
+            price=False,
         )
         rows, cols = np.nonzero(chosen)
         return rows, cols
@@ -166,31 +172,37 @@ _Plan = tuple[IntArray, IntArray]
 def _gallop(
     search: _Search, a: float, b: float, eligible: BoolArray, first_step: float
 ) -> tuple[float, float, _Plan] | None:
-    """Check the far end `b`, then walk out from `a` (where the plan is optimal) towards it.
+    """Look for a plan that beats ours in (a, b], where ours is optimal at `a`.
 
-    Returns None if the plan is still optimal at `b` (hence on all of [a, b], by convexity over
-    the fixed `eligible` set), else an interval (low, high) with the plan optimal at `low` and a
-    plan that beats it at `high`. For an unbounded `b`, one solve on the slopes alone tells
-    whether any plan ever overtakes this one. Walking out in fourfold steps from `first_step`
-    starts the line intersection next to the breakpoint, where it needs few solves.
+    Returns None if there is none (then ours is optimal on all of [a, b], by convexity over the
+    fixed `eligible` set), else an interval (low, high) with ours optimal at `low` and a plan
+    that beats it at `high`. A bounded stretch is checked at its far end first: most stretches
+    hold, and one solve shows it. Then, or on an unbounded stretch, we walk out from `a` in
+    fourfold steps, so that the line intersection starts next to the breakpoint where it needs
+    few solves; an unbounded walk ends, after `_FAR` first steps, with one solve on the slopes
+    alone, which tells whether any plan ever overtakes ours.
     """
     problem = search.p
     if math.isinf(b):
-        found = search.solve_slopes(eligible)
-        steeper = search.line(found)[1]
-        if steeper <= search.plan_line[1] + 1e-12 * max(1.0, search.plan_line[1]):
-            return None
+        reach, found = math.inf, None
     else:
         found = search.solve(problem.base + b * problem.slope, eligible)
         if not search.beats(search.line(found), b):
             return None
-    reach = min(_crossing(search.plan_line, search.line(found), a), b)
+        reach = _crossing(search.plan_line, search.line(found), a)
     low, step = a, first_step
     while low + step < reach:
+        if math.isinf(b) and step > _FAR * first_step:
+            steepest = search.solve_slopes(eligible)
+            slope = search.line(steepest)[1]
+            if slope <= search.plan_line[1] + 1e-12 * max(1.0, search.plan_line[1]):
+                return None
+            return low, b, steepest
         probe = search.solve(problem.base + (low + step) * problem.slope, eligible)
         if search.beats(search.line(probe), low + step):
             return low, low + step, probe
         low, step = low + step, step * 4
+    assert found is not None
     return low, b, found
 
 
@@ -294,7 +306,7 @@ def weight_intervals(
     # Every search starts from the candidates of the plan's own solve: near the current weights
     # they are the right ones, and a pool carried from search to search would only grow.
     eligible = static & (scores >= min_score * total) & (scores > 0)
-    _, pool = solve_dense(scores, eligible, cap_rows, cap_cols)
+    _, warm = solve_dense(scores, eligible, cap_rows, cap_cols)
     for k, component in enumerate(component_ids):
         x, w_k = raw[k], float(weights[k])
         ends: list[tuple[float, PlanChange | None]] = []
@@ -311,7 +323,7 @@ def weight_intervals(
                 pins=pins,
                 s_max=s_max,
             )
-            ends.append(_search_up(_Search(problem, pool), _FIRST_STEP * total))
+            ends.append(_search_up(_Search(problem, warm), _FIRST_STEP * total))
         (up, above), (down, below) = ends
         out.append(
             WeightInterval(
