@@ -170,7 +170,7 @@ def solve_dense(
     edges for many rounds.
     """
     eligible = eligible & (weights > 0)
-    scale = _scale(float(weights[eligible].max(initial=0.0)))
+    scale = _scale(float(np.max(weights, where=eligible, initial=0.0)))
     if not price or int(eligible.sum()) <= _SOLVE_WHOLE_BELOW:
         rows, cols = np.nonzero(eligible)
         chosen, _ = solve_edges(rows, cols, weights[rows, cols], cap_rows, cap_cols, scale=scale)
@@ -186,7 +186,10 @@ def solve_dense(
             start = warm.potentials * (scale / warm.scale)
     else:
         pool = _initial_candidates(weights, eligible, cap_rows, cap_cols)
-    int_costs = -np.rint(weights * scale)
+    # Pricing: an edge outside the pool improves the plan when its reduced cost is negative,
+    # -rint(w * scale) + p[row] - p[col] < 0, i.e. rint(w * scale) > p[row] - p[col].
+    gains = np.rint(weights * scale)
+    outside = eligible & ~pool
     n, m = len(cap_rows), len(cap_cols)
     while True:
         rows, cols = np.nonzero(pool)
@@ -202,15 +205,17 @@ def solve_dense(
         )
         assert potential is not None
         start = potential
-        reduced = int_costs + potential[:n, None] - potential[None, n : n + m]
-        improving = eligible & ~pool & (reduced < 0)
+        bars = np.subtract.outer(potential[:n], potential[n : n + m])
+        improving = np.greater(gains, bars, out=bars.astype(bool))
+        improving &= outside
         if not improving.any():
             break
         # Add every improving edge if there are few, else only the most negative few per row and
         # column: adding them all at once would bring back most of the dense graph.
         if improving.sum() > n + m:
-            improving = _initial_candidates(-reduced, improving, cap_rows, cap_cols)
+            improving = _initial_candidates(gains - bars, improving, cap_rows, cap_cols)
         pool |= improving
+        outside &= ~improving
     out = np.zeros_like(eligible)
     out[rows[chosen], cols[chosen]] = True
     return out, WarmStart(candidates=pool, potentials=potential, scale=scale)

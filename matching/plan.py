@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
-from matching._flow import BoolArray, FloatArray, IntArray, solve_dense
+from matching._flow import BoolArray, FloatArray, IntArray, WarmStart, solve_dense
 from matching.network import Network
 from matching.scoring import ComponentScores, Weights
 
@@ -62,6 +62,8 @@ class PlanResult:
     pairs: tuple[PlannedPair, ...]
     threshold: float
     message: str = ""
+    #: Candidates and potentials of the solve, to warm-start a solve of a similar plan.
+    warm_start: WarmStart | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ def solve_plan(
     forbidden: Iterable[Pair] = (),
     allowed: ArrayLike | None = None,
     names: tuple[Sequence[str], Sequence[str]] | None = None,
+    warm: WarmStart | None = None,
 ) -> PlanResult:
     """Choose the pairs that maximise the total score under capacities and constraints.
 
@@ -138,6 +141,8 @@ def solve_plan(
         Pairs that may be chosen at all (default: all).
     names : (row names, column names), optional
         Used in error messages instead of indices.
+    warm : WarmStart, optional
+        The `warm_start` of a plan on similar scores, to solve faster (same result).
 
     Raises
     ------
@@ -180,10 +185,10 @@ def solve_plan(
     for i, j in pins:
         free_rows[i] -= 1
         free_cols[j] -= 1
-    chosen, _ = solve_dense(matrix, eligible, free_rows, free_cols)
+    chosen, warm_start = solve_dense(matrix, eligible, free_rows, free_cols, warm=warm)
     for i, j in pins:
         chosen[i, j] = True
-    return _result(matrix, chosen, set(pins), min_score)
+    return _result(matrix, chosen, set(pins), min_score, warm_start)
 
 
 def _pair_label(i: int, j: int, rows: Sequence[str], cols: Sequence[str]) -> str:
@@ -218,7 +223,13 @@ def _check_pins(
         raise InfeasiblePlanError(conflicts)
 
 
-def _result(matrix: FloatArray, chosen: BoolArray, pins: set[Pair], threshold: float) -> PlanResult:
+def _result(
+    matrix: FloatArray,
+    chosen: BoolArray,
+    pins: set[Pair],
+    threshold: float,
+    warm_start: WarmStart,
+) -> PlanResult:
     rows, cols = np.nonzero(chosen)
     values = matrix[rows, cols]
     order = np.lexsort((cols, rows, -values))
@@ -232,6 +243,7 @@ def _result(matrix: FloatArray, chosen: BoolArray, pins: set[Pair], threshold: f
         pairs=pairs,
         threshold=threshold,
         message=f"{len(pairs)} pairs, proven optimal",
+        warm_start=warm_start,
     )
 
 
@@ -240,6 +252,8 @@ def plan_network(
     components: ComponentScores,
     weights: Weights,
     settings: PlanSettings,
+    *,
+    warm: WarmStart | None = None,
 ) -> PlanResult:
     """Plan additional partnerships on a network, from a request in region ids.
 
@@ -288,6 +302,7 @@ def plan_network(
         forbidden=bans,
         allowed=allowed,
         names=(network.northeast.ids, network.east.ids),
+        warm=warm,
     )
 
 

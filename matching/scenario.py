@@ -250,6 +250,12 @@ def diff_results(
     tolerance = 1e-12 * np.maximum(1.0, np.abs(base_scores))
     moved = (rank_moves > 0) | (score_moves > tolerance)
     rows, cols = np.nonzero(moved)
+    if len(rows) > limit > 0:
+        # Only the largest moves are listed: keep those whose rank move reaches the limit-th
+        # largest before sorting, instead of sorting every moved link.
+        bar = np.partition(rank_moves[rows, cols], len(rows) - limit)[len(rows) - limit]
+        keep = rank_moves[rows, cols] >= bar
+        rows, cols = rows[keep], cols[keep]
     order = np.lexsort((cols, rows, -score_moves[rows, cols], -rank_moves[rows, cols]))[:limit]
     moves = tuple(
         LinkMove(
@@ -301,6 +307,7 @@ def plan_intervals(
         cap_rows=cap_rows,
         cap_cols=cap_cols,
         min_score=settings.min_score,
+        warm=plan.warm_start,
     )
 
 

@@ -280,6 +280,7 @@ def weight_intervals(
     cap_rows: IntArray,
     cap_cols: IntArray,
     min_score: float,
+    warm: WarmStart | None = None,
 ) -> tuple[WeightInterval, ...]:
     """The interval of each weight over which `plan` stays optimal, exactly.
 
@@ -299,14 +300,17 @@ def weight_intervals(
         Capacities left after the pins.
     min_score : float
         The relative threshold: a pair qualifies when score >= min_score * sum(weights).
+    warm : WarmStart, optional
+        The warm start of the plan's own solve (saves solving it again).
     """
     scores = np.tensordot(weights, raw, axes=1)
     total = float(weights.sum())
     out = []
     # Every search starts from the candidates of the plan's own solve: near the current weights
     # they are the right ones, and a pool carried from search to search would only grow.
-    eligible = static & (scores >= min_score * total) & (scores > 0)
-    _, warm = solve_dense(scores, eligible, cap_rows, cap_cols)
+    if warm is None:
+        eligible = static & (scores >= min_score * total) & (scores > 0)
+        _, warm = solve_dense(scores, eligible, cap_rows, cap_cols)
     for k, component in enumerate(component_ids):
         x, w_k = raw[k], float(weights[k])
         ends: list[tuple[float, PlanChange | None]] = []
