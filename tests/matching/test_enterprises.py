@@ -1,0 +1,172 @@
+"""Partner search is exact: the same answer as scoring every enterprise, filters included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching import Weights, score_components
+from matching.enterprises import (
+    OWNERSHIPS,
+    SIZE_BANDS,
+    Enterprise,
+    EnterpriseModel,
+    SearchFilters,
+    build_population,
+    explain_match,
+    search_partners,
+)
+
+
+def random_population(net, side: str, n: int, rng: np.random.Generator, prefix: str):
+    tax = net.taxonomy
+    regions = net.side(side).ids
+    out = []
+    for i in range(n):
+
+        def profile() -> dict[str, float]:
+            count = int(rng.integers(0, 5))
+            sectors = rng.choice(len(tax.sectors), size=count, replace=False)
+            # Coarse values make ties common: the tie-break by id is exercised too.
+            return {tax.sector_ids[s]: float(rng.choice([0.25, 0.5, 0.75, 1.0])) for s in sectors}
+
+        out.append(
+            Enterprise(
+                id=f"{prefix}{int(rng.integers(0, 10**6)):06d}-{i}",
+                region=str(rng.choice(regions)),
+                offers=profile(),
+                seeks=profile(),
+                size=str(rng.choice(SIZE_BANDS)),
+                ownership=str(rng.choice(OWNERSHIPS)),
+            )
+        )
+    return out
+
+
+def brute_force(model, population, partners, query, query_side, *, k, filters, channel=None):
+    features, coefficients = model.query(query, channel=channel)
+    dense = np.zeros(model.n_features)
+    dense[features] = coefficients
+    scores = population.features @ dense
+    if query_side == "northeast":
+        term = model.region_term[model.network.northeast.index[query.region]]
+    else:
+        term = model.region_term[:, model.network.east.index[query.region]]
+    if channel is None:
+        scores = scores + term[population.region]
+    ok = scores > 0
+    if filters.regions is not None:
+        ok &= np.isin(population.region, list(filters.regions))
+    if filters.ownership is not None:
+        ok &= np.isin(population.ownership, list(filters.ownership))
+    if filters.size is not None:
+        ok &= np.isin(population.size, list(filters.size))
+    if filters.min_score is not None:
+        ok &= scores >= filters.min_score
+    rows = np.flatnonzero(ok)
+    order = np.lexsort((rows, -scores[rows]))[:k]
+    return [(int(rows[o]), float(scores[rows[o]])) for o in order]
+
+
+@pytest.fixture(scope="module")
+def model(shipped_network):
+    net = shipped_network
+    return EnterpriseModel.build(net, score_components(net), Weights.resolve(net.taxonomy))
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(0, 10**6), st.data())
+def test_search_equals_brute_force(model, seed, data) -> None:
+    rng = np.random.default_rng(seed)
+    net = model.network
+    query_side = data.draw(st.sampled_from(["northeast", "east"]))
+    partner_side = "east" if query_side == "northeast" else "northeast"
+    partners = random_population(net, partner_side, int(rng.integers(1, 400)), rng, "p")
+    population = build_population(partners, net, partner_side)
+    query = random_population(net, query_side, 1, rng, "q")[0]
+    k = data.draw(st.integers(1, 30))
+    channel = data.draw(st.none() | st.sampled_from(net.taxonomy.channel_ids))
+    n_regions = len(net.side(partner_side))
+    filters = SearchFilters(
+        regions=data.draw(st.none() | st.frozensets(st.integers(0, n_regions - 1), min_size=1)),
+        ownership=data.draw(st.none() | st.frozensets(st.integers(0, 3), min_size=1)),
+        size=data.draw(st.none() | st.frozensets(st.integers(0, 3), min_size=1)),
+        min_score=data.draw(st.none() | st.sampled_from([0.01, 0.05, 0.1])),
+    )
+    features, coefficients = model.query(query, channel=channel)
+    if query_side == "northeast":
+        term = model.region_term[net.northeast.index[query.region]]
+    else:
+        term = model.region_term[:, net.east.index[query.region]]
+    if channel is not None:
+        term = np.zeros_like(term)
+    found = search_partners(
+        population,
+        features,
+        coefficients,
+        term,
+        k=k,
+        filters=filters,
+        first_depth=data.draw(st.sampled_from([1, 2, 32])),
+    )
+    expected = brute_force(
+        model, population, partners, query, query_side, k=k, filters=filters, channel=channel
+    )
+    assert [m.row for m in found] == [row for row, _ in expected]
+    assert [m.score for m in found] == pytest.approx([score for _, score in expected], abs=1e-12)
+
+
+def test_removed_rows_are_never_found(model) -> None:
+    rng = np.random.default_rng(3)
+    net = model.network
+    partners = random_population(net, "east", 300, rng, "p")
+    population = build_population(partners, net, "east")
+    query = random_population(net, "northeast", 1, rng, "q")[0]
+    features, coefficients = model.query(query)
+    term = model.region_term[net.northeast.index[query.region]]
+    first = search_partners(population, features, coefficients, term, k=10)
+    removed = np.zeros(len(population), dtype=bool)
+    removed[[m.row for m in first[:3]]] = True
+    second = search_partners(population, features, coefficients, term, k=10, removed=removed)
+    assert not {m.row for m in second} & {m.row for m in first[:3]}
+    assert [m.row for m in second[:7]] == [m.row for m in first[3:]]
+
+
+def test_explanation_adds_up_and_matches_the_search(model) -> None:
+    net = model.network
+    harbin = Enterprise(
+        "q",
+        "harbin",
+        offers={"grain": 0.8, "robotics_intelligent_equipment": 0.6},
+        seeks={"venture_capital": 0.9},
+    )
+    partner = Enterprise(
+        "p",
+        "shanghai",
+        offers={"venture_capital": 1.0, "robotics_intelligent_equipment": 0.5},
+        seeks={"grain": 0.5},
+    )
+    ex = explain_match(model, harbin, partner)
+    assert sum(ex.contributions.values()) == pytest.approx(ex.score)
+    assert {d for _, d, _ in ex.terms} == {"northeast_to_east", "east_to_northeast", "synergy"}
+    population = build_population([partner], net, "east")
+    features, coefficients = model.query(harbin)
+    term = model.region_term[net.northeast.index["harbin"]]
+    (match,) = search_partners(population, features, coefficients, term, k=1)
+    assert match.score == pytest.approx(ex.score, abs=1e-12)
+
+
+def test_population_checks() -> None:
+    from matching import load_dataset, network_from_dataset
+
+    net = network_from_dataset(load_dataset())
+    with pytest.raises(ValueError, match="'beijing' is not a northeast region"):
+        build_population([Enterprise("a", "beijing", {}, {})], net, "northeast")
+    with pytest.raises(ValueError, match="duplicate id 'a'"):
+        build_population(
+            [Enterprise("a", "harbin", {}, {}), Enterprise("a", "dalian", {}, {})],
+            net,
+            "northeast",
+        )
