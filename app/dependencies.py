@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.enterprises import EnterpriseService
 from app.errors import Unauthorized
 from app.model import ModelState, ModelStore
 from app.settings import Settings
@@ -18,6 +19,7 @@ from app.settings import Settings
 __all__ = [
     "AdminDep",
     "AdminRoute",
+    "EnterprisesDep",
     "ModelDep",
     "SessionsDep",
     "SettingsDep",
@@ -44,7 +46,14 @@ def get_sessions(request: Request) -> sessionmaker[Session]:
     return sessions
 
 
+def get_enterprises(request: Request) -> EnterpriseService:
+    """The app's enterprise service (with this worker's index)."""
+    service: EnterpriseService = request.app.state.enterprises
+    return service
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+EnterprisesDep = Annotated[EnterpriseService, Depends(get_enterprises)]
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 StoreDep = Annotated[ModelStore, Depends(get_model_store)]
 

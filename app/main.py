@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app.enterprises import EnterpriseService
 from app.errors import install_error_handlers
 from app.limits import BodySizeLimit
 from app.model import ModelStore
-from app.routers import dataset, graph, links, meta, plans, regions, scenarios
+from app.routers import dataset, enterprises, graph, links, meta, plans, regions, scenarios
 from app.settings import Settings, get_settings
 from app.storage.database import connect
 from matching import load_taxonomy
@@ -20,7 +21,7 @@ from schemas.common import ErrorBody
 __all__ = ["app", "create_app"]
 
 #: Endpoints that stream large uploads and check their own limits.
-BULK_PATHS: tuple[str, ...] = ()
+BULK_PATHS: tuple[str, ...] = ("/enterprises/import",)
 
 DESCRIPTION = """
 counterpart finds partnerships between northeast and eastern Chinese regions beyond their
@@ -43,6 +44,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         models.start()
         app.state.models = models
         app.state.sessions = sessions
+        enterprises = EnterpriseService(engine, sessions)
+        # Build the search index now, so that the first query does not wait for it.
+        with enterprises.reading(models.current()):
+            pass
+        app.state.enterprises = enterprises
         try:
             yield
         finally:
@@ -75,6 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scenarios.admin_router,
         dataset.router,
         dataset.admin_router,
+        enterprises.router,
+        enterprises.admin_router,
+        enterprises.search_router,
     ):
         app.include_router(router)
     return app

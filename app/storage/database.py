@@ -22,6 +22,14 @@ def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _sqlite_transactions(dbapi_connection: Any, _record: Any) -> None:
+    # Python's sqlite3 module (in its default mode) only opens a transaction before a write, so
+    # two reads of one SQLAlchemy transaction could see two states of the database. Taking the
+    # transaction handling away from it and emitting BEGIN ourselves (the SQLAlchemy recipe for
+    # pysqlite) makes every transaction a real one: reads see one snapshot, writes are atomic.
+    dbapi_connection.isolation_level = None
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers in other workers go on while one worker writes; the busy timeout makes a
     # second writer wait instead of failing; foreign keys are off in SQLite unless asked for.
@@ -44,8 +52,10 @@ def connect(url: str) -> tuple[Engine, sessionmaker[Any]]:
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_transactions)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
     # Import the table modules so that their tables are registered on Base before create_all.
-    from app.storage import datasets, scenarios  # noqa: F401
+    from app.storage import datasets, enterprises, scenarios  # noqa: F401
 
     Base.metadata.create_all(engine)
     return engine, sessionmaker(engine, expire_on_commit=False)

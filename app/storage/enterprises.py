@@ -1,0 +1,250 @@
+"""Stored enterprises and the log of their changes.
+
+Every write adds a row to `enterprise_changes` in the same transaction as the change itself. A
+worker keeps its search index in step by reading the log past the last change it applied, within
+the same read transaction as the query it serves, so a query sees every committed change and
+never half of one. A bulk import logs one `bulk` change: workers then reload everything.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from app.storage.database import Base, as_utc
+
+__all__ = [
+    "FIELDS",
+    "StoredEnterprise",
+    "changes",
+    "changes_since",
+    "count_enterprises",
+    "delete_enterprise",
+    "enterprises",
+    "get_enterprises",
+    "index_rows",
+    "latest_change",
+    "log_change",
+    "now",
+    "record",
+    "upsert_enterprises",
+]
+
+enterprises = Table(
+    "enterprises",
+    Base.metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("region", String(100), nullable=False, index=True),
+    Column("side", String(20), nullable=False),
+    Column("size", String(10), nullable=False),
+    Column("ownership", String(10), nullable=False),
+    Column("founded", Integer, nullable=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("contact", String(300), nullable=True),
+    Column("offers", Text, nullable=False),
+    Column("seeks", Text, nullable=False),
+    Column("partners", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+changes = Table(
+    "enterprise_changes",
+    Base.metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("enterprise_id", String(64), nullable=True),
+    Column("op", String(10), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+#: The profile fields, in the column order of the table (after the id).
+FIELDS = (
+    "name", "region", "side", "size", "ownership", "founded", "description", "contact",
+    "offers", "seeks", "partners",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StoredEnterprise:
+    """An enterprise as stored."""
+
+    id: str
+    name: str
+    region: str
+    side: str
+    size: str
+    ownership: str
+    founded: int | None
+    description: str
+    contact: str | None
+    offers: dict[str, float]
+    seeks: dict[str, float]
+    partners: list[str]
+    updated_at: datetime
+
+
+def _row(values: Sequence[Any]) -> StoredEnterprise:
+    (ident, name, region, side, size, ownership, founded, description, contact, offers, seeks,
+     partners, updated_at) = values  # fmt: skip
+    return StoredEnterprise(
+        id=ident,
+        name=name,
+        region=region,
+        side=side,
+        size=size,
+        ownership=ownership,
+        founded=founded,
+        description=description,
+        contact=contact,
+        offers=json.loads(offers),
+        seeks=json.loads(seeks),
+        partners=json.loads(partners),
+        updated_at=as_utc(updated_at),
+    )
+
+
+def record(values: dict[str, Any], *, now: datetime) -> dict[str, Any]:
+    """A row to write from profile values (sector maps and partners as JSON)."""
+    return {
+        "id": values["id"],
+        **{f: values.get(f) for f in FIELDS if f not in ("offers", "seeks", "partners")},
+        "description": values.get("description") or "",
+        "offers": json.dumps(values.get("offers") or {}, separators=(",", ":")),
+        "seeks": json.dumps(values.get("seeks") or {}, separators=(",", ":")),
+        "partners": json.dumps(values.get("partners") or [], separators=(",", ":")),
+        "updated_at": now,
+    }
+
+
+def upsert_enterprises(
+    connection: Connection | Session, rows: Sequence[dict[str, Any]], *, log: bool = True
+) -> int:
+    """Insert or replace rows (made by `record`); returns how many ids were new.
+
+    With `log`, each row's change is logged; a bulk import logs once itself instead.
+    """
+    if not rows:
+        return 0
+    ids = [r["id"] for r in rows]
+    existing: set[str] = set()
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        existing.update(
+            connection.execute(select(enterprises.c.id).where(enterprises.c.id.in_(chunk)))
+            .scalars()
+            .all()
+        )
+    statement = sqlite_insert(enterprises)
+    statement = statement.on_conflict_do_update(
+        index_elements=[enterprises.c.id],
+        set_={name: statement.excluded[name] for name in (*FIELDS, "updated_at")},
+    )
+    connection.execute(statement, list(rows))
+    if log:
+        now = rows[0]["updated_at"]
+        connection.execute(
+            insert(changes), [{"enterprise_id": i, "op": "upsert", "at": now} for i in ids]
+        )
+    return len(ids) - len(existing)
+
+
+def delete_enterprise(session: Session, enterprise_id: str) -> bool:
+    """Delete one enterprise and log it; False if there was none."""
+    gone = session.execute(delete(enterprises).where(enterprises.c.id == enterprise_id))
+    if not gone.rowcount:  # type: ignore[attr-defined]
+        return False
+    log_change(session, enterprise_id, "delete")
+    return True
+
+
+def log_change(connection: Connection | Session, enterprise_id: str | None, op: str) -> None:
+    """Log a change (`upsert`, `delete`, or `bulk` for a whole import)."""
+    connection.execute(
+        insert(changes).values(enterprise_id=enterprise_id, op=op, at=datetime.now(UTC))
+    )
+
+
+def get_enterprises(
+    connection: Connection | Session, ids: Iterable[str]
+) -> dict[str, StoredEnterprise]:
+    """The stored enterprises with these ids (missing ids are left out)."""
+    wanted = list(dict.fromkeys(ids))
+    out: dict[str, StoredEnterprise] = {}
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        for values in connection.execute(
+            select(enterprises).where(enterprises.c.id.in_(chunk))
+        ).all():
+            stored = _row(values)
+            out[stored.id] = stored
+    return out
+
+
+def index_rows(
+    connection: Connection | Session, *, batch: int = 100_000
+) -> Iterator[list[tuple[str, str, str, str, str, str]]]:
+    """What the search index needs of every enterprise, in id order, in batches.
+
+    Each row is (id, region, size, ownership, offers JSON, seeks JSON).
+    """
+    columns = (
+        enterprises.c.id,
+        enterprises.c.region,
+        enterprises.c.size,
+        enterprises.c.ownership,
+        enterprises.c.offers,
+        enterprises.c.seeks,
+    )
+    after = ""
+    while True:
+        rows = connection.execute(
+            select(*columns).where(enterprises.c.id > after).order_by(enterprises.c.id).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield [tuple(r) for r in rows]
+        after = rows[-1][0]
+
+
+def count_enterprises(connection: Connection | Session) -> int:
+    """How many enterprises are stored."""
+    return int(connection.execute(select(func.count()).select_from(enterprises)).scalar_one())
+
+
+def latest_change(connection: Connection | Session) -> int:
+    """The sequence number of the last logged change (0 if none)."""
+    return int(connection.execute(select(func.max(changes.c.seq))).scalar() or 0)
+
+
+def changes_since(connection: Connection | Session, seq: int) -> list[tuple[int, str | None, str]]:
+    """Changes logged after `seq`: (seq, enterprise id, op), in order."""
+    rows = connection.execute(
+        select(changes.c.seq, changes.c.enterprise_id, changes.c.op)
+        .where(changes.c.seq > seq)
+        .order_by(changes.c.seq)
+    ).all()
+    return [(int(s), e, str(o)) for s, e, o in rows]
+
+
+def now() -> datetime:
+    """The time a write is stamped with."""
+    return datetime.now(UTC)
