@@ -36,7 +36,7 @@ def validate(path: Annotated[Path, typer.Argument(help="A dataset JSON file.")])
     except DatasetError as exc:
         typer.echo(f"invalid: {exc}", err=True)
         raise typer.Exit(code=1) from exc
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         typer.echo(f"cannot read {path}: {exc}", err=True)
         raise typer.Exit(code=2) from exc
     typer.echo(

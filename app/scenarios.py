@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.analysis import invalid_input
+from app.analysis import invalid_input, resolve_weights
 from app.convert import diff_out, scenario_in, scenario_out
-from app.errors import Conflict, NotFound
+from app.errors import AppError, Conflict, NotFound
 from app.model import ModelState
 from app.storage import scenarios as store
 from matching import InfeasiblePlanError, ScenarioResult, diff_results, evaluate_scenario
@@ -32,6 +32,8 @@ __all__ = [
 
 
 def _evaluate(state: ModelState, body: ScenarioIn, *, sensitivity: bool = True) -> ScenarioResult:
+    # Checks each weight against its group (a factor given as a channel is a 422, as for plans).
+    resolve_weights(state, body.weights.channels, body.weights.factors)
     with invalid_input():
         return evaluate_scenario(
             state.network, state.components, scenario_in(body), sensitivity=sensitivity
@@ -102,7 +104,7 @@ def read_scenario(
     else:
         try:
             result = evaluate(state, body)
-        except (ValueError, InfeasiblePlanError) as exc:
+        except (AppError, ValueError, InfeasiblePlanError) as exc:
             raise _stale(stored, state, exc) from exc
         with sessions.begin() as session:
             store.update_result(
@@ -136,7 +138,7 @@ def compare_scenarios(
         stored = _load(sessions, ident)
         try:
             results.append(_evaluate(state, _body(stored), sensitivity=False))
-        except (ValueError, InfeasiblePlanError) as exc:
+        except (AppError, ValueError, InfeasiblePlanError) as exc:
             raise _stale(stored, state, exc) from exc
         refs.append(ScenarioRef(id=stored.id, name=stored.name))
     first, second = results

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,15 +41,16 @@ def load_model(dataset: Path | None) -> ModelState:
             return standalone_model(shipped_document(), load_taxonomy(), origin="shipped")
         document = json.loads(dataset.read_text("utf-8"))
         return standalone_model(document, load_taxonomy(), origin=str(dataset))
-    except (OSError, json.JSONDecodeError, DatasetError) as exc:
-        raise WhatIfError(f"cannot load the dataset: {exc}") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, DatasetError) as exc:
+        where = "the shipped dataset" if dataset is None else f"the dataset {dataset}"
+        raise WhatIfError(f"cannot load {where}: {exc}") from exc
 
 
 def read_scenario(path: Path) -> ScenarioIn:
     """A scenario file, validated as POST /scenarios/evaluate would."""
     try:
         return ScenarioIn.model_validate_json(path.read_text("utf-8"))
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise WhatIfError(f"cannot read {path}: {exc}") from exc
     except ValidationError as exc:
         problems = "; ".join(
@@ -140,7 +142,9 @@ def _parse_sweep(spec: str, state: ModelState) -> tuple[str, list[float]]:
     try:
         start, stop, step = (float(p) for p in parts)
     except ValueError:
-        raise WhatIfError(f"--sweep {spec!r}: start, stop and step must be numbers") from None
+        start = stop = step = math.nan
+    if not all(math.isfinite(x) for x in (start, stop, step)):
+        raise WhatIfError(f"--sweep {spec!r}: start, stop and step must be finite numbers")
     if name not in state.taxonomy.component_ids:
         raise WhatIfError(
             f"--sweep: unknown component {name!r}; expected one of "

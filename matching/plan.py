@@ -365,4 +365,5 @@ def pair_indices(network: Network, name: str, pairs: Iterable[tuple[str, str]]) 
                     )
         assert i is not None and j is not None
         out.append((i, j))
-    return out
+    # A pair listed twice is one pair: it takes capacity once, as in the plan itself.
+    return list(dict.fromkeys(out))

@@ -57,6 +57,18 @@ class Api:
         """Every region by id."""
         return {r["id"]: r for r in self.get("/regions")["regions"]}
 
+    def weights_body(self, weights: dict[str, float]) -> dict[str, dict[str, float]]:
+        """The `weights` of a request body from component id to weight, grouped as GET /taxonomy."""
+        taxonomy = self.get("/taxonomy")
+        grouped = {
+            group: {
+                item["id"]: weights[item["id"]] for item in taxonomy[group] if item["id"] in weights
+            }
+            for group in ("channels", "factors")
+        }
+        assert sum(len(part) for part in grouped.values()) == len(weights), weights
+        return grouped
+
     def ties(self) -> set[tuple[str, str]]:
         """The (northeast, east) pairs that already cooperate, as GET /regions lists them."""
         return {
