@@ -131,23 +131,9 @@ def _page(
     size: int | None,
 ) -> list[str]:
     start = int(np.searchsorted(population.ids, after.encode(), side="right")) if after else 0
+    rows = np.arange(start, len(population))
     if sector_features is not None:
-        # Rows holding the sector (offered or sought), from the postings, in row (= id) order.
-        n_features = population.post_max.shape[1]
-        regions = range(population.post_max.shape[0]) if region is None else [region]
-        parts = [
-            population.post_rows[
-                population.post_start[r * n_features + f] : population.post_start[
-                    r * n_features + f + 1
-                ]
-            ]
-            for r in regions
-            for f in sector_features
-        ]
-        rows = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-        rows = rows[rows >= start]
-    else:
-        rows = np.arange(start, len(population))
+        rows = rows[population.holding(sector_features)[start:]]
     out: list[str] = []
     for chunk_start in range(0, len(rows), 65_536):
         chunk = rows[chunk_start : chunk_start + 65_536]

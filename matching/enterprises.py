@@ -15,19 +15,20 @@ Enterprise profiles are sparse, so sector terms are summed over sectors, not ave
 
 For the search, each enterprise is a sparse vector of 2P features (what it seeks, then what it
 offers, P sectors); a query is a vector over the same features, non-zero only on its own
-sectors, and a score is their dot product plus the region term. The index keeps, for each
-(region, feature), the enterprises with that feature sorted by value, and answers top-k queries
-with the threshold algorithm (Fagin et al.) region by region, best region bound first: it reads
-the query's lists in growing prefixes, scores the candidates exactly, and stops when the k-th best
-score beats what any unread enterprise could reach. The answer is exact (the same as scoring every
-enterprise) and touches only the query's own sectors.
+sectors, and a score is their dot product plus the region term. The search is exact and reads
+only the query's own sectors: it adds up, column by column, the query's features over every
+enterprise holding them (a sparse column each), with enterprises laid out region by region so
+that the region term is one addition per region. It then needs the k best of a million sums
+without sorting them: the k-th largest of the maxima of 1,024 blocks is a score at least k
+enterprises reach, so only the few enterprises at or above it are candidates, and those are
+ordered by score, then id. The result is the same as scoring every enterprise one by one.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -176,9 +177,11 @@ def _feature_rows(
 
 @dataclass(frozen=True, eq=False)
 class Population:
-    """One side's enterprises as arrays, sorted by id, with the search postings.
+    """One side's enterprises as arrays, rows sorted by id.
 
-    Row order is id order, so ties broken by row are ties broken by id.
+    `members` lists the rows region by region (by id within a region; region r's rows are
+    `members[member_start[r]:member_start[r + 1]]`), and `columns` holds the features of the rows
+    in that order, a sparse column per feature: the layout the search reads.
     """
 
     side: str
@@ -187,15 +190,14 @@ class Population:
     size: NDArray[np.int8]
     ownership: NDArray[np.int8]
     features: sp.csr_matrix
-    # Postings: for (region r, feature f), rows post_rows[post_start[r, f]:post_start[r, f + 1]]
-    # hold the feature, by value descending (then by row); post_max[r, f] is the largest value.
-    post_rows: IntArray
-    post_vals: FloatArray
-    post_start: IntArray
-    post_max: FloatArray
-    # Members of each region, by row: members[member_start[r]:member_start[r + 1]].
     members: IntArray
     member_start: IntArray
+    columns: sp.csc_matrix
+    #: Where each row sits in `members` (the inverse permutation).
+    position: IntArray
+    #: Ownership and size codes in `members` order, for the search's filters.
+    ownership_by_position: NDArray[np.int8]
+    size_by_position: NDArray[np.int8]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -205,6 +207,14 @@ class Population:
         key = enterprise_id.encode()
         row = int(np.searchsorted(self.ids, key))
         return row if row < len(self.ids) and self.ids[row] == key else None
+
+    def holding(self, features: Sequence[int]) -> NDArray[np.bool_]:
+        """Which rows hold any of these features."""
+        mask = np.zeros(len(self), dtype=bool)
+        for f in features:
+            positions = self.columns.indices[self.columns.indptr[f] : self.columns.indptr[f + 1]]
+            mask[self.members[positions]] = True
+        return mask
 
 
 def build_population(enterprises: Iterable[Enterprise], network: Network, side: str) -> Population:
@@ -248,17 +258,13 @@ def _assemble(
     n_features = 2 * len(network.taxonomy.sectors)
     features = sp.csr_matrix((vals, (rows, cols)), shape=(n, n_features))
     features.sum_duplicates()
-    keep = vals > 0
-    rows, cols, vals = rows[keep], cols[keep], vals[keep]
-    order = np.lexsort((rows, -vals, cols, region[rows]))
-    post_rows, post_vals = rows[order], vals[order]
-    slot = region[post_rows] * n_features + cols[order]
-    post_start = np.searchsorted(slot, np.arange(n_regions * n_features + 1)).astype(np.int64)
-    post_max = np.zeros(n_regions * n_features)
-    nonempty = post_start[1:] > post_start[:-1]
-    post_max[nonempty] = post_vals[post_start[:-1][nonempty]]
+    features.sort_indices()
     members = np.lexsort((np.arange(n), region)).astype(np.int64)
     member_start = np.searchsorted(region[members], np.arange(n_regions + 1)).astype(np.int64)
+    columns = features[members].tocsc()
+    columns.sort_indices()
+    position = np.empty(n, dtype=np.int64)
+    position[members] = np.arange(n)
     return Population(
         side=side,
         ids=ids,
@@ -266,12 +272,12 @@ def _assemble(
         size=size,
         ownership=ownership,
         features=features,
-        post_rows=post_rows.astype(np.int64),
-        post_vals=post_vals,
-        post_start=post_start,
-        post_max=post_max.reshape(n_regions, n_features),
         members=members,
         member_start=member_start,
+        columns=columns,
+        position=position,
+        ownership_by_position=ownership[members],
+        size_by_position=size[members],
     )
 
 
@@ -284,15 +290,6 @@ class SearchFilters:
     size: frozenset[int] | None = None
     min_score: float | None = None
 
-    def mask(self, population: Population, rows: IntArray) -> NDArray[np.bool_]:
-        """Which of `rows` pass the ownership and size filters."""
-        ok = np.ones(len(rows), dtype=bool)
-        if self.ownership is not None:
-            ok &= np.isin(population.ownership[rows], list(self.ownership))
-        if self.size is not None:
-            ok &= np.isin(population.size[rows], list(self.size))
-        return ok
-
 
 @dataclass(frozen=True)
 class Match:
@@ -302,51 +299,8 @@ class Match:
     score: float
 
 
-def _feature_scores(
-    population: Population, rows: IntArray, features: IntArray, coefficients: FloatArray
-) -> FloatArray:
-    """Exact dot products of `rows`' features with a sparse query, vectorised over rows."""
-    dense = np.zeros(population.features.shape[1])
-    dense[features] = coefficients
-    indptr = population.features.indptr
-    starts, ends = indptr[rows], indptr[rows + 1]
-    counts = ends - starts
-    if not counts.any():
-        return np.zeros(len(rows))
-    offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
-    entries = offsets + np.arange(int(counts.sum()))
-    products = population.features.data[entries] * dense[population.features.indices[entries]]
-    owner = np.repeat(np.arange(len(rows)), counts)
-    sums: FloatArray = np.bincount(owner, weights=products, minlength=len(rows)).astype(np.float64)
-    return sums
-
-
-@dataclass
-class _TopK:
-    """The k best (score, row) seen so far; ties broken by row (= by id)."""
-
-    k: int
-    scores: FloatArray = field(default_factory=lambda: np.zeros(0))
-    rows: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    seen: set[int] = field(default_factory=set)
-
-    def add(self, rows: IntArray, scores: FloatArray) -> None:
-        """Offer rows with their scores; rows seen before are ignored."""
-        fresh = np.fromiter((r not in self.seen for r in rows.tolist()), bool, len(rows))
-        rows, scores = rows[fresh], scores[fresh]
-        self.seen.update(rows.tolist())
-        all_rows = np.concatenate([self.rows, rows])
-        all_scores = np.concatenate([self.scores, scores])
-        order = np.lexsort((all_rows, -all_scores))[: self.k]
-        self.rows, self.scores = all_rows[order], all_scores[order]
-
-    @property
-    def full(self) -> bool:
-        return len(self.rows) >= self.k
-
-    @property
-    def kth(self) -> float:
-        return float(self.scores[-1]) if self.full else -math.inf
+#: Blocks whose maxima bound the k-th best score from below.
+_BLOCKS = 1024
 
 
 def search_partners(
@@ -358,7 +312,6 @@ def search_partners(
     k: int,
     filters: SearchFilters | None = None,
     removed: NDArray[np.bool_] | None = None,
-    first_depth: int = 32,
 ) -> list[Match]:
     """The k best partners in `population` for a query vector, exactly.
 
@@ -370,116 +323,62 @@ def search_partners(
         The query vector (see `EnterpriseModel.query`).
     region_term : ndarray, shape (regions of the side,)
         The region term of each partner region for the querying enterprise's region (the
-        caller drops it, as zeros, to rank on one channel).
+        caller passes zeros to rank on one channel).
     k : int
         How many partners.
     filters : SearchFilters, optional
         Partner region, ownership, size and a minimum score.
     removed : ndarray of bool, optional
-        Rows to leave out (deleted or superseded by a newer version).
-    first_depth : int
-        How far the first round reads each list; later rounds read four times further.
+        Rows to leave out (deleted, or superseded by a newer version).
 
     Returns
     -------
     list of Match
-        Best first; equal scores in row (= id) order. Scores are exact: the dot product with
-        the partner's features plus its region term.
+        Best first; equal scores in id order. Only partners scoring above 0 are returned. Scores
+        are exact: the partner's features against the query, in feature order, plus its region
+        term.
     """
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"`k` must be a positive integer, got {k!r}")
     filters = filters or SearchFilters()
-    floor = -math.inf if filters.min_score is None else filters.min_score
-    top = _TopK(k)
-    n_regions = population.post_max.shape[0]
-    candidates_regions = np.arange(n_regions)
+    n = len(population)
+    if n == 0:
+        return []
+    starts = population.member_start
+    # Scores in `members` order: the region term, a block per region, then the features.
+    scores = np.repeat(region_term.astype(np.float64), np.diff(starts))
+    columns = population.columns
+    for f, c in zip(features.tolist(), coefficients.tolist(), strict=True):
+        lo, hi = columns.indptr[f], columns.indptr[f + 1]
+        scores[columns.indices[lo:hi]] += c * columns.data[lo:hi]
     if filters.regions is not None:
-        candidates_regions = np.array(sorted(filters.regions), dtype=np.int64)
-    bounds = population.post_max[np.ix_(candidates_regions, features)] @ coefficients
-    bounds = bounds + region_term[candidates_regions]
-    for position in np.argsort(-bounds, kind="stable").tolist():
-        r = int(candidates_regions[position])
-        bound = float(bounds[position])
-        if bound <= 0 or bound < floor or (top.full and bound < top.kth):
-            break
-        _search_region(
-            population,
-            r,
-            features,
-            coefficients,
-            float(region_term[r]),
-            top,
-            filters,
-            removed,
-            floor,
-            first_depth,
-        )
-    keep = top.scores >= floor
-    return [
-        Match(int(row), float(score))
-        for row, score in zip(top.rows[keep], top.scores[keep], strict=True)
-    ]
-
-
-def _search_region(
-    population: Population,
-    r: int,
-    features: IntArray,
-    coefficients: FloatArray,
-    term: float,
-    top: _TopK,
-    filters: SearchFilters,
-    removed: NDArray[np.bool_] | None,
-    floor: float,
-    first_depth: int,
-) -> None:
-    """Threshold algorithm over region r's lists of the query's features."""
-    n_features = population.post_max.shape[1]
-    starts = population.post_start[r * n_features + features]
-    lengths = population.post_start[r * n_features + features + 1] - starts
-    read = np.zeros(len(features), dtype=np.int64)
-    depth = first_depth
-    while True:
-        # Read each list from where the last round stopped to `depth`.
-        upto = np.minimum(lengths, depth)
-        counts = upto - read
-        offsets = np.repeat(starts + read - np.cumsum(counts) + counts, counts)
-        rows = np.unique(population.post_rows[offsets + np.arange(int(counts.sum()))])
-        read = upto
-        rows = rows[filters.mask(population, rows)]
-        if removed is not None:
-            rows = rows[~removed[rows]]
-        if len(rows):
-            top.add(rows, _feature_scores(population, rows, features, coefficients) + term)
-        exhausted = read >= lengths
-        if exhausted.all():
-            break
-        # What an unread enterprise of this region could still reach: the next value of every
-        # list not yet exhausted, times its coefficient, plus the region term.
-        following = population.post_vals[np.where(exhausted, 0, starts + read)]
-        reach = float(np.where(exhausted, 0.0, following) @ coefficients) + term
-        if reach < floor or (top.full and reach < top.kth):
-            return
-        depth *= 4
-    # Every member with one of the query's features has been scored; the rest score the region
-    # term alone (partners must score above 0), and equal scores go by row, so the first unseen
-    # members by row are the best of them.
-    if term <= 0 or term < floor or (top.full and term < top.kth):
-        return
-    members = population.members[population.member_start[r] : population.member_start[r + 1]]
-    picked: list[int] = []
-    step = 4 * top.k + 64
-    for chunk_start in range(0, len(members), step):
-        chunk = members[chunk_start : chunk_start + step]
-        chunk = chunk[filters.mask(population, chunk)]
-        if removed is not None:
-            chunk = chunk[~removed[chunk]]
-        picked.extend(m for m in chunk.tolist() if m not in top.seen)
-        if len(picked) >= top.k:
-            break
-    if picked:
-        rows = np.array(picked[: top.k], dtype=np.int64)
-        top.add(rows, np.full(len(rows), term))
+        for r in range(len(starts) - 1):
+            if r not in filters.regions:
+                scores[starts[r] : starts[r + 1]] = -np.inf
+    for codes, allowed, options in (
+        (population.ownership_by_position, filters.ownership, OWNERSHIPS),
+        (population.size_by_position, filters.size, SIZE_BANDS),
+    ):
+        if allowed is not None and len(allowed) < len(options):
+            table = np.ones(len(options), dtype=bool)
+            table[list(allowed)] = False
+            np.copyto(scores, -np.inf, where=table[codes])
+    if removed is not None and removed.any():
+        scores[population.position[removed]] = -np.inf
+    # At least k enterprises reach the k-th largest block maximum: only those at or above it
+    # can be among the k best.
+    floor = np.nextafter(0.0, 1.0)
+    if filters.min_score is not None:
+        floor = max(floor, filters.min_score)
+    if n >= _BLOCKS * 2 and _BLOCKS >= k:
+        width = n // _BLOCKS
+        maxima = scores[: width * _BLOCKS].reshape(_BLOCKS, width).max(axis=1)
+        floor = max(floor, float(np.partition(maxima, _BLOCKS - k)[_BLOCKS - k]))
+    candidates = np.flatnonzero(scores >= floor)
+    rows = population.members[candidates]
+    values = scores[candidates]
+    order = np.lexsort((population.ids[rows], -values))[:k]
+    return [Match(int(rows[o]), float(values[o])) for o in order]
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import matching.enterprises as enterprises_module
 from matching import Weights, score_components
 from matching.enterprises import (
     OWNERSHIPS,
@@ -102,15 +105,17 @@ def test_search_equals_brute_force(model, seed, data) -> None:
         term = model.region_term[:, net.east.index[query.region]]
     if channel is not None:
         term = np.zeros_like(term)
-    found = search_partners(
-        population,
-        features,
-        coefficients,
-        term,
-        k=k,
-        filters=filters,
-        first_depth=data.draw(st.sampled_from([1, 2, 32])),
-    )
+    # Small block counts exercise the block-maxima bound on small populations too.
+    blocks = data.draw(st.sampled_from([1024, 8, 2, 1]))
+    with patch.object(enterprises_module, "_BLOCKS", blocks):
+        found = search_partners(
+            population,
+            features,
+            coefficients,
+            term,
+            k=k,
+            filters=filters,
+        )
     expected = brute_force(
         model, population, partners, query, query_side, k=k, filters=filters, channel=channel
     )
