@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from app.cli_enterprises import batch_cli, import_cli
+from app.cli_generate import generate_cli
 from matching import DatasetError, load_dataset
 
 cli = typer.Typer(
@@ -16,6 +18,9 @@ cli = typer.Typer(
 )
 dataset_cli = typer.Typer(help="Work with dataset files.", no_args_is_help=True)
 cli.add_typer(dataset_cli, name="dataset")
+cli.add_typer(generate_cli, name="generate")
+cli.add_typer(import_cli, name="import")
+cli.add_typer(batch_cli, name="batch")
 
 
 @cli.command()

@@ -26,6 +26,7 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.model import ModelState
 from app.storage import enterprises as store
 from matching import Taxonomy
+from matching.enterprise_files import ENTERPRISE_FIELDS
 from matching.enterprises import OWNERSHIPS, SIZE_BANDS, Enterprise, explain_match
 from schemas.common import ErrorItem
 from schemas.enterprises import (
@@ -48,10 +49,8 @@ __all__ = [
     "import_format",
 ]
 
-CSV_COLUMNS = (
-    "id", "name", "region", "offers", "seeks", "size", "ownership", "founded", "description",
-    "contact", "partners",
-)  # fmt: skip
+#: The columns of an import CSV, as the generator writes them.
+CSV_COLUMNS = ENTERPRISE_FIELDS
 #: Most row errors an import lists (it counts them all).
 MAX_LISTED_ERRORS = 1000
 #: Rows written per statement during an import.

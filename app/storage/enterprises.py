@@ -9,6 +9,7 @@ never half of one. A bulk import logs one `bulk` change: workers then reload eve
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +27,6 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -122,17 +122,37 @@ def _row(values: Sequence[Any]) -> StoredEnterprise:
     )
 
 
+_PLAIN = re.compile(r"^[A-Za-z0-9._-]*$")
+
+
+def _json_map(sectors: dict[str, float]) -> str:
+    # Imports write millions of these: a plain join is several times faster than json.dumps, and
+    # exact for the keys we store (sector ids) and finite floats (repr is valid JSON).
+    if all(_PLAIN.match(key) for key in sectors):
+        return "{" + ",".join(f'"{key}":{float(v)!r}' for key, v in sectors.items()) + "}"
+    return json.dumps(sectors, separators=(",", ":"))
+
+
+def _json_list(items: list[str]) -> str:
+    if all(_PLAIN.match(item) for item in items):
+        return "[" + ",".join(f'"{item}"' for item in items) + "]"
+    return json.dumps(items, separators=(",", ":"))
+
+
 def record(values: dict[str, Any], *, now: datetime) -> dict[str, Any]:
     """A row to write from profile values (sector maps and partners as JSON)."""
     return {
         "id": values["id"],
         **{f: values.get(f) for f in FIELDS if f not in ("offers", "seeks", "partners")},
         "description": values.get("description") or "",
-        "offers": json.dumps(values.get("offers") or {}, separators=(",", ":")),
-        "seeks": json.dumps(values.get("seeks") or {}, separators=(",", ":")),
-        "partners": json.dumps(values.get("partners") or [], separators=(",", ":")),
+        "offers": _json_map(values.get("offers") or {}),
+        "seeks": _json_map(values.get("seeks") or {}),
+        "partners": _json_list(values.get("partners") or []),
         "updated_at": now,
     }
+
+
+_COLUMNS = ("id", *FIELDS, "updated_at")
 
 
 def upsert_enterprises(
@@ -140,7 +160,9 @@ def upsert_enterprises(
 ) -> int:
     """Insert or replace rows (made by `record`); returns how many ids were new.
 
-    With `log`, each row's change is logged; a bulk import logs once itself instead.
+    With `log`, each row's change is logged; a bulk import logs once itself instead. Rows go to
+    the driver's executemany directly: SQLAlchemy's per-row parameter handling cost three times
+    the insert itself on million-row imports.
     """
     if not rows:
         return 0
@@ -153,18 +175,28 @@ def upsert_enterprises(
             .scalars()
             .all()
         )
-    statement = sqlite_insert(enterprises)
-    statement = statement.on_conflict_do_update(
-        index_elements=[enterprises.c.id],
-        set_={name: statement.excluded[name] for name in (*FIELDS, "updated_at")},
+    bind = connection.connection() if isinstance(connection, Session) else connection
+    dialect = bind.dialect
+    marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in _COLUMNS)
+    sql = (
+        f"INSERT INTO enterprises ({', '.join(_COLUMNS)}) VALUES ({marks}) "
+        f"ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
     )
-    connection.execute(statement, list(rows))
+    stamp = _stamp(rows[0]["updated_at"], dialect.name)
+    bind.exec_driver_sql(sql, [tuple(r[c] for c in _COLUMNS[:-1]) + (stamp,) for r in rows])
     if log:
         now = rows[0]["updated_at"]
         connection.execute(
             insert(changes), [{"enterprise_id": i, "op": "upsert", "at": now} for i in ids]
         )
     return len(ids) - len(existing)
+
+
+def _stamp(moment: datetime, dialect: str) -> Any:
+    """A time as the driver takes it: SQLite stores SQLAlchemy's naive UTC text form."""
+    if dialect == "sqlite":
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return moment
 
 
 def delete_enterprise(session: Session, enterprise_id: str) -> bool:

@@ -1,0 +1,226 @@
+"""``counterpart import enterprises`` and ``counterpart batch partners``.
+
+Both work on the service's database directly (the settings' COUNTERPART_DATABASE_URL), so they
+run on the machine that hosts it; a running service sees the result on its next query.
+"""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from app.enterprise_index import EnterpriseIndex, filters_for
+from app.enterprises import EnterpriseService, ImportFailed, import_format
+from app.errors import AppError
+from app.model import ModelState, ModelStore
+from app.settings import get_settings
+from app.storage.database import connect
+from matching import load_taxonomy
+from matching.enterprises import Enterprise, Population
+
+__all__ = ["batch_cli", "import_cli"]
+
+import_cli = typer.Typer(help="Import data into the service's database.", no_args_is_help=True)
+batch_cli = typer.Typer(help="Batch jobs over the stored enterprises.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@contextmanager
+def _service() -> Iterator[tuple[EnterpriseService, ModelState]]:
+    settings = get_settings()
+    engine, sessions = connect(settings.resolved_database_url)
+    try:
+        models = ModelStore(sessions, load_taxonomy())
+        yield EnterpriseService(engine, sessions), models.start()
+    finally:
+        engine.dispose()
+
+
+@import_cli.command("enterprises")
+def import_enterprises(
+    file: Annotated[Path, typer.Argument(help="A CSV or JSON Lines file (by its extension).")],
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="csv or jsonl, if the extension does not say.")
+    ] = None,
+) -> None:
+    """Import enterprises, all or nothing: one bad row and nothing is written."""
+    try:
+        kind = file_format or import_format(None, file.name)
+        if kind not in ("csv", "jsonl"):
+            raise typer.BadParameter("--format must be csv or jsonl")
+        size = file.stat().st_size
+    except AppError as exc:
+        console.print(f"error: {exc.detail}")
+        raise typer.Exit(code=1) from exc
+    except OSError as exc:
+        console.print(f"error: cannot read {file}: {exc}")
+        raise typer.Exit(code=1) from exc
+    started = time.perf_counter()
+    with _service() as (service, state), _bytes_progress(size) as update:
+        try:
+            report = service.import_file(state, file, kind, progress=update)
+        except ImportFailed as exc:
+            console.print(f"error: {exc.detail}")
+            for error in (exc.errors or [])[:20]:
+                console.print(f"  row {error.row}: {error.field}: {error.error}")
+            raise typer.Exit(code=1) from exc
+    console.print(
+        f"imported {report.imported:,} enterprises ({report.created:,} new, "
+        f"{report.updated:,} updated) in {time.perf_counter() - started:.1f} s"
+    )
+
+
+@contextmanager
+def _bytes_progress(total: int) -> Iterator[Callable[[int], None]]:
+    with Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("import", total=total)
+
+        def update(position: int) -> None:
+            progress.update(task, completed=position)
+
+        yield update
+
+
+def _profile(population: Population, row: int, index: EnterpriseIndex) -> Enterprise:
+    """An enterprise's scoring profile, read back from the index (no database round trip)."""
+    taxonomy = index.model.taxonomy
+    n_sectors = len(taxonomy.sectors)
+    start, stop = population.features.indptr[row], population.features.indptr[row + 1]
+    seeks: dict[str, float] = {}
+    offers: dict[str, float] = {}
+    for f, value in zip(
+        population.features.indices[start:stop].tolist(),
+        population.features.data[start:stop].tolist(),
+        strict=True,
+    ):
+        if f < n_sectors:
+            seeks[taxonomy.sector_ids[f]] = value
+        else:
+            offers[taxonomy.sector_ids[f - n_sectors]] = value
+    region = index.model.network.side(population.side).ids[int(population.region[row])]
+    return Enterprise(population.ids[row].decode(), region, offers, seeks)
+
+
+# The index a forked batch worker inherits from its parent (copy-on-write, never pickled).
+_BATCH_INDEX: EnterpriseIndex | None = None
+
+
+def _batch_part(args: tuple[str, int, int, int, str, object]) -> int:
+    side, start, stop, k, path, counter = args
+    index = _BATCH_INDEX
+    assert index is not None
+    population = index.sides[side].base
+    removed = index.sides[side].removed
+    partner_side = "east" if side == "northeast" else "northeast"
+    model = index.model
+    filters = filters_for(
+        index, partner_side=partner_side, region=None, ownership=None, size=None, min_score=None
+    )
+    written = 0
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        rows = csv.writer(out)
+        for row in range(start, stop):
+            if removed[row]:
+                continue
+            query = _profile(population, row, index)
+            features, coefficients = model.query(query)
+            r = int(population.region[row])
+            term = model.region_term[r] if side == "northeast" else model.region_term[:, r]
+            found = index.sides[partner_side].search(
+                features, coefficients, term, k=k, filters=filters
+            )
+            for rank, (partner, score) in enumerate(found, start=1):
+                rows.writerow((query.id, rank, partner, f"{score:.12g}"))
+            written += 1
+            if written % 500 == 0:
+                with counter.get_lock():  # type: ignore[attr-defined]
+                    counter.value += 500  # type: ignore[attr-defined]
+    with counter.get_lock():  # type: ignore[attr-defined]
+        counter.value += written % 500  # type: ignore[attr-defined]
+    return written
+
+
+@batch_cli.command("partners")
+def batch_partners(
+    k: Annotated[int, typer.Option(min=1, max=100, help="Partners per enterprise.")] = 10,
+    output: Annotated[Path, typer.Option(help="CSV: enterprise,rank,partner,score.")] = Path(
+        "partners.csv"
+    ),
+    side: Annotated[str, typer.Option(help="Whose partners: northeast or east.")] = "northeast",
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Processes (default: the machine's cores).")
+    ] = 0,
+) -> None:
+    """Top-k partners of every enterprise of one side, written to a CSV file."""
+    global _BATCH_INDEX
+    if side not in ("northeast", "east"):
+        raise typer.BadParameter("--side must be northeast or east")
+    started = time.perf_counter()
+    with _service() as (service, state), service.reading(state) as (_, index):
+        _BATCH_INDEX = index
+    # A fresh index has every stored enterprise in its base (its overlay is empty).
+    population = index.sides[side].base
+    total = len(population)
+    console.print(
+        f"index ready in {time.perf_counter() - started:.1f} s: {total:,} {side} enterprises"
+    )
+    processes = workers or os.cpu_count() or 1
+    bounds = [total * p // processes for p in range(processes + 1)]
+    context = multiprocessing.get_context("fork")
+    counter = context.Value("q", 0)
+    parts = [f"{output}.part{p}" for p in range(processes)]
+    jobs = [(side, bounds[p], bounds[p + 1], k, parts[p], counter) for p in range(processes)]
+    with (
+        Progress(
+            TextColumn("partners"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress,
+        context.Pool(processes) as pool,
+    ):
+        task = progress.add_task("batch", total=total)
+        pending = pool.map_async(_batch_part, jobs)
+        while not pending.ready():
+            pending.wait(0.5)
+            progress.update(task, completed=counter.value)
+        done = sum(pending.get())
+        progress.update(task, completed=done)
+    with open(output, "w", newline="", encoding="utf-8") as out:
+        out.write("enterprise,rank,partner,score\n")
+        for part in parts:
+            with open(part, encoding="utf-8") as chunk:
+                for line in chunk:
+                    out.write(line)
+            os.remove(part)
+    console.print(
+        f"{done:,} enterprises, top {k} partners each, written to {output} in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
