@@ -34,7 +34,6 @@ from app.model import ModelState, ModelStore
 from app.settings import get_settings
 from app.storage.database import connect
 from matching import load_taxonomy
-from matching.enterprises import Enterprise, Population
 
 __all__ = ["batch_cli", "import_cli"]
 
@@ -106,26 +105,6 @@ def _bytes_progress(total: int) -> Iterator[Callable[[int], None]]:
         yield update
 
 
-def _profile(population: Population, row: int, index: EnterpriseIndex) -> Enterprise:
-    """An enterprise's scoring profile, read back from the index (no database round trip)."""
-    taxonomy = index.model.taxonomy
-    n_sectors = len(taxonomy.sectors)
-    start, stop = population.features.indptr[row], population.features.indptr[row + 1]
-    seeks: dict[str, float] = {}
-    offers: dict[str, float] = {}
-    for f, value in zip(
-        population.features.indices[start:stop].tolist(),
-        population.features.data[start:stop].tolist(),
-        strict=True,
-    ):
-        if f < n_sectors:
-            seeks[taxonomy.sector_ids[f]] = value
-        else:
-            offers[taxonomy.sector_ids[f - n_sectors]] = value
-    region = index.model.network.side(population.side).ids[int(population.region[row])]
-    return Enterprise(population.ids[row].decode(), region, offers, seeks)
-
-
 # The index a forked batch worker inherits from its parent (copy-on-write, never pickled).
 _BATCH_INDEX: EnterpriseIndex | None = None
 
@@ -147,7 +126,7 @@ def _batch_part(args: tuple[str, int, int, int, str, object]) -> int:
         for row in range(start, stop):
             if removed[row]:
                 continue
-            query = _profile(population, row, index)
+            query = population.profile(row, model.network)
             features, coefficients = model.query(query)
             r = int(population.region[row])
             term = model.region_term[r] if side == "northeast" else model.region_term[:, r]

@@ -163,6 +163,17 @@ class EnterpriseIndex:
     #: Enterprises written since the base was built: id to latest profile, None if deleted.
     changed: Mapping[str, Enterprise | None] = field(default_factory=dict)
 
+    def profile(self, enterprise_id: str) -> Enterprise | None:
+        """The scoring profile of an indexed enterprise, None if there is none."""
+        if enterprise_id in self.changed:
+            return self.changed[enterprise_id]
+        for side in SIDES:
+            side_index = self.sides[side]
+            row = side_index.base.row_of(enterprise_id)
+            if row is not None and not side_index.removed[row]:
+                return side_index.base.profile(row, self.model.network)
+        return None
+
     def side_of_region(self, region: str) -> str | None:
         """The side of a region of the index's dataset, None if there is no such region."""
         try:

@@ -370,15 +370,17 @@ class EnterpriseService:
     ) -> PartnerList:
         """The best partners of a stored enterprise on the other side."""
         with self.reading(state) as (session, index):
-            stored = store.get_enterprises(session, [enterprise_id]).get(enterprise_id)
-            if stored is None:
-                raise NotFound(f"no enterprise with id {enterprise_id!r}")
-            if index.side_of_region(stored.region) is None:
+            # The index holds the profile as of this transaction: no database round trip.
+            query = index.profile(enterprise_id)
+            if query is None:
+                stored = store.get_enterprises(session, [enterprise_id]).get(enterprise_id)
+                if stored is None:
+                    raise NotFound(f"no enterprise with id {enterprise_id!r}")
                 raise Conflict(
                     f"enterprise {enterprise_id!r} is in region {stored.region!r}, which dataset "
                     f"{state.version!r} does not have"
                 )
-            partners = self._search(session, index, enterprise_of(stored), filters)
+            partners = self._search(session, index, query, filters)
         return PartnerList(
             dataset_version=state.version, enterprise=enterprise_id, partners=partners
         )

@@ -208,6 +208,31 @@ class Population:
         row = int(np.searchsorted(self.ids, key))
         return row if row < len(self.ids) and self.ids[row] == key else None
 
+    def profile(self, row: int, network: Network) -> Enterprise:
+        """The scoring profile of a row, read back from the arrays."""
+        n_sectors = len(network.taxonomy.sectors)
+        sector_ids = network.taxonomy.sector_ids
+        start, stop = self.features.indptr[row], self.features.indptr[row + 1]
+        seeks: dict[str, float] = {}
+        offers: dict[str, float] = {}
+        for f, value in zip(
+            self.features.indices[start:stop].tolist(),
+            self.features.data[start:stop].tolist(),
+            strict=True,
+        ):
+            if f < n_sectors:
+                seeks[sector_ids[f]] = value
+            else:
+                offers[sector_ids[f - n_sectors]] = value
+        return Enterprise(
+            id=self.ids[row].decode(),
+            region=network.side(self.side).ids[int(self.region[row])],
+            offers=offers,
+            seeks=seeks,
+            size=SIZE_BANDS[int(self.size[row])],
+            ownership=OWNERSHIPS[int(self.ownership[row])],
+        )
+
     def holding(self, features: Sequence[int]) -> NDArray[np.bool_]:
         """Which rows hold any of these features."""
         mask = np.zeros(len(self), dtype=bool)
@@ -345,12 +370,15 @@ def search_partners(
     if n == 0:
         return []
     starts = population.member_start
-    # Scores in `members` order: the region term, a block per region, then the features.
-    scores = np.repeat(region_term.astype(np.float64), np.diff(starts))
-    columns = population.columns
-    for f, c in zip(features.tolist(), coefficients.tolist(), strict=True):
-        lo, hi = columns.indptr[f], columns.indptr[f + 1]
-        scores[columns.indices[lo:hi]] += c * columns.data[lo:hi]
+    # Scores in `members` order: the query's columns only (one sparse product over them), then
+    # the region term, one addition per region; the same order of additions as scoring each
+    # enterprise on its own, so the sums are the same to the last bit.
+    if len(features):
+        scores = np.asarray(population.columns[:, features] @ coefficients, dtype=np.float64)
+    else:
+        scores = np.zeros(n)
+    for r in np.flatnonzero(region_term).tolist():
+        scores[starts[r] : starts[r + 1]] += region_term[r]
     if filters.regions is not None:
         for r in range(len(starts) - 1):
             if r not in filters.regions:
