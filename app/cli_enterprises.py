@@ -48,7 +48,7 @@ def _service() -> Iterator[tuple[EnterpriseService, ModelState]]:
     engine, sessions = connect(settings.resolved_database_url)
     try:
         models = ModelStore(sessions, load_taxonomy())
-        yield EnterpriseService(engine, sessions), models.start()
+        yield EnterpriseService(sessions), models.start()
     finally:
         engine.dispose()
 

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session, sessionmaker
 
 from app.enterprises import EnterpriseService
 from app.errors import Unauthorized
 from app.model import ModelState, ModelStore
 from app.settings import Settings
+from app.storage.database import Sessions
 
 __all__ = [
     "AdminDep",
@@ -40,9 +40,9 @@ def get_model_store(request: Request) -> ModelStore:
     return models
 
 
-def get_sessions(request: Request) -> sessionmaker[Session]:
+def get_sessions(request: Request) -> Sessions:
     """The app's database session factory."""
-    sessions: sessionmaker[Session] = request.app.state.sessions
+    sessions: Sessions = request.app.state.sessions
     return sessions
 
 
@@ -54,7 +54,7 @@ def get_enterprises(request: Request) -> EnterpriseService:
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 EnterprisesDep = Annotated[EnterpriseService, Depends(get_enterprises)]
-SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
+SessionsDep = Annotated[Sessions, Depends(get_sessions)]
 StoreDep = Annotated[ModelStore, Depends(get_model_store)]
 
 

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pydantic import ValidationError
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from app.enterprise_index import (
     EnterpriseIndex,
@@ -25,6 +24,7 @@ from app.enterprise_index import (
 from app.errors import Conflict, InvalidInput, NotFound
 from app.model import ModelState
 from app.storage import enterprises as store
+from app.storage.database import Sessions
 from matching import Taxonomy
 from matching.enterprise_files import ENTERPRISE_FIELDS
 from matching.enterprises import OWNERSHIPS, SIZE_BANDS, Enterprise, explain_match
@@ -175,12 +175,15 @@ def _csv_rows(text: IO[str]) -> Iterator[tuple[int, dict[str, Any], list[ErrorIt
         return
     unknown = [h for h in header if h not in CSV_COLUMNS]
     missing = [h for h in ("id", "name", "region") if h not in header]
-    if unknown or missing:
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if unknown or missing or repeated:
         problems = []
         if unknown:
             problems.append(f"unknown columns {unknown}")
         if missing:
             problems.append(f"missing columns {missing}")
+        if repeated:
+            problems.append(f"repeated columns {repeated}")
         raise InvalidInput(
             f"CSV header: {'; '.join(problems)}; the columns are {', '.join(CSV_COLUMNS)}",
             errors=[ErrorItem(field="header", error="; ".join(problems), row=1)],
@@ -240,8 +243,7 @@ def import_format(content_type: str | None, filename: str | None = None) -> str:
 class EnterpriseService:
     """Enterprise reads and writes over the database, with this worker's index."""
 
-    def __init__(self, engine: Engine, sessions: sessionmaker[Session]) -> None:
-        self.engine = engine
+    def __init__(self, sessions: Sessions) -> None:
         self.sessions = sessions
         self.keeper = IndexKeeper()
 
@@ -314,23 +316,37 @@ class EnterpriseService:
 
     # Writes -----------------------------------------------------------------------------------
 
-    def _write(self, state: ModelState, body: EnterpriseIn, enterprise_id: str) -> bool:
-        values = body.model_dump()
-        values["id"] = enterprise_id
-        _check(values, state)
-        values["side"] = state.network.locate(values["region"])[0]
+    def _write(
+        self,
+        state: ModelState,
+        enterprise_id: str,
+        body: Callable[[Session], EnterpriseIn],
+    ) -> tuple[EnterpriseOut, bool]:
+        """Write the profile `body` makes, reading and writing in one write transaction.
+
+        The transaction holds the write lock from its start, so what `body` reads (does the id
+        exist, what does the profile hold now) cannot change before the write: two creates of
+        one id, or two patches of one profile, are serialised instead of racing.
+        """
         with self.sessions.begin() as session:
+            values = body(session).model_dump()
+            values["id"] = enterprise_id
+            _check(values, state)
+            values["side"] = state.network.locate(values["region"])[0]
             created = store.upsert_enterprises(session, [store.record(values, now=store.now())])
-        return created == 1
+            stored = store.get_enterprises(session, [enterprise_id])[enterprise_id]
+        return _out(stored), created == 1
 
     def create(self, state: ModelState, body: EnterpriseIn) -> EnterpriseOut:
         """Store a new enterprise; 409 if its id is taken."""
         enterprise_id = body.id or f"e{secrets.token_hex(8)}"
-        with self.sessions() as session:
+
+        def new(session: Session) -> EnterpriseIn:
             if store.get_enterprises(session, [enterprise_id]):
                 raise Conflict(f"an enterprise with id {enterprise_id!r} already exists")
-        self._write(state, body, enterprise_id)
-        return self.get(enterprise_id)
+            return body
+
+        return self._write(state, enterprise_id, new)[0]
 
     def replace(
         self, state: ModelState, enterprise_id: str, body: EnterpriseIn
@@ -340,22 +356,25 @@ class EnterpriseService:
             raise InvalidInput(
                 f"`id`: the body says {body.id!r} but the path says {enterprise_id!r}"
             )
-        created = self._write(state, body, enterprise_id)
-        return self.get(enterprise_id), created
+        return self._write(state, enterprise_id, lambda _: body)
 
     def patch(self, state: ModelState, enterprise_id: str, body: EnterprisePatch) -> EnterpriseOut:
         """Change some fields of a stored enterprise."""
-        current = self.get(enterprise_id)
-        merged = {**current.model_dump(exclude={"side", "updated_at"}),
-                  **body.model_dump(exclude_unset=True)}  # fmt: skip
-        try:
-            updated = EnterpriseIn.model_validate(merged)
-        except ValidationError as exc:
-            errors = _schema_errors(exc)
-            detail = "; ".join(f"{e.field}: {e.error}" for e in errors)
-            raise InvalidInput(detail, errors=errors) from None
-        self._write(state, updated, enterprise_id)
-        return self.get(enterprise_id)
+
+        def merged(session: Session) -> EnterpriseIn:
+            current = store.get_enterprises(session, [enterprise_id]).get(enterprise_id)
+            if current is None:
+                raise NotFound(f"no enterprise with id {enterprise_id!r}")
+            values = {**_out(current).model_dump(exclude={"side", "updated_at"}),
+                      **body.model_dump(exclude_unset=True)}  # fmt: skip
+            try:
+                return EnterpriseIn.model_validate(values)
+            except ValidationError as exc:
+                errors = _schema_errors(exc)
+                detail = "; ".join(f"{e.field}: {e.error}" for e in errors)
+                raise InvalidInput(detail, errors=errors) from None
+
+        return self._write(state, enterprise_id, merged)[0]
 
     def delete(self, enterprise_id: str) -> None:
         """Delete an enterprise; 404 if there is none."""
@@ -487,11 +506,12 @@ class EnterpriseService:
         batch: list[dict[str, Any]] = []
         created = written = 0
         now = store.now()
-        with self.engine.connect() as connection:
+        with self.sessions.write_engine.connect() as connection:
             transaction = connection.begin()
             try:
-                with path.open("r", encoding="utf-8", newline="") as text:
-                    rows = _csv_rows(text) if kind == "csv" else _jsonl_rows(text)
+                # utf-8-sig: a byte-order mark (as spreadsheets write) is not part of the header.
+                with path.open("r", encoding="utf-8-sig", newline="") as text:
+                    rows = _readable(_csv_rows(text) if kind == "csv" else _jsonl_rows(text))
                     for row_number, values, row_errors in _counted(rows, text, progress):
                         record = None
                         if not row_errors:
@@ -552,6 +572,24 @@ class EnterpriseService:
             return None, errors
         dumped["side"] = state.network.locate(body.region)[0]
         return store.record(dumped, now=now), []
+
+
+def _readable(
+    rows: Iterator[tuple[int, dict[str, Any], list[ErrorItem]]],
+) -> Iterator[tuple[int, dict[str, Any], list[ErrorItem]]]:
+    """Pass rows on, ending with an error row if the file cannot be read on.
+
+    A file that is not UTF-8, or a CSV cell beyond the csv module's limit, stops the reading: the
+    problem is reported on the row after the last one read.
+    """
+    last = 0
+    try:
+        for item in rows:
+            last = item[0]
+            yield item
+    except (UnicodeDecodeError, csv.Error) as exc:
+        problem = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+        yield last + 1, {}, [ErrorItem(field="row", error=f"unreadable: {problem}")]
 
 
 def _counted(

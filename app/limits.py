@@ -14,15 +14,13 @@ __all__ = ["BodySizeLimit"]
 class BodySizeLimit:
     """Refuse bodies over `max_bytes` (by Content-Length up front, or while streaming).
 
-    Paths starting with one of `exempt_prefixes` (streamed bulk imports) are not capped here.
+    The paths in `exempt` (streamed bulk imports, which check their own input) are not capped.
     """
 
-    def __init__(
-        self, app: ASGIApp, *, max_bytes: int, exempt_prefixes: tuple[str, ...] = ()
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, exempt: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.exempt_prefixes = exempt_prefixes
+        self.exempt = frozenset(exempt)
 
     def _too_large(self) -> HTTPException:
         return HTTPException(
@@ -33,7 +31,7 @@ class BodySizeLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, or answer 413."""
         path = scope.get("path", "")
-        if scope["type"] != "http" or path.startswith(self.exempt_prefixes):
+        if scope["type"] != "http" or path.rstrip("/") in self.exempt:
             await self.app(scope, receive, send)
             return
         for name, value in scope.get("headers", []):

@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         models.start()
         app.state.models = models
         app.state.sessions = sessions
-        enterprises = EnterpriseService(engine, sessions)
+        enterprises = EnterpriseService(sessions)
         # Build the search index now, so that the first query does not wait for it.
         with enterprises.reading(models.current()):
             pass
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type"],
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, exempt_prefixes=BULK_PATHS)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, exempt=BULK_PATHS)
     install_error_handlers(app)
     for router in (
         meta.router,

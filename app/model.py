@@ -16,10 +16,9 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from app.errors import Conflict
 from app.storage import datasets as store
+from app.storage.database import Sessions
 from matching import (
     ComponentScores,
     Dataset,
@@ -109,7 +108,7 @@ def standalone_model(document: dict[str, Any], taxonomy: Taxonomy, *, origin: st
 class ModelStore:
     """Holds the current `ModelState` and keeps it in step with the database."""
 
-    def __init__(self, sessions: sessionmaker[Session], taxonomy: Taxonomy) -> None:
+    def __init__(self, sessions: Sessions, taxonomy: Taxonomy) -> None:
         self._sessions = sessions
         self._taxonomy = taxonomy
         self._lock = threading.Lock()

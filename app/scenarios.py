@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from app.analysis import invalid_input, resolve_weights
 from app.convert import diff_out, scenario_in, scenario_out
 from app.errors import AppError, Conflict, NotFound
 from app.model import ModelState
 from app.storage import scenarios as store
+from app.storage.database import Sessions
 from matching import InfeasiblePlanError, ScenarioResult, diff_results, evaluate_scenario
 from schemas.scenarios import (
     ComparisonOut,
@@ -54,9 +53,7 @@ def _summary(stored: store.StoredScenario) -> ScenarioSummary:
     )
 
 
-def save_scenario(
-    sessions: sessionmaker[Session], state: ModelState, body: SavedScenarioIn
-) -> SavedScenarioOut:
+def save_scenario(sessions: Sessions, state: ModelState, body: SavedScenarioIn) -> SavedScenarioOut:
     """Evaluate (which validates it) and save a scenario; 409 if the name is taken."""
     result = evaluate(state, body.scenario)
     try:
@@ -74,7 +71,7 @@ def save_scenario(
     return SavedScenarioOut(**dict(_summary(stored)), scenario=body.scenario, result=result)
 
 
-def _load(sessions: sessionmaker[Session], scenario_id: int) -> store.StoredScenario:
+def _load(sessions: Sessions, scenario_id: int) -> store.StoredScenario:
     with sessions() as session:
         stored = store.get_scenario(session, scenario_id)
     if stored is None:
@@ -93,9 +90,7 @@ def _stale(stored: store.StoredScenario, state: ModelState, error: Exception) ->
     )
 
 
-def read_scenario(
-    sessions: sessionmaker[Session], state: ModelState, scenario_id: int
-) -> SavedScenarioOut:
+def read_scenario(sessions: Sessions, state: ModelState, scenario_id: int) -> SavedScenarioOut:
     """A saved scenario and its result, recomputed if the dataset changed since it was cached."""
     stored = _load(sessions, scenario_id)
     body = _body(stored)
@@ -113,7 +108,7 @@ def read_scenario(
     return SavedScenarioOut(**dict(_summary(stored)), scenario=body, result=result)
 
 
-def list_scenarios(sessions: sessionmaker[Session], *, limit: int, offset: int) -> ScenarioList:
+def list_scenarios(sessions: Sessions, *, limit: int, offset: int) -> ScenarioList:
     """A page of saved scenarios, newest first."""
     with sessions() as session:
         items = store.list_scenarios(session, limit=limit, offset=offset)
@@ -121,7 +116,7 @@ def list_scenarios(sessions: sessionmaker[Session], *, limit: int, offset: int) 
     return ScenarioList(items=[_summary(s) for s in items], total=total, limit=limit, offset=offset)
 
 
-def delete_scenario(sessions: sessionmaker[Session], scenario_id: int) -> None:
+def delete_scenario(sessions: Sessions, scenario_id: int) -> None:
     """Delete a saved scenario; 404 if there is none."""
     with sessions.begin() as session:
         if not store.delete_scenario(session, scenario_id):
@@ -129,7 +124,7 @@ def delete_scenario(sessions: sessionmaker[Session], scenario_id: int) -> None:
 
 
 def compare_scenarios(
-    sessions: sessionmaker[Session], state: ModelState, scenario_id: int, other_id: int
+    sessions: Sessions, state: ModelState, scenario_id: int, other_id: int
 ) -> ComparisonOut:
     """The diff from one saved scenario (as the baseline) to another, on the active dataset."""
     results = []

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-__all__ = ["Base", "as_utc", "connect"]
+__all__ = ["Base", "Sessions", "as_utc", "connect"]
 
 
 class Base(DeclarativeBase):
@@ -41,8 +42,37 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def connect(url: str) -> tuple[Engine, sessionmaker[Any]]:
-    """Create the engine (and, for SQLite, its directory), the tables, and a session factory."""
+class Sessions:
+    """Session factories: `sessions()` for reads, `sessions.begin()` for writes.
+
+    A read is a deferred transaction: a snapshot taken at its first statement. A write takes the
+    database's write lock when it begins (SQLite's BEGIN IMMEDIATE), so that what it reads before
+    writing cannot change under it, and a second writer waits (busy timeout) instead of failing
+    with "database is locked" when it tries to upgrade a read.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.write_engine = engine.execution_options(begin="IMMEDIATE")
+        self._read = sessionmaker(engine, expire_on_commit=False)
+        self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+
+    def __call__(self) -> Session:
+        """A session for reading."""
+        return self._read()
+
+    def begin(self) -> AbstractContextManager[Session]:
+        """A session in a write transaction, committed on exit (rolled back on error)."""
+        return self._write.begin()
+
+
+def _begin(conn: Connection) -> None:
+    mode = conn.get_execution_options().get("begin", "")
+    conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def connect(url: str) -> tuple[Engine, Sessions]:
+    """Create the engine (and, for SQLite, its directory), the tables, and session factories."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
@@ -53,9 +83,9 @@ def connect(url: str) -> tuple[Engine, sessionmaker[Any]]:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "connect", _sqlite_transactions)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _begin)
     # Import the table modules so that their tables are registered on Base before create_all.
     from app.storage import datasets, enterprises, scenarios  # noqa: F401
 
     Base.metadata.create_all(engine)
-    return engine, sessionmaker(engine, expire_on_commit=False)
+    return engine, Sessions(engine)

@@ -7,7 +7,7 @@ test sees what a front-end would see, a 500 in the error shape.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from matching import Weights, load_dataset, network_from_dataset, score_components
+from matching.enterprises import EnterpriseModel
 
 ADMIN_KEY = "test-key"
 
@@ -143,3 +145,57 @@ def api(settings: Settings) -> Iterator[Api]:
     """A running app on this test's data directory."""
     with running_api(settings) as running:
         yield running
+
+
+# Enterprises.
+
+
+@pytest.fixture(scope="session")
+def launch_api() -> Callable[[Settings], AbstractContextManager[Api]]:
+    """`open_api` for module-scoped fixtures (a population shared by read-only tests)."""
+    return running_api
+
+
+@pytest.fixture(scope="session")
+def enterprise_model() -> EnterpriseModel:
+    """The enterprise score model of the shipped dataset (the one a new app serves)."""
+    network = network_from_dataset(load_dataset())
+    return EnterpriseModel.build(
+        network, score_components(network), Weights.resolve(network.taxonomy)
+    )
+
+
+def walk_enterprises(api: Api, *, limit: int = 500, **filters: Any) -> list[dict[str, Any]]:
+    """Every enterprise GET /enterprises lists under `filters`, following `next_cursor`."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = api.get("/enterprises", limit=limit, cursor=cursor, **filters)
+        assert len(page["items"]) <= limit, page
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+        assert page["items"] and cursor == page["items"][-1]["id"], page
+
+
+@pytest.fixture(scope="session")
+def all_enterprises() -> Callable[..., list[dict[str, Any]]]:
+    """`walk_enterprises(api, limit=..., **filters)`: every enterprise listed, page by page."""
+    return walk_enterprises
+
+
+@pytest.fixture(scope="session")
+def put_enterprises() -> Callable[[Api, Iterable[dict[str, Any]]], None]:
+    """Register (or replace) profiles with PUT /enterprises/{id}, each of which must succeed."""
+
+    def put(api: Api, profiles: Iterable[dict[str, Any]]) -> None:
+        for profile in profiles:
+            response = api.client.put(
+                f"/enterprises/{profile['id']}",
+                json=profile,
+                headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+            )
+            assert response.status_code in (200, 201), response.text
+
+    return put
