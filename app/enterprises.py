@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -45,6 +45,8 @@ __all__ = [
     "CSV_COLUMNS",
     "EnterpriseService",
     "ImportFailed",
+    "Participant",
+    "ParticipantSource",
     "PartnerFilters",
     "import_format",
 ]
@@ -61,6 +63,22 @@ class ImportFailed(InvalidInput):
     """An import with bad rows: nothing was written."""
 
     code = "InvalidImport"
+
+
+class Participant(NamedTuple):
+    """An enterprise taking part in a round: its profile, name and existing partners' ids."""
+
+    enterprise: Enterprise
+    name: str
+    partners: Sequence[str]
+
+
+class ParticipantSource(Protocol):
+    """Looks up participants: profiles of `ids` in order; `NotFound` naming every unknown id."""
+
+    def __call__(self, ids: list[str], side: str) -> list[Participant]:
+        """The participants with these ids, in order (`side`: the list they were given in)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -383,6 +401,19 @@ class EnterpriseService:
                 raise NotFound(f"no enterprise with id {enterprise_id!r}")
 
     # Partner search ---------------------------------------------------------------------------
+
+    def participants(self, ids: list[str], side: str) -> list[Participant]:
+        """Round participants by id, in order (a `ParticipantSource`); 404 naming unknown ids."""
+        with self.sessions() as session:
+            rows = store.get_enterprises(session, ids)
+        missing = [i for i in ids if i not in rows]
+        if missing:
+            shown = ", ".join(repr(i) for i in missing[:20])
+            more = f" and {len(missing) - 20} more" if len(missing) > 20 else ""
+            raise NotFound(f"`{side}`: no enterprise with id {shown}{more}")
+        return [
+            Participant(enterprise_of(rows[i]), rows[i].name, tuple(rows[i].partners)) for i in ids
+        ]
 
     def partners_of(
         self, state: ModelState, enterprise_id: str, filters: PartnerFilters

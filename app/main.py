@@ -12,7 +12,17 @@ from app.enterprises import EnterpriseService
 from app.errors import install_error_handlers
 from app.limits import BodySizeLimit
 from app.model import ModelStore
-from app.routers import dataset, enterprises, graph, links, meta, plans, regions, scenarios
+from app.routers import (
+    dataset,
+    enterprises,
+    graph,
+    links,
+    meta,
+    plans,
+    regions,
+    rounds,
+    scenarios,
+)
 from app.settings import Settings, get_settings
 from app.storage.database import connect
 from matching import load_taxonomy
@@ -84,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         enterprises.router,
         enterprises.admin_router,
         enterprises.search_router,
+        rounds.router,
     ):
         app.include_router(router)
     return app
