@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -105,14 +105,16 @@ def _bytes_progress(total: int) -> Iterator[Callable[[int], None]]:
         yield update
 
 
-# The index a forked batch worker inherits from its parent (copy-on-write, never pickled).
+# What a forked batch worker inherits from its parent: the index (copy-on-write, never pickled)
+# and the shared progress counter.
 _BATCH_INDEX: EnterpriseIndex | None = None
+_BATCH_COUNTER: Any = None
 
 
-def _batch_part(args: tuple[str, int, int, int, str, object]) -> int:
-    side, start, stop, k, path, counter = args
-    index = _BATCH_INDEX
-    assert index is not None
+def _batch_part(args: tuple[str, int, int, int, str]) -> int:
+    side, start, stop, k, path = args
+    index, counter = _BATCH_INDEX, _BATCH_COUNTER
+    assert index is not None and counter is not None
     population = index.sides[side].base
     removed = index.sides[side].removed
     partner_side = "east" if side == "northeast" else "northeast"
@@ -137,10 +139,10 @@ def _batch_part(args: tuple[str, int, int, int, str, object]) -> int:
                 rows.writerow((query.id, rank, partner, f"{score:.12g}"))
             written += 1
             if written % 500 == 0:
-                with counter.get_lock():  # type: ignore[attr-defined]
-                    counter.value += 500  # type: ignore[attr-defined]
-    with counter.get_lock():  # type: ignore[attr-defined]
-        counter.value += written % 500  # type: ignore[attr-defined]
+                with counter.get_lock():
+                    counter.value += 500
+    with counter.get_lock():
+        counter.value += written % 500
     return written
 
 
@@ -152,11 +154,11 @@ def batch_partners(
     ),
     side: Annotated[str, typer.Option(help="Whose partners: northeast or east.")] = "northeast",
     workers: Annotated[
-        int, typer.Option(min=1, max=64, help="Processes (default: the machine's cores).")
-    ] = 0,
+        int | None, typer.Option(min=1, max=64, help="Processes (default: the machine's cores).")
+    ] = None,
 ) -> None:
     """Top-k partners of every enterprise of one side, written to a CSV file."""
-    global _BATCH_INDEX
+    global _BATCH_INDEX, _BATCH_COUNTER
     if side not in ("northeast", "east"):
         raise typer.BadParameter("--side must be northeast or east")
     started = time.perf_counter()
@@ -171,9 +173,9 @@ def batch_partners(
     processes = workers or os.cpu_count() or 1
     bounds = [total * p // processes for p in range(processes + 1)]
     context = multiprocessing.get_context("fork")
-    counter = context.Value("q", 0)
+    counter = _BATCH_COUNTER = context.Value("q", 0)
     parts = [f"{output}.part{p}" for p in range(processes)]
-    jobs = [(side, bounds[p], bounds[p + 1], k, parts[p], counter) for p in range(processes)]
+    jobs = [(side, bounds[p], bounds[p + 1], k, parts[p]) for p in range(processes)]
     with (
         Progress(
             TextColumn("partners"),

@@ -71,6 +71,8 @@ class SideIndex:
     base: Population
     removed: NDArray[np.bool_]
     overlay: Population
+    #: The rows of `removed`, for the search (which should not scan a million flags per query).
+    removed_rows: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def search(
         self,
@@ -85,7 +87,13 @@ class SideIndex:
         found = [
             (self.base.ids[m.row].decode(), m.score)
             for m in search_partners(
-                self.base, features, coefficients, term, k=k, filters=filters, removed=self.removed
+                self.base,
+                features,
+                coefficients,
+                term,
+                k=k,
+                filters=filters,
+                removed=self.removed_rows,
             )
         ]
         if len(self.overlay):
@@ -281,7 +289,12 @@ class IndexKeeper:
                 row = base.row_of(ident)
                 if row is not None:
                     removed[row] = True
-            sides[side] = SideIndex(base=base, removed=removed, overlay=overlay[side])
+            sides[side] = SideIndex(
+                base=base,
+                removed=removed,
+                overlay=overlay[side],
+                removed_rows=np.flatnonzero(removed),
+            )
         return EnterpriseIndex(
             seq=seq,
             dataset_id=index.dataset_id,

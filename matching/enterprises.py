@@ -181,7 +181,8 @@ class Population:
 
     `members` lists the rows region by region (by id within a region; region r's rows are
     `members[member_start[r]:member_start[r + 1]]`), and `columns` holds the features of the rows
-    in that order, a sparse column per feature: the layout the search reads.
+    in that order, a sparse column per feature, in single precision: the layout the search
+    screens with. `features` keeps them in double precision by row, for exact scores.
     """
 
     side: str
@@ -286,7 +287,7 @@ def _assemble(
     features.sort_indices()
     members = np.lexsort((np.arange(n), region)).astype(np.int64)
     member_start = np.searchsorted(region[members], np.arange(n_regions + 1)).astype(np.int64)
-    columns = features[members].tocsc()
+    columns = features[members].tocsc().astype(np.float32)
     columns.sort_indices()
     position = np.empty(n, dtype=np.int64)
     position[members] = np.arange(n)
@@ -336,7 +337,7 @@ def search_partners(
     *,
     k: int,
     filters: SearchFilters | None = None,
-    removed: NDArray[np.bool_] | None = None,
+    removed: IntArray | None = None,
 ) -> list[Match]:
     """The k best partners in `population` for a query vector, exactly.
 
@@ -353,7 +354,7 @@ def search_partners(
         How many partners.
     filters : SearchFilters, optional
         Partner region, ownership, size and a minimum score.
-    removed : ndarray of bool, optional
+    removed : ndarray of int, optional
         Rows to leave out (deleted, or superseded by a newer version).
 
     Returns
@@ -370,19 +371,20 @@ def search_partners(
     if n == 0:
         return []
     starts = population.member_start
-    # Scores in `members` order: the query's columns only (one sparse product over them), then
-    # the region term, one addition per region; the same order of additions as scoring each
-    # enterprise on its own, so the sums are the same to the last bit.
+    # Screening, in single precision (half the memory traffic of double), in `members` order:
+    # the query's columns only (one sparse product over them), then the region term, one
+    # addition per region.
     if len(features):
-        scores = np.asarray(population.columns[:, features] @ coefficients, dtype=np.float64)
+        screen = np.asarray(population.columns[:, features] @ coefficients.astype(np.float32))
     else:
-        scores = np.zeros(n)
-    for r in np.flatnonzero(region_term).tolist():
-        scores[starts[r] : starts[r + 1]] += region_term[r]
+        screen = np.zeros(n, dtype=np.float32)
+    term32 = region_term.astype(np.float32)
+    for r in np.flatnonzero(term32).tolist():
+        screen[starts[r] : starts[r + 1]] += term32[r]
     if filters.regions is not None:
         for r in range(len(starts) - 1):
             if r not in filters.regions:
-                scores[starts[r] : starts[r + 1]] = -np.inf
+                screen[starts[r] : starts[r + 1]] = -np.inf
     for codes, allowed, options in (
         (population.ownership_by_position, filters.ownership, OWNERSHIPS),
         (population.size_by_position, filters.size, SIZE_BANDS),
@@ -390,21 +392,33 @@ def search_partners(
         if allowed is not None and len(allowed) < len(options):
             table = np.ones(len(options), dtype=bool)
             table[list(allowed)] = False
-            np.copyto(scores, -np.inf, where=table[codes])
-    if removed is not None and removed.any():
-        scores[population.position[removed]] = -np.inf
-    # At least k enterprises reach the k-th largest block maximum: only those at or above it
-    # can be among the k best.
-    floor = np.nextafter(0.0, 1.0)
-    if filters.min_score is not None:
-        floor = max(floor, filters.min_score)
+            np.copyto(screen, np.float32(-np.inf), where=table[codes])
+    if removed is not None and len(removed):
+        screen[population.position[removed]] = -np.inf
+    # A screened score is off its exact value by at most `error`: a few ulps of the largest
+    # score any enterprise could reach, per term added.
+    reach = float(np.abs(coefficients).sum() + np.abs(region_term).max(initial=0.0))
+    error = (len(features) + 2) * reach * float(np.finfo(np.float32).eps)
+    # Partners score above 0 (and at least min_score): screened above 0 less the error.
+    floor = (0.0 if filters.min_score is None else max(0.0, filters.min_score)) - error
     if n >= _BLOCKS * 2 and _BLOCKS >= k:
+        # At least k enterprises reach the k-th largest block maximum: allowing for the
+        # screening error, only those screened at or above it less twice the error can be
+        # among the k best.
         width = n // _BLOCKS
-        maxima = scores[: width * _BLOCKS].reshape(_BLOCKS, width).max(axis=1)
-        floor = max(floor, float(np.partition(maxima, _BLOCKS - k)[_BLOCKS - k]))
-    candidates = np.flatnonzero(scores >= floor)
+        maxima = screen[: width * _BLOCKS].reshape(_BLOCKS, width).max(axis=1)
+        floor = max(floor, float(np.partition(maxima, _BLOCKS - k)[_BLOCKS - k]) - 2 * error)
+    candidates = np.flatnonzero(screen >= floor)
     rows = population.members[candidates]
-    values = scores[candidates]
+    # Exact scores of the few candidates, in double precision and in the order of additions of
+    # scoring one enterprise on its own (its features by column, then its region term).
+    dense = np.zeros(population.features.shape[1])
+    dense[features] = coefficients
+    values = population.features[rows] @ dense + region_term[population.region[rows]]
+    keep = values > 0
+    if filters.min_score is not None:
+        keep &= values >= filters.min_score
+    rows, values = rows[keep], values[keep]
     order = np.lexsort((population.ids[rows], -values))[:k]
     return [Match(int(rows[o]), float(values[o])) for o in order]
 

@@ -77,6 +77,9 @@ def connect(url: str) -> tuple[Engine, Sessions]:
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False}
+        # As many pooled connections as the threadpool has threads (40): fewer meant
+        # connections opened and closed (and configured) on every request under load.
+        kwargs["pool_size"] = 40
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **kwargs)

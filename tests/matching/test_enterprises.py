@@ -132,8 +132,7 @@ def test_removed_rows_are_never_found(model) -> None:
     features, coefficients = model.query(query)
     term = model.region_term[net.northeast.index[query.region]]
     first = search_partners(population, features, coefficients, term, k=10)
-    removed = np.zeros(len(population), dtype=bool)
-    removed[[m.row for m in first[:3]]] = True
+    removed = np.array([m.row for m in first[:3]], dtype=np.int64)
     second = search_partners(population, features, coefficients, term, k=10, removed=removed)
     assert not {m.row for m in second} & {m.row for m in first[:3]}
     assert [m.row for m in second[:7]] == [m.row for m in first[3:]]
