@@ -32,6 +32,9 @@ class ScenarioRecord(Base):
     """A saved scenario: its request body, and its result on one dataset version."""
 
     __tablename__ = "scenarios"
+    # AUTOINCREMENT: an id is never given again after a delete, so a stale link cannot show
+    # another scenario.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)

@@ -937,3 +937,12 @@ def test_comparing_a_scenario_with_itself_is_an_empty_diff(api, admin_headers):
     assert diff["entered"] == diff["left"] == diff["moves"] == []
     assert diff["moved_total"] == 0
     assert diff["baseline_objective"] == diff["scenario_objective"]
+
+
+def test_a_deleted_scenario_id_is_never_given_again(api, admin_headers):
+    first = save(api, admin_headers, "kept", {"capacity": 1})
+    gone = save(api, admin_headers, "gone", {"capacity": 2})
+    assert api.client.delete(f"/scenarios/{gone['id']}", headers=admin_headers).status_code == 204
+    later = save(api, admin_headers, "later", {"capacity": 3})
+    assert later["id"] not in (first["id"], gone["id"])
+    assert api.client.get(f"/scenarios/{gone['id']}").status_code == 404
