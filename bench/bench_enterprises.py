@@ -233,7 +233,7 @@ def service(
                 print(f"  load: wrk, 1 thread, {clients} connections, {seconds} s, 2,000 ids")
                 report = wrk_load(base, ids, seconds, clients, data_dir)
                 for line in report.splitlines():
-                    if any(k in line for k in ("50%", "90%", "99%", "Requests/sec", "requests in")):
+                    if line.strip().startswith(("50%", "90%", "99%", "Requests/sec")):
                         print("   ", line.strip())
             else:
                 print(f"  load: asyncio httpx client, {clients} concurrent, {seconds} s")
