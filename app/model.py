@@ -13,7 +13,6 @@ import json
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from typing import Any
 
 from app.errors import Conflict
@@ -29,6 +28,7 @@ from matching import (
     parse_dataset,
     score_components,
 )
+from matching.dataset import dataset_document
 
 __all__ = ["ModelState", "ModelStore", "document_digest", "shipped_document", "standalone_model"]
 
@@ -86,8 +86,7 @@ def _model(stored: store.StoredDataset, document: dict[str, Any], dataset: Datas
 
 def shipped_document() -> dict[str, Any]:
     """The dataset document shipped with the package."""
-    text = resources.files("matching").joinpath("data/regions.json").read_text("utf-8")
-    document: dict[str, Any] = json.loads(text)
+    document: dict[str, Any] = dataset_document()
     return document
 
 

@@ -8,12 +8,15 @@ engine.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator, Sequence
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
-__all__ = ["DatasetError", "RecordReader"]
+__all__ = ["DatasetError", "RecordReader", "read_document"]
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -181,3 +184,23 @@ def check_number(
             raise fail(f"must be {bound} {minimum:g}, got {value!r}")
         raise fail(f"must be <= {maximum:g}, got {value!r}")
     return number
+
+
+def read_document(path: str | Path | None, shipped: str, record: str) -> tuple[Any, str]:
+    """A JSON document and the name errors give it: a file, or the package's `shipped` one.
+
+    Raises
+    ------
+    DatasetError
+        If the text is not JSON.
+    """
+    if path is None:
+        text = resources.files("matching").joinpath(f"data/{shipped}").read_text("utf-8")
+        origin = f"matching/data/{shipped}"
+    else:
+        text = Path(path).read_text("utf-8")
+        origin = str(path)
+    try:
+        return json.loads(text), origin
+    except json.JSONDecodeError as exc:
+        raise DatasetError(origin, record, "", f"not valid JSON: {exc}") from exc

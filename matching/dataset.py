@@ -7,13 +7,11 @@ and the field.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from matching._records import DatasetError, RecordReader
+from matching._records import DatasetError, RecordReader, read_document
 from matching.taxonomy import FACTOR_IDS, Taxonomy, load_taxonomy
 
 __all__ = [
@@ -27,6 +25,7 @@ __all__ = [
     "Sourced",
     "Source",
     "Tie",
+    "dataset_document",
     "load_dataset",
     "parse_dataset",
 ]
@@ -352,16 +351,12 @@ def _read_tie(rec: RecordReader, by_id: dict[str, Region], sources: dict[str, So
     )
 
 
+def dataset_document(path: str | Path | None = None) -> Any:
+    """The JSON document of a dataset file (not yet validated); the shipped one without a path."""
+    return read_document(path, "regions.json", "dataset")[0]
+
+
 def load_dataset(path: str | Path | None = None, *, taxonomy: Taxonomy | None = None) -> Dataset:
     """Load and validate a dataset file; without a path, the one shipped with the package."""
-    if path is None:
-        text = resources.files("matching").joinpath("data/regions.json").read_text("utf-8")
-        origin = "matching/data/regions.json"
-    else:
-        text = Path(path).read_text("utf-8")
-        origin = str(path)
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DatasetError(origin, "dataset", "", f"not valid JSON: {exc}") from exc
+    obj, origin = read_document(path, "regions.json", "dataset")
     return parse_dataset(obj, taxonomy=taxonomy or load_taxonomy(), origin=origin)

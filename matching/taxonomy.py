@@ -6,15 +6,13 @@ sector belongs to exactly one channel; every channel and factor has a documented
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from matching._records import DatasetError, RecordReader
+from matching._records import DatasetError, RecordReader, read_document
 
 __all__ = [
     "FACTOR_IDS",
@@ -192,14 +190,5 @@ def parse_taxonomy(obj: Any, *, origin: str = "<taxonomy>") -> Taxonomy:
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """Load a taxonomy file; without a path, the one shipped with the package."""
-    if path is None:
-        text = resources.files("matching").joinpath("data/taxonomy.json").read_text("utf-8")
-        origin = "matching/data/taxonomy.json"
-    else:
-        text = Path(path).read_text("utf-8")
-        origin = str(path)
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DatasetError(origin, "taxonomy", "", f"not valid JSON: {exc}") from exc
+    obj, origin = read_document(path, "taxonomy.json", "taxonomy")
     return parse_taxonomy(obj, origin=origin)
