@@ -13,14 +13,11 @@ from __future__ import annotations
 import argparse
 import math
 import platform
-import statistics
-import time
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import scipy
 import scipy.sparse as sp
+from measure import cpu_model, timed
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 import matching._flow as flow
@@ -33,17 +30,6 @@ from matching import (
     synthetic_network,
 )
 from matching.plan import allowed_pairs
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """Median wall time of `repeat` runs, and the last result."""
-    times = []
-    result = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def naive_scores(network: Network, weights: Weights, rows: range) -> list[list[float]]:
@@ -105,7 +91,7 @@ def main() -> None:
     args = parser.parse_args()
     n = args.size
 
-    print(f"machine: {platform.processor() or platform.machine()}, {_cpu_model()}")
+    print(f"machine: {platform.processor() or platform.machine()}, {cpu_model()}")
     print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}")
     net = synthetic_network(n, n, seed=42)
     weights = Weights.resolve(net.taxonomy)
@@ -159,15 +145,6 @@ def main() -> None:
         f"objective {milp_objective:.6f}"
     )
     assert math.isclose(plan.objective, milp_objective, rel_tol=1e-8), "plans disagree"
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as info:
-            models = [line.split(":", 1)[1].strip() for line in info if "model name" in line]
-        return f"{models[0]} x {len(models)}" if models else "unknown CPU"
-    except OSError:
-        return "unknown CPU"
 
 
 if __name__ == "__main__":

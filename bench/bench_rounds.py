@@ -18,15 +18,13 @@ from __future__ import annotations
 import argparse
 import math
 import platform
-import statistics
 import time
-from collections.abc import Callable
-from typing import Any
 
 import networkx as nx
 import numpy as np
 import scipy
 import scipy.sparse as sp
+from measure import cpu_model, timed
 from scipy.optimize import linprog
 
 from matching import Weights, load_dataset, network_from_dataset, score_components
@@ -40,17 +38,6 @@ from matching.enterprises import (
 )
 from matching.rounds import assign_slots, candidate_pairs, propose_round
 from matching.synthetic_enterprises import generate_enterprises
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """Median wall time of `repeat` runs, and the last result."""
-    times = []
-    result = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def sides(size: int, seed: int) -> tuple[list[Enterprise], list[Enterprise]]:
@@ -164,7 +151,7 @@ def main() -> None:
     args = parser.parse_args()
     n, k, b = args.size, args.k, args.b
 
-    print(f"machine: {platform.machine()}, {_cpu_model()}")
+    print(f"machine: {platform.machine()}, {cpu_model()}")
     print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}")
     net = network_from_dataset(load_dataset())
     model = EnterpriseModel.build(net, score_components(net), Weights.resolve(net.taxonomy))
@@ -249,15 +236,6 @@ def main() -> None:
         f"(target: under 2,000 ms); {len(result.meetings):,} meetings in {result.slots} slots"
     )
     assert math.isclose(result.objective, flow_objective, rel_tol=1e-12)
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as info:
-            models = [line.split(":", 1)[1].strip() for line in info if "model name" in line]
-        return f"{models[0]} x {len(models)}" if models else "unknown CPU"
-    except OSError:
-        return "unknown CPU"
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from measure import free_port, percentile, timed
 
 import matching.sensitivity as sensitivity
 from matching import (
@@ -41,15 +41,8 @@ SCENARIO = json.loads(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def percentiles(times: list[float]) -> tuple[float, float]:
-    ordered = sorted(times)
-    return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))]
+    return statistics.median(times), percentile(times, 0.95)
 
 
 def http_figures(requests: int) -> None:
@@ -101,23 +94,18 @@ def http_figures(requests: int) -> None:
         print(f"  {name:38s} median {median * 1e3:6.1f} ms   p95 {p95 * 1e3:6.1f} ms")
 
 
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
-
-
 def large_figures(size: int, repeat: int) -> None:
     net = synthetic_network(size, size, seed=42)
     comps = score_components(net)
     scenario = Scenario(
         weights={"agriculture": 0.3, "cooperation_status": 0.05},
         overrides=(
-            Override(region="ne007", sector="robotics_intelligent_equipment", strength=1.0),
-            Override(region="ea100", sector="grain", need=0.9),
+            Override(
+                region=net.northeast.ids[7 % size],
+                sector="robotics_intelligent_equipment",
+                strength=1.0,
+            ),
+            Override(region=net.east.ids[100 % size], sector="grain", need=0.9),
         ),
         plan=PlanSettings(capacity=2),
     )
