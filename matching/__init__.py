@@ -15,6 +15,14 @@ of HTTP or databases, so planners can use it from a notebook::
 
 from matching._records import DatasetError
 from matching.dataset import Dataset, Region, Tie, load_dataset, parse_dataset
+from matching.enterprises import (
+    Enterprise,
+    EnterpriseModel,
+    Population,
+    build_population,
+    explain_match,
+    search_partners,
+)
 from matching.graph import build_graph, graphml_ready
 from matching.network import Network, Side, network_from_dataset, synthetic_network
 from matching.plan import (
@@ -25,6 +33,7 @@ from matching.plan import (
     plan_network,
     solve_plan,
 )
+from matching.rounds import RoundResult, propose_round
 from matching.scenario import (
     Override,
     Scenario,
@@ -45,9 +54,19 @@ from matching.scoring import (
 )
 from matching.sensitivity import PlanChange, WeightInterval, weight_intervals
 from matching.suggest import Suggestion, UnknownRegionError, rank_links, suggest_partners
+from matching.synthetic_enterprises import generate_enterprises
 from matching.taxonomy import FACTOR_IDS, Taxonomy, load_taxonomy, parse_taxonomy
 
 __all__ = [
+    "Enterprise",
+    "EnterpriseModel",
+    "Population",
+    "RoundResult",
+    "build_population",
+    "explain_match",
+    "generate_enterprises",
+    "propose_round",
+    "search_partners",
     "Override",
     "PlanChange",
     "Scenario",
