@@ -124,9 +124,6 @@ class SideIndex:
             )
         return sorted(out)[:limit]
 
-    def __len__(self) -> int:
-        return len(self.base) - int(self.removed.sum()) + len(self.overlay)
-
 
 def _page(
     population: Population,

@@ -24,7 +24,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from matching._records import check_number
 from matching.network import FloatArray, Network
@@ -288,8 +287,3 @@ def _contribution(component: str, kind: str, weight: float, terms: list[Term]) -
         value=math.fsum(t.value for t in terms),
         terms=tuple(terms),
     )
-
-
-def rank_order(values: NDArray[np.float64]) -> NDArray[np.int64]:
-    """Indices of `values` from highest to lowest; equal values keep their original order."""
-    return np.argsort(-values, kind="stable")
