@@ -8,11 +8,11 @@ import json
 from importlib import resources
 
 import pytest
+from matching.enterprise_files import write_csv, write_jsonl
 from typer.testing import CliRunner
 
 from app.cli_generate import generate_cli
 from matching import load_dataset
-from matching.enterprise_files import write_csv, write_jsonl
 from matching.synthetic_enterprises import generate_enterprises
 from schemas.enterprises import EnterpriseIn
 

@@ -13,9 +13,9 @@ import threading
 import time
 
 import pytest
+from matching.enterprise_files import write_jsonl
 
 from matching import load_dataset
-from matching.enterprise_files import write_jsonl
 from matching.enterprises import Enterprise, explain_match
 from matching.synthetic_enterprises import generate_enterprises
 

@@ -7,9 +7,9 @@ import json
 import math
 
 import pytest
+from matching.enterprise_files import write_csv, write_jsonl
 
 from matching import load_dataset
-from matching.enterprise_files import write_csv, write_jsonl
 from matching.enterprises import Enterprise, explain_match
 from matching.synthetic_enterprises import generate_enterprises
 

@@ -8,10 +8,10 @@ import random
 from datetime import UTC, datetime
 
 import pytest
+from matching.enterprise_files import write_jsonl
 
 from app.settings import Settings
 from matching import load_dataset
-from matching.enterprise_files import write_jsonl
 from matching.enterprises import Enterprise, explain_match
 from matching.synthetic_enterprises import generate_enterprises
 
