@@ -34,11 +34,8 @@ def count_problem(value: Any, *, minimum: int = 0) -> str | None:
     >>> count_problem(3), count_problem(0, minimum=1), count_problem(True)
     (None, 'must be a positive integer, got 0', 'must be a non-negative integer, got True')
     """
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
-        ok = False
-    else:
-        ok = value >= minimum
-    if ok:
+    integer = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+    if integer and value >= minimum:
         return None
     kind = (
         "a positive"

@@ -118,15 +118,6 @@ class ComponentScores:
         """Scores of all pairs under `weights`: sum_k w_k x_k, one tensor product."""
         return np.tensordot(weights.vector, self.raw, axes=1)
 
-    def contributions(self, weights: Weights, i: int, j: int) -> dict[str, float]:
-        """Weighted contribution of each component with a positive weight to pair (i, j)."""
-        values = weights.vector * self.raw[:, i, j]
-        return {
-            c: float(v)
-            for c, v, w in zip(self.component_ids, values, weights.vector, strict=True)
-            if w > 0
-        }
-
 
 @dataclass(frozen=True)
 class ScoredLink:

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from matching import Taxonomy, Weights, explain_link, score_components, synthetic_network
+from matching import (
+    Taxonomy,
+    Weights,
+    explain_link,
+    score_components,
+    scored_links,
+    synthetic_network,
+)
 
 from .helpers import tiny_network
 
@@ -128,7 +135,8 @@ def test_zero_weight_removes_the_channel_from_every_explanation() -> None:
             assert "agriculture" not in {
                 c.component for c in explain_link(net, i, j, w).contributions
             }
-    assert "agriculture" not in score_components(net).contributions(w, 0, 0)
+    (link,) = scored_links(net, score_components(net), w, [0], [0])
+    assert "agriculture" not in link.contributions
 
 
 @pytest.mark.parametrize(
