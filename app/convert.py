@@ -1,60 +1,225 @@
-"""The one module that knows both the engine's types and the HTTP schemas."""
+"""The one module that knows both the engine's types and the HTTP schemas.
+
+Requests come in as schemas and leave as the engine's (or the services') types; results leave as
+response schemas. Nothing here computes: every number is the engine's, copied.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from app.model import ModelState
+from pydantic import ValidationError
+
+from app.errors import InvalidInput, Problem
+from app.services.datasets import DatasetState
+from app.services.enterprises import EnterpriseProfile, ProfileChange
+from app.services.imports import ImportReport
+from app.services.links import LinkPage
+from app.services.partners import PartnerResult
+from app.services.plans import Plan
+from app.services.regions import SuggestedPartner, Suggestions
+from app.services.rounds import Round, RoundRequest
+from app.services.scenarios import (
+    Comparison,
+    SavedResult,
+    ScenarioDecoder,
+    ScenarioPage,
+    ScenarioView,
+)
+from app.storage.enterprises import StoredEnterprise
+from app.storage.scenarios import StoredScenario
 from matching import (
-    ComponentScores,
+    Dataset,
+    Enterprise,
     LinkExplanation,
     Network,
+    Override,
+    PartnerFilters,
+    PlanChange,
     PlanResult,
     PlanSettings,
     Region,
-    Suggestion,
+    Scenario,
+    ScenarioDiff,
+    ScoredLink,
     Taxonomy,
     Tie,
     Weights,
 )
-from matching.scenario import Override, Scenario, ScenarioDiff, ScenarioResult
-from matching.sensitivity import PlanChange
-from schemas.dataset import DatasetInfo, SourceOut
+from schemas.common import WeightsIn
+from schemas.dataset import DatasetInfo, HealthOut, SourceOut
+from schemas.enterprises import (
+    EnterpriseIn,
+    EnterpriseList,
+    EnterpriseOut,
+    EnterprisePatch,
+    MatchTermOut,
+    PartnerList,
+    PartnerOut,
+    PartnerQuery,
+)
+from schemas.enterprises import ImportReport as ImportReportOut
+from schemas.graph import NodeLinkGraph
 from schemas.links import (
     ContributionOut,
     LinkDetail,
+    LinkList,
     LinkOut,
+    LinkTermOut,
+    SuggestionList,
     SuggestionOut,
-    TermOut,
 )
 from schemas.plans import PlanIn, PlanOut, PlanPairOut, PlanResultOut
-from schemas.regions import IndicatorOut, RegionOut, SourcedOut, TieOut
+from schemas.regions import IndicatorOut, RegionList, RegionOut, SourcedOut, TieOut
+from schemas.rounds import MeetingOut, RoundIn, RoundOut
 from schemas.scenarios import (
+    ComparisonOut,
     DiffOut,
     LinkMoveOut,
     PairOut,
     PlanChangeOut,
+    SavedScenarioOut,
     ScenarioIn,
+    ScenarioList,
     ScenarioOut,
+    ScenarioRef,
+    ScenarioSummary,
     WeightIntervalOut,
 )
 from schemas.taxonomy import ChannelOut, FactorOut, SectorOut, TaxonomyOut
 
-__all__ = [
-    "dataset_info",
-    "diff_out",
-    "link_detail",
-    "link_out",
-    "plan_out",
-    "plan_settings",
-    "plan_result_out",
-    "region_out",
-    "scenario_in",
-    "scenario_out",
-    "suggestion_out",
-    "taxonomy_out",
-]
+# Requests --------------------------------------------------------------------------------------
+
+
+def weight_changes(weights: WeightsIn, taxonomy: Taxonomy) -> dict[str, float]:
+    """The weight changes of a request body, each name checked against its group (else 422)."""
+    for group, given, known in (
+        ("channels", weights.channels, taxonomy.channel_ids),
+        ("factors", weights.factors, taxonomy.factor_ids),
+    ):
+        for name in given:
+            if name not in known:
+                raise InvalidInput(
+                    f"`weights.{group}`: unknown {group[:-1]} {name!r}; expected one of "
+                    f"{', '.join(known)}"
+                )
+    return {**weights.channels, **weights.factors}
+
+
+def plan_settings(body: PlanIn) -> PlanSettings:
+    """The engine's plan settings from a request body."""
+    return PlanSettings(
+        capacity=body.capacity,
+        capacities=dict(body.capacities),
+        min_score=body.min_score,
+        pinned=tuple(body.pinned),
+        forbidden=tuple(body.forbidden),
+        same_level=body.same_level,
+    )
+
+
+def scenario_in(body: ScenarioIn, taxonomy: Taxonomy) -> Scenario:
+    """The engine's scenario from a request body."""
+    return Scenario(
+        weights=weight_changes(body.weights, taxonomy),
+        overrides=tuple(
+            Override(
+                region=o.region,
+                sector=o.sector,
+                factor=o.factor,
+                strength=o.strength,
+                need=o.need,
+                value=o.value,
+            )
+            for o in body.overrides
+        ),
+        plan=plan_settings(body),
+        k=body.k,
+        links=body.links,
+        moves=body.moves,
+    )
+
+
+def scenario_decoder(taxonomy: Taxonomy) -> ScenarioDecoder:
+    """Reads a saved scenario's stored request back into the engine's scenario."""
+    return lambda text: scenario_in(ScenarioIn.model_validate_json(text), taxonomy)
+
+
+def _problems(exc: ValidationError) -> list[Problem]:
+    return [
+        Problem(field=".".join(str(p) for p in e["loc"]) or "row", error=e["msg"])
+        for e in exc.errors()
+    ]
+
+
+def enterprise_profile(body: EnterpriseIn) -> EnterpriseProfile:
+    """The service's profile from a request body."""
+    return EnterpriseProfile(**body.model_dump())
+
+
+def profile_from_row(values: Mapping[str, Any]) -> EnterpriseProfile | list[Problem]:
+    """A profile from the values of an imported row, checked as a request body is; or problems."""
+    try:
+        return enterprise_profile(EnterpriseIn.model_validate(values))
+    except ValidationError as exc:
+        return _problems(exc)
+
+
+def patched(body: EnterprisePatch) -> ProfileChange:
+    """The change a PATCH makes: its fields over the stored ones, checked as a whole profile."""
+    changes = body.model_dump(exclude_unset=True)
+
+    def change(current: StoredEnterprise) -> EnterpriseProfile:
+        merged = {**enterprise_out(current).model_dump(exclude={"side", "updated_at"}), **changes}
+        try:
+            return enterprise_profile(EnterpriseIn.model_validate(merged))
+        except ValidationError as exc:
+            raise InvalidInput.listing(_problems(exc)) from None
+
+    return change
+
+
+def partner_filters(
+    *,
+    region: str | None,
+    ownership: str | None,
+    size: str | None,
+    min_score: float | None,
+) -> PartnerFilters:
+    """The engine's partner filters from request values (one region, ownership, size at most)."""
+    return PartnerFilters(
+        regions=None if region is None else (region,),
+        ownership=None if ownership is None else (ownership,),
+        size=None if size is None else (size,),
+        min_score=min_score,
+    )
+
+
+def partner_query(body: PartnerQuery) -> Enterprise:
+    """The profile a search is for (it is not registered: it has no id)."""
+    return Enterprise(id="", region=body.region, offers=body.offers, seeks=body.seeks)
+
+
+def round_request(body: RoundIn) -> RoundRequest:
+    """The service's round request from a request body."""
+    return RoundRequest(
+        northeast=body.northeast,
+        east=body.east,
+        b=body.b,
+        b_overrides=body.b_overrides,
+        min_score=body.min_score,
+        pinned=body.pinned,
+        forbidden=body.forbidden,
+        exclude_existing=body.exclude_existing,
+        candidates=body.candidates,
+    )
+
+
+# Taxonomy, regions and the dataset -------------------------------------------------------------
 
 
 def taxonomy_out(taxonomy: Taxonomy) -> TaxonomyOut:
@@ -92,6 +257,11 @@ def taxonomy_out(taxonomy: Taxonomy) -> TaxonomyOut:
     )
 
 
+def health_out(state: DatasetState) -> HealthOut:
+    """Liveness and the dataset in use."""
+    return HealthOut(status="ok", dataset_version=state.version, regions=len(state.dataset.regions))
+
+
 def tie_out(tie: Tie) -> TieOut:
     """An existing tie."""
     return TieOut(
@@ -105,10 +275,10 @@ def tie_out(tie: Tie) -> TieOut:
     )
 
 
-def region_out(state: ModelState, region: Region) -> RegionOut:
+def region_out(dataset: Dataset, region: Region) -> RegionOut:
     """A region's profile with its ties."""
 
-    def sourced(table: dict[str, object]) -> dict[str, SourcedOut]:
+    def sourced(table: Mapping[str, object]) -> dict[str, SourcedOut]:
         return {
             key: SourcedOut.model_validate(item, from_attributes=True)
             for key, item in table.items()
@@ -122,32 +292,69 @@ def region_out(state: ModelState, region: Region) -> RegionOut:
         level=region.level,
         parent=region.parent,
         counterparts=list(region.counterparts),
-        ties=[tie_out(t) for t in state.dataset.ties_of(region.id)],
+        ties=[tie_out(t) for t in dataset.ties_of(region.id)],
         indicators={
             key: IndicatorOut.model_validate(item, from_attributes=True)
             for key, item in region.indicators.items()
         },
-        factors=sourced(dict(region.factors)),
-        strengths=sourced(dict(region.strengths)),
-        needs=sourced(dict(region.needs)),
+        factors=sourced(region.factors),
+        strengths=sourced(region.strengths),
+        needs=sourced(region.needs),
     )
 
 
-def link_out(
-    network: Network, components: ComponentScores, weights: Weights, i: int, j: int
-) -> LinkOut:
-    """A link from the component matrices; its score is the sum of its contributions."""
-    contributions = components.contributions(weights, i, j)
+def region_list(state: DatasetState, regions: Iterable[Region]) -> RegionList:
+    """Regions of the active dataset."""
+    return RegionList(
+        dataset_version=state.version, regions=[region_out(state.dataset, r) for r in regions]
+    )
+
+
+def dataset_info(state: DatasetState) -> DatasetInfo:
+    """The active dataset's metadata."""
+    dataset = state.dataset
+    return DatasetInfo(
+        version=dataset.version,
+        digest=state.digest,
+        title=dataset.title,
+        description=dataset.description,
+        origin=state.origin,
+        activated_at=state.activated_at,
+        regions=len(dataset.regions),
+        ties=len(dataset.ties),
+        sources={
+            key: SourceOut(title=s.title, kind=s.kind, url=s.url, published=s.published)
+            for key, s in dataset.sources.items()
+        },
+    )
+
+
+# Links, suggestions, plans and the graph -------------------------------------------------------
+
+
+def link_out(link: ScoredLink) -> LinkOut:
+    """A scored link; its score is the sum of its contributions."""
     return LinkOut(
-        northeast=network.northeast.ids[i],
-        east=network.east.ids[j],
-        score=sum(contributions.values()),
-        existing=bool(network.existing[i, j]),
-        contributions=contributions,
+        northeast=link.northeast,
+        east=link.east,
+        score=link.score,
+        existing=link.existing,
+        contributions=dict(link.contributions),
     )
 
 
-def link_detail(state: ModelState, weights: Weights, explanation: LinkExplanation) -> LinkDetail:
+def link_list(state: DatasetState, page: LinkPage) -> LinkList:
+    """A page of links, best first."""
+    return LinkList(
+        dataset_version=state.version,
+        weights=page.weights.as_dict(),
+        channel=page.channel,
+        total=page.total,
+        links=[link_out(link) for link in page.links],
+    )
+
+
+def link_detail(state: DatasetState, weights: Weights, explanation: LinkExplanation) -> LinkDetail:
     """A link with its full explanation."""
     return LinkDetail(
         dataset_version=state.version,
@@ -164,7 +371,7 @@ def link_detail(state: ModelState, weights: Weights, explanation: LinkExplanatio
                 weight=c.weight,
                 value=c.value,
                 terms=[
-                    TermOut(
+                    LinkTermOut(
                         sector=t.sector,
                         direction=t.direction,
                         value=t.value,
@@ -179,97 +386,64 @@ def link_detail(state: ModelState, weights: Weights, explanation: LinkExplanatio
     )
 
 
-def suggestion_out(
-    state: ModelState,
-    network: Network,
-    components: ComponentScores,
-    weights: Weights,
-    region: str,
-    suggestion: Suggestion,
-    channel: str | None,
-) -> SuggestionOut:
-    """A suggested partner of `region`."""
-    side, index = network.locate(region)
-    if side == "northeast":
-        i, j, partner_side = index, suggestion.partner, network.east
-    else:
-        i, j, partner_side = suggestion.partner, index, network.northeast
-    link = link_out(network, components, weights, i, j)
-    partner = state.dataset.region(partner_side.ids[suggestion.partner])
+def suggestion_out(pick: SuggestedPartner, channel: str | None) -> SuggestionOut:
+    """A suggested partner."""
     return SuggestionOut(
-        partner=partner.id,
-        name_en=partner.name_en,
-        name_zh=partner.name_zh,
-        level=partner.level,
-        score=link.score,
-        channel_score=suggestion.value if channel is not None else None,
-        contributions=link.contributions,
+        partner=pick.region.id,
+        name_en=pick.region.name_en,
+        name_zh=pick.region.name_zh,
+        level=pick.region.level,
+        score=pick.link.score,
+        channel_score=pick.value if channel is not None else None,
+        contributions=dict(pick.link.contributions),
     )
 
 
-def plan_settings(body: PlanIn) -> PlanSettings:
-    """The engine's plan settings from a request body."""
-    return PlanSettings(
-        capacity=body.capacity,
-        capacities=dict(body.capacities),
-        min_score=body.min_score,
-        pinned=tuple(body.pinned),
-        forbidden=tuple(body.forbidden),
-        same_level=body.same_level,
+def suggestion_list(state: DatasetState, found: Suggestions) -> SuggestionList:
+    """A region's suggested partners."""
+    return SuggestionList(
+        dataset_version=state.version,
+        region=found.region,
+        side=found.side,
+        channel=found.channel,
+        level=found.level,
+        weights=found.weights.as_dict(),
+        suggestions=[suggestion_out(p, found.channel) for p in found.partners],
     )
 
 
-def plan_result_out(
-    network: Network, components: ComponentScores, weights: Weights, result: PlanResult
-) -> PlanResultOut:
+def plan_result_out(result: PlanResult, links: list[ScoredLink]) -> PlanResultOut:
     """A plan with each pair's contributions."""
-    pairs = []
-    for pair in result.pairs:
-        link = link_out(network, components, weights, pair.northeast, pair.east)
-        pairs.append(
+    return PlanResultOut(
+        status="optimal",
+        objective=result.objective,
+        threshold=result.threshold,
+        message=result.message,
+        pairs=[
             PlanPairOut(
                 northeast=link.northeast,
                 east=link.east,
                 score=link.score,
                 pinned=pair.pinned,
-                contributions=link.contributions,
+                contributions=dict(link.contributions),
             )
-        )
-    return PlanResultOut(
-        status="optimal",
-        objective=sum(p.score for p in pairs),
-        threshold=result.threshold,
-        message=result.message,
-        pairs=pairs,
+            for pair, link in zip(result.pairs, links, strict=True)
+        ],
     )
 
 
-def plan_out(state: ModelState, weights: Weights, result: PlanResult) -> PlanOut:
+def plan_out(state: DatasetState, plan: Plan) -> PlanOut:
     """A plan on the active dataset."""
-    body = plan_result_out(state.network, state.components, weights, result)
-    return PlanOut(dataset_version=state.version, weights=weights.as_dict(), **dict(body))
+    body = plan_result_out(plan.result, plan.links)
+    return PlanOut(dataset_version=state.version, weights=plan.weights.as_dict(), **dict(body))
 
 
-def scenario_in(body: ScenarioIn) -> Scenario:
-    """The engine's scenario from a request body."""
-    return Scenario(
-        weights={**body.weights.channels, **body.weights.factors},
-        overrides=tuple(
-            Override(
-                region=o.region,
-                sector=o.sector,
-                factor=o.factor,
-                strength=o.strength,
-                need=o.need,
-                value=o.value,
-            )
-            for o in body.overrides
-        ),
-        plan=plan_settings(body),
-        k=body.k,
-        links=body.links,
-        moves=body.moves,
-    )
+def graph_out(data: dict[str, Any]) -> NodeLinkGraph:
+    """The graph's node-link data."""
+    return NodeLinkGraph.model_validate(data)
+
+
+# Scenarios -------------------------------------------------------------------------------------
 
 
 def _pairs_out(network: Network, pairs: Iterable[tuple[int, int]]) -> list[PairOut]:
@@ -311,25 +485,20 @@ def _change_out(network: Network, change: PlanChange | None) -> PlanChangeOut | 
     )
 
 
-def scenario_out(state: ModelState, result: ScenarioResult) -> ScenarioOut:
+def scenario_out(state: DatasetState, view: ScenarioView) -> ScenarioOut:
     """A scenario's result."""
-    network, components, weights = result.network, result.components, result.weights
+    result = view.result
+    network = result.network
     kinds = {c: "channel" for c in state.taxonomy.channel_ids}
     return ScenarioOut(
         dataset_version=state.version,
-        weights=weights.as_dict(),
-        links=[
-            link_out(network, components, weights, int(i), int(j))
-            for i, j in zip(*result.links, strict=True)
-        ],
+        weights=result.weights.as_dict(),
+        links=[link_out(link) for link in view.links],
         suggestions={
-            region: [
-                suggestion_out(state, network, components, weights, region, pick, None)
-                for pick in picks
-            ]
-            for region, picks in result.suggestions.items()
+            region: [suggestion_out(pick, None) for pick in picks]
+            for region, picks in view.suggestions.items()
         },
-        plan=plan_result_out(network, components, weights, result.plan),
+        plan=plan_result_out(result.plan, view.plan_links),
         diff=diff_out(network, result.diff, result.baseline_plan, result.plan),
         sensitivity=[
             WeightIntervalOut(
@@ -346,20 +515,144 @@ def scenario_out(state: ModelState, result: ScenarioResult) -> ScenarioOut:
     )
 
 
-def dataset_info(state: ModelState) -> DatasetInfo:
-    """The active dataset's metadata."""
-    dataset = state.dataset
-    return DatasetInfo(
-        version=dataset.version,
-        digest=state.digest,
-        title=dataset.title,
-        description=dataset.description,
-        origin=state.origin,
-        activated_at=state.activated_at,
-        regions=len(dataset.regions),
-        ties=len(dataset.ties),
-        sources={
-            key: SourceOut(title=s.title, kind=s.kind, url=s.url, published=s.published)
-            for key, s in dataset.sources.items()
-        },
+def scenario_summary(stored: StoredScenario) -> ScenarioSummary:
+    """A saved scenario without its result."""
+    return ScenarioSummary(
+        id=stored.id, name=stored.name, description=stored.description, created_at=stored.created_at
     )
+
+
+def saved_scenario_out(state: DatasetState, saved: SavedResult) -> SavedScenarioOut:
+    """A saved scenario, the request that defines it and its result."""
+    return SavedScenarioOut(
+        **dict(scenario_summary(saved.stored)),
+        scenario=ScenarioIn.model_validate_json(saved.stored.body),
+        result=scenario_out(state, saved.view),
+    )
+
+
+def scenario_list(page: ScenarioPage, *, limit: int, offset: int) -> ScenarioList:
+    """A page of saved scenarios."""
+    return ScenarioList(
+        items=[scenario_summary(s) for s in page.items],
+        total=page.total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def comparison_out(state: DatasetState, comparison: Comparison) -> ComparisonOut:
+    """The diff between two saved scenarios."""
+    first, second = comparison.first, comparison.second
+    return ComparisonOut(
+        dataset_version=state.version,
+        scenario=ScenarioRef(id=first.stored.id, name=first.stored.name),
+        other=ScenarioRef(id=second.stored.id, name=second.stored.name),
+        diff=diff_out(
+            state.network, comparison.diff, first.view.result.plan, second.view.result.plan
+        ),
+    )
+
+
+# Enterprises, partners and rounds --------------------------------------------------------------
+
+
+def enterprise_out(stored: StoredEnterprise) -> EnterpriseOut:
+    """A stored enterprise."""
+    return EnterpriseOut(
+        id=stored.id,
+        name=stored.name,
+        region=stored.region,
+        side=stored.side,
+        offers=stored.offers,
+        seeks=stored.seeks,
+        size=stored.size,
+        ownership=stored.ownership,
+        founded=stored.founded,
+        description=stored.description,
+        contact=stored.contact,
+        partners=stored.partners,
+        updated_at=stored.updated_at,
+    )
+
+
+def enterprise_list(items: Iterable[StoredEnterprise], next_cursor: str | None) -> EnterpriseList:
+    """A page of enterprises."""
+    return EnterpriseList(items=[enterprise_out(e) for e in items], next_cursor=next_cursor)
+
+
+def import_report(report: ImportReport) -> ImportReportOut:
+    """What an import wrote."""
+    return ImportReportOut(imported=report.imported, created=report.created, updated=report.updated)
+
+
+def partner_list(state: DatasetState, found: PartnerResult) -> PartnerList:
+    """Partners found, best first, each explained."""
+    partners = []
+    for match in found.matches:
+        record = found.records[match.id]
+        explanation = match.explanation
+        assert explanation is not None
+        partners.append(
+            PartnerOut(
+                id=record.id,
+                name=record.name,
+                region=record.region,
+                size=record.size,
+                ownership=record.ownership,
+                score=match.score,
+                contributions=explanation.contributions,
+                terms=[
+                    MatchTermOut(sector=s, direction=d, value=v) for s, d, v in explanation.terms
+                ],
+            )
+        )
+    return PartnerList(
+        dataset_version=state.version, enterprise=found.enterprise, partners=partners
+    )
+
+
+def round_out(state: DatasetState, found: Round) -> RoundOut:
+    """The round as its response schema; slots count from 1."""
+    result = found.result
+    return RoundOut(
+        dataset_version=state.version,
+        status="optimal",
+        objective=result.objective,
+        slots=result.slots,
+        candidates=result.candidates,
+        meetings=[
+            MeetingOut(
+                northeast=m.northeast, east=m.east, score=m.score, slot=m.slot + 1, pinned=m.pinned
+            )
+            for m in result.meetings
+        ],
+    )
+
+
+#: Columns of a round's CSV schedule.
+ROUND_CSV_COLUMNS = ("slot", "northeast", "northeast_name", "east", "east_name", "score")
+
+
+def _cell(text: str) -> str:
+    """A name as a CSV cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def round_csv(found: Round) -> str:
+    """The schedule as CSV, one meeting a line in the order of the JSON; slots count from 1."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(ROUND_CSV_COLUMNS)
+    for m in found.result.meetings:
+        writer.writerow(
+            [
+                m.slot + 1,
+                m.northeast,
+                _cell(found.names[m.northeast]),
+                m.east,
+                _cell(found.names[m.east]),
+                repr(m.score),
+            ]
+        )
+    return out.getvalue()

@@ -1,4 +1,4 @@
-"""FastAPI dependencies: settings, the current model, and the admin key check."""
+"""FastAPI dependencies: settings, the active dataset, the services, and the admin key check."""
 
 from __future__ import annotations
 
@@ -10,21 +10,26 @@ from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.enterprises import EnterpriseService
 from app.errors import Unauthorized
-from app.model import ModelState, ModelStore
+from app.services.datasets import ActiveDataset, DatasetState
+from app.services.enterprises import EnterpriseService
+from app.services.rounds import ParticipantSource, stored_participants
+from app.services.scenarios import ScenarioService
 from app.settings import Settings
-from app.storage.database import Sessions
+from app.storage.database import Database
 
 __all__ = [
+    "ActiveDep",
     "AdminDep",
     "AdminRoute",
+    "DatabaseDep",
     "EnterprisesDep",
-    "ModelDep",
-    "SessionsDep",
+    "ParticipantsDep",
+    "ScenariosDep",
     "SettingsDep",
-    "StoreDep",
+    "StateDep",
     "check_admin_key",
+    "participant_source",
 ]
 
 
@@ -34,16 +39,16 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-def get_model_store(request: Request) -> ModelStore:
-    """The app's model store (built in the lifespan)."""
-    models: ModelStore = request.app.state.models
-    return models
+def get_active(request: Request) -> ActiveDataset:
+    """The app's active dataset (loaded in the lifespan)."""
+    active: ActiveDataset = request.app.state.active
+    return active
 
 
-def get_sessions(request: Request) -> Sessions:
-    """The app's database session factory."""
-    sessions: Sessions = request.app.state.sessions
-    return sessions
+def get_database(request: Request) -> Database:
+    """The app's database."""
+    database: Database = request.app.state.database
+    return database
 
 
 def get_enterprises(request: Request) -> EnterpriseService:
@@ -52,18 +57,33 @@ def get_enterprises(request: Request) -> EnterpriseService:
     return service
 
 
+def get_scenarios(request: Request) -> ScenarioService:
+    """The app's saved-scenario service (with this worker's cache of results)."""
+    service: ScenarioService = request.app.state.scenarios
+    return service
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+ActiveDep = Annotated[ActiveDataset, Depends(get_active)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
 EnterprisesDep = Annotated[EnterpriseService, Depends(get_enterprises)]
-SessionsDep = Annotated[Sessions, Depends(get_sessions)]
-StoreDep = Annotated[ModelStore, Depends(get_model_store)]
+ScenariosDep = Annotated[ScenarioService, Depends(get_scenarios)]
 
 
-def current_model(models: StoreDep) -> ModelState:
-    """The model of the active dataset."""
-    return models.current()
+def current_state(active: ActiveDep) -> DatasetState:
+    """The state of the active dataset."""
+    return active.current()
 
 
-ModelDep = Annotated[ModelState, Depends(current_model)]
+StateDep = Annotated[DatasetState, Depends(current_state)]
+
+
+def participant_source(service: EnterprisesDep) -> ParticipantSource:
+    """Where round participants come from: the enterprise store (tests override this)."""
+    return stored_participants(service)
+
+
+ParticipantsDep = Annotated[ParticipantSource, Depends(participant_source)]
 
 _bearer = HTTPBearer(
     auto_error=False,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,15 +17,28 @@ from matching import DatasetError, InfeasiblePlanError, UnknownRegionError
 from schemas.common import ErrorBody, ErrorItem
 
 __all__ = [
+    "ERROR_RESPONSES",
+    "USER_ERRORS",
     "AppError",
+    "Problem",
     "Conflict",
     "InvalidInput",
     "NotFound",
     "Unauthorized",
+    "engine_errors",
     "install_error_handlers",
 ]
 
 logger = logging.getLogger("counterpart")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a request or an uploaded file: where it is and what is wrong."""
+
+    field: str
+    error: str
+    row: int | None = None
 
 
 class AppError(Exception):
@@ -32,10 +47,15 @@ class AppError(Exception):
     status_code = 400
     code = "BadRequest"
 
-    def __init__(self, detail: str, *, errors: list[ErrorItem] | None = None) -> None:
+    def __init__(self, detail: str, *, errors: list[Problem] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
+
+    @classmethod
+    def listing(cls, problems: list[Problem]) -> AppError:
+        """The error for several problems, its detail joining them."""
+        return cls("; ".join(f"{p.field}: {p.error}" for p in problems), errors=problems)
 
 
 class InvalidInput(AppError):
@@ -66,14 +86,48 @@ class Unauthorized(AppError):
     code = "Unauthorized"
 
 
+#: What a user's input can cause (a bad request, file or dataset); anything else is a bug.
+USER_ERRORS: tuple[type[Exception], ...] = (
+    AppError,
+    DatasetError,
+    InfeasiblePlanError,
+    UnknownRegionError,
+)
+
+#: The responses every operation may give, in the API's one error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "Invalid request."}
+}
+
+
+@contextmanager
+def engine_errors() -> Iterator[None]:
+    """Turn the engine's `ValueError`s (a bad parameter, named) into a 422.
+
+    Domain errors with a handler of their own (an infeasible plan, an invalid dataset, an unknown
+    region) pass through unchanged.
+    """
+    try:
+        yield
+    except (InfeasiblePlanError, DatasetError):
+        raise
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
 def _body(
     status: int,
     code: str,
     detail: str,
-    errors: list[ErrorItem] | None = None,
+    errors: list[Problem] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    content = ErrorBody(error=code, detail=detail, errors=errors).model_dump(exclude_none=True)
+    items = (
+        None
+        if errors is None
+        else [ErrorItem(field=e.field, error=e.error, row=e.row) for e in errors]
+    )
+    content = ErrorBody(error=code, detail=detail, errors=items).model_dump(exclude_none=True)
     return JSONResponse(status_code=status, content=content, headers=dict(headers or {}))
 
 
@@ -91,22 +145,26 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UnknownRegionError)
     async def unknown_region(_: Request, exc: UnknownRegionError) -> JSONResponse:
-        return _body(404, "UnknownRegion", str(exc))
+        # A region asked for by name (a path or a query filter) is not found: 404. One named by
+        # a request field (capacities, overrides, a profile's region) makes the request invalid.
+        if exc.field is None:
+            return _body(404, "UnknownRegion", str(exc))
+        return _body(422, InvalidInput.code, str(exc))
 
     @app.exception_handler(InfeasiblePlanError)
     async def infeasible(_: Request, exc: InfeasiblePlanError) -> JSONResponse:
-        errors = [ErrorItem(field="body", error=c) for c in exc.conflicts]
+        errors = [Problem(field="body", error=c) for c in exc.conflicts]
         return _body(422, "InfeasiblePlan", str(exc), errors)
 
     @app.exception_handler(DatasetError)
     async def invalid_dataset(_: Request, exc: DatasetError) -> JSONResponse:
         field = f"{exc.record}.{exc.field}" if exc.field else exc.record
-        return _body(422, "InvalidDataset", str(exc), [ErrorItem(field=field, error=exc.problem)])
+        return _body(422, "InvalidDataset", str(exc), [Problem(field=field, error=exc.problem)])
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            ErrorItem(field=_location(tuple(e.get("loc", ()))), error=str(e.get("msg", "")))
+            Problem(field=_location(tuple(e.get("loc", ()))), error=str(e.get("msg", "")))
             for e in exc.errors()
         ]
         detail = "; ".join(f"{e.field}: {e.error}" for e in errors) or "invalid request"

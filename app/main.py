@@ -1,46 +1,21 @@
-"""The ASGI app: ``uvicorn app.main:app``."""
+"""The ASGI app: ``uvicorn app.main:app``; `create_app` builds one on any settings."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.enterprises import EnterpriseService
-from app.errors import install_error_handlers
+from app.errors import ERROR_RESPONSES, install_error_handlers
 from app.limits import BodySizeLimit
-from app.model import ModelStore
-from app.routers import (
-    dataset,
-    enterprises,
-    graph,
-    links,
-    meta,
-    plans,
-    regions,
-    rounds,
-    scenarios,
-)
+from app.routers import API_DESCRIPTION, BULK_PATHS, ROUTERS
+from app.services.context import open_services
 from app.settings import Settings, get_settings
-from app.storage.database import connect
-from matching import load_taxonomy
-from schemas.common import ErrorBody
 
 __all__ = ["app", "create_app"]
-
-#: Endpoints that stream large uploads and check their own limits.
-BULK_PATHS: tuple[str, ...] = ("/enterprises/import",)
-
-DESCRIPTION = """
-counterpart finds partnerships between northeast and eastern Chinese regions beyond their
-official counterparts: it scores every link along the plan's four dockings and soft cooperation,
-explains each score, and suggests additional partners one region at a time or as a whole plan.
-
-Reads are open. Writes need `Authorization: Bearer <COUNTERPART_ADMIN_KEY>`. Every error has the
-shape `{"error": ..., "detail": ...}`; every result names the dataset version it was computed on.
-"""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -49,28 +24,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine, sessions = connect(settings.resolved_database_url)
-        models = ModelStore(sessions, load_taxonomy())
-        models.start()
-        app.state.models = models
-        app.state.sessions = sessions
-        enterprises = EnterpriseService(sessions)
-        # Build the search index now, so that the first query does not wait for it.
-        with enterprises.reading(models.current()):
-            pass
-        app.state.enterprises = enterprises
-        try:
+        with open_services(settings.resolved_database_url) as services:
+            app.state.database = services.database
+            app.state.active = services.active
+            app.state.enterprises = services.enterprises
+            app.state.scenarios = services.scenarios
+            await _build_routes(app)
             yield
-        finally:
-            engine.dispose()
 
     app = FastAPI(
         title="counterpart",
         version="0.1.0",
-        description=DESCRIPTION,
+        description=API_DESCRIPTION,
         lifespan=lifespan,
         # Every route answers invalid requests in the API's error shape, not FastAPI's default.
-        responses={422: {"model": ErrorBody, "description": "Invalid request."}},
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
     app.add_middleware(
@@ -81,23 +49,42 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, exempt=BULK_PATHS)
     install_error_handlers(app)
-    for router in (
-        meta.router,
-        regions.router,
-        links.router,
-        plans.router,
-        graph.router,
-        scenarios.router,
-        scenarios.admin_router,
-        dataset.router,
-        dataset.admin_router,
-        enterprises.router,
-        enterprises.admin_router,
-        enterprises.search_router,
-        rounds.router,
-    ):
+    for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+async def _build_routes(app: FastAPI) -> None:
+    """Have FastAPI build every route's handler now, in one thread, before taking requests.
+
+    FastAPI builds a route's parameter handling on the first request that walks past it, and the
+    parameter objects that several routes share (a dependency's `Query`) are briefly changed while
+    it does: two first requests at once could see each other's half-built state (a 500 under
+    load). One request to a path no route matches walks past every route.
+    """
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/.well-known/counterpart-start",
+        "raw_path": b"/.well-known/counterpart-start",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+        "server": ("127.0.0.1", 0),
+        "client": ("127.0.0.1", 0),
+        "state": {},
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(_message: Any) -> None:
+        return None
+
+    await app.router(scope, receive, send)
 
 
 app = create_app()

@@ -32,9 +32,14 @@ import numpy as np
 from measure import free_port, percentile
 
 import matching as m
-from matching.enterprise_files import write_csv
-from matching.enterprises import Enterprise, EnterpriseModel, build_population, search_partners
-from matching.synthetic_enterprises import generate_enterprises
+from app.enterprise_files import write_csv
+from matching import (
+    Enterprise,
+    EnterpriseModel,
+    build_population,
+    generate_enterprises,
+    search_partners,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

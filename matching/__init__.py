@@ -11,30 +11,45 @@ of HTTP or databases, so planners can use it from a notebook::
     >>> plan = matching.plan_network(net, comps, weights, matching.PlanSettings(capacity=1))
     >>> plan.status
     'optimal'
+
+Everything a caller needs is exported here; modules whose names start with ``_`` are private.
 """
 
-from matching._records import DatasetError
-from matching.dataset import Dataset, Region, Tie, load_dataset, parse_dataset
+from matching._types import BoolArray, FloatArray, IntArray
+from matching.candidates import candidate_pairs
+from matching.dataset import (
+    LEVELS,
+    SIDES,
+    Dataset,
+    Indicator,
+    Region,
+    Source,
+    Sourced,
+    Tie,
+    dataset_document,
+    load_dataset,
+    parse_dataset,
+)
 from matching.enterprises import (
+    OWNERSHIPS,
+    SIZE_BANDS,
     Enterprise,
     EnterpriseModel,
+    MatchExplanation,
     Population,
     build_population,
     explain_match,
     search_partners,
 )
+from matching.errors import DatasetError, InfeasiblePlanError, UnknownRegionError
 from matching.graph import build_graph, graphml_ready
 from matching.network import Network, Side, network_from_dataset, synthetic_network
-from matching.plan import (
-    InfeasiblePlanError,
-    PlannedPair,
-    PlanResult,
-    PlanSettings,
-    plan_network,
-    solve_plan,
-)
-from matching.rounds import RoundResult, propose_round
+from matching.partners import PartnerFilters, PartnerMatch, PartnerPool, find_partners
+from matching.plan import PlannedPair, PlanResult, PlanSettings, plan_network, solve_plan
+from matching.rounds import Meeting, RoundResult, propose_round
 from matching.scenario import (
+    MAX_OVERRIDES,
+    LinkMove,
     Override,
     Scenario,
     ScenarioDiff,
@@ -44,60 +59,86 @@ from matching.scenario import (
     evaluate_scenario,
 )
 from matching.scoring import (
+    DIRECTIONS,
+    MAX_WEIGHT,
     ComponentScores,
     Contribution,
     LinkExplanation,
+    ScoredLink,
     Term,
     Weights,
     explain_link,
     score_components,
+    scored_links,
 )
 from matching.sensitivity import PlanChange, WeightInterval, weight_intervals
-from matching.suggest import Suggestion, UnknownRegionError, rank_links, suggest_partners
+from matching.slots import assign_slots
+from matching.suggest import Suggestion, rank_links, suggest_partners
 from matching.synthetic_enterprises import generate_enterprises
 from matching.taxonomy import FACTOR_IDS, Taxonomy, load_taxonomy, parse_taxonomy
 
 __all__ = [
-    "Enterprise",
-    "EnterpriseModel",
-    "Population",
-    "RoundResult",
-    "build_population",
-    "explain_match",
-    "generate_enterprises",
-    "propose_round",
-    "search_partners",
-    "Override",
-    "PlanChange",
-    "Scenario",
-    "ScenarioDiff",
-    "ScenarioResult",
-    "WeightInterval",
-    "apply_overrides",
-    "diff_results",
-    "evaluate_scenario",
-    "weight_intervals",
-    "FACTOR_IDS",
+    "BoolArray",
     "ComponentScores",
     "Contribution",
+    "DIRECTIONS",
     "Dataset",
     "DatasetError",
+    "Enterprise",
+    "EnterpriseModel",
+    "FACTOR_IDS",
+    "FloatArray",
+    "Indicator",
     "InfeasiblePlanError",
+    "IntArray",
+    "LEVELS",
     "LinkExplanation",
+    "LinkMove",
+    "MAX_OVERRIDES",
+    "MAX_WEIGHT",
+    "MatchExplanation",
+    "Meeting",
     "Network",
+    "OWNERSHIPS",
+    "Override",
+    "PartnerFilters",
+    "PartnerMatch",
+    "PartnerPool",
+    "PlanChange",
     "PlanResult",
     "PlanSettings",
     "PlannedPair",
+    "Population",
     "Region",
+    "RoundResult",
+    "SIDES",
+    "SIZE_BANDS",
+    "Scenario",
+    "ScenarioDiff",
+    "ScenarioResult",
+    "ScoredLink",
     "Side",
+    "Source",
+    "Sourced",
     "Suggestion",
     "Taxonomy",
     "Term",
     "Tie",
     "UnknownRegionError",
+    "WeightInterval",
     "Weights",
+    "apply_overrides",
+    "assign_slots",
     "build_graph",
+    "build_population",
+    "candidate_pairs",
+    "dataset_document",
+    "diff_results",
+    "evaluate_scenario",
     "explain_link",
+    "explain_match",
+    "find_partners",
+    "generate_enterprises",
     "graphml_ready",
     "load_dataset",
     "load_taxonomy",
@@ -105,9 +146,13 @@ __all__ = [
     "parse_dataset",
     "parse_taxonomy",
     "plan_network",
+    "propose_round",
     "rank_links",
     "score_components",
+    "scored_links",
+    "search_partners",
     "solve_plan",
     "suggest_partners",
     "synthetic_network",
+    "weight_intervals",
 ]

@@ -19,12 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 from ortools.graph.python import min_cost_flow
 
-IntArray = NDArray[np.int64]
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
+from matching._types import BoolArray, FloatArray, IntArray
 
 #: Largest integer cost of one edge after scaling.
 _COST_RANGE = float(2**31)

@@ -9,34 +9,18 @@ engine.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DatasetError", "RecordReader", "read_document"]
+from matching._validate import number_problem
+from matching.errors import DatasetError
+
+__all__ = ["RecordReader", "read_document"]
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-class DatasetError(ValueError):
-    """A taxonomy or dataset document is invalid.
-
-    Attributes
-    ----------
-    origin, record, field, problem : str
-        Where the problem is (the file, the record in it, the field of the record) and what it is.
-    """
-
-    def __init__(self, origin: str, record: str, field: str, problem: str) -> None:
-        self.origin = origin
-        self.record = record
-        self.field = field
-        self.problem = problem
-        where = f"{origin}: {record}" + (f": {field}" if field else "")
-        super().__init__(f"{where}: {problem}")
 
 
 class RecordReader:
@@ -107,13 +91,13 @@ class RecordReader:
         exclusive_minimum: bool = False,
     ) -> float:
         """A finite number, optionally bounded."""
-        return check_number(
-            self._get(name),
-            lambda problem: self.error(name, problem),
-            minimum=minimum,
-            maximum=maximum,
-            exclusive_minimum=exclusive_minimum,
+        value = self._get(name)
+        problem = number_problem(
+            value, minimum=minimum, maximum=maximum, exclusive_minimum=exclusive_minimum
         )
+        if problem is not None:
+            raise self.error(name, problem)
+        return float(value)
 
     def integer(self, name: str) -> int:
         """An integer field."""
@@ -158,32 +142,6 @@ class RecordReader:
                 raise reader.error(key, f"duplicate id {ident!r}")
             seen.add(ident)
             yield reader
-
-
-def check_number(
-    value: Any,
-    fail: Any,
-    *,
-    minimum: float | None = None,
-    maximum: float | None = None,
-    exclusive_minimum: bool = False,
-) -> float:
-    """Check that `value` is a finite number within bounds; `fail(problem)` builds the error."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise fail(f"must be a number, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise fail(f"must be finite, got {value!r}")
-    too_low = minimum is not None and (number <= minimum if exclusive_minimum else number < minimum)
-    too_high = maximum is not None and number > maximum
-    if too_low or too_high:
-        if minimum is not None and maximum is not None and not exclusive_minimum:
-            raise fail(f"{value!r} is outside [{minimum:g}, {maximum:g}]")
-        if too_low:
-            bound = ">" if exclusive_minimum else ">="
-            raise fail(f"must be {bound} {minimum:g}, got {value!r}")
-        raise fail(f"must be <= {maximum:g}, got {value!r}")
-    return number
 
 
 def read_document(path: str | Path | None, shipped: str, record: str) -> tuple[Any, str]:

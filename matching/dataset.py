@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from matching._records import DatasetError, RecordReader, read_document
+from matching._records import RecordReader, read_document
+from matching.errors import DatasetError
 from matching.taxonomy import FACTOR_IDS, Taxonomy, load_taxonomy
 
 __all__ = [

@@ -34,6 +34,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from matching._types import FloatArray, IntArray
+from matching._validate import check_count, check_number
 from matching.network import Network
 from matching.scoring import ComponentScores, Weights
 from matching.taxonomy import Taxonomy
@@ -56,9 +58,6 @@ SIZE_BANDS = ("micro", "small", "medium", "large")
 OWNERSHIPS = ("state", "private", "foreign", "mixed")
 #: Default weight of the region term (the channels keep the taxonomy's defaults).
 DEFAULT_REGION_WEIGHT = 0.1
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -98,8 +97,7 @@ class EnterpriseModel:
         region_weight: float = DEFAULT_REGION_WEIGHT,
     ) -> EnterpriseModel:
         """The model for a region network under `weights`."""
-        if not math.isfinite(region_weight) or region_weight < 0:
-            raise ValueError(f"`region_weight` must be a non-negative number, got {region_weight}")
+        region_weight = check_number("region_weight", region_weight, minimum=0.0)
         tax = network.taxonomy
         sector_weight = np.zeros(len(tax.sectors))
         synergy = np.zeros(len(tax.sectors), dtype=bool)
@@ -258,10 +256,10 @@ def build_population(enterprises: Iterable[Enterprise], network: Network, side: 
     if len(ids) > 1 and (ids[1:] == ids[:-1]).any():
         dup = ids[1:][ids[1:] == ids[:-1]][0].decode()
         raise ValueError(f"`enterprises`: duplicate id {dup!r}")
-    try:
-        region = np.array([regions.index[e.region] for e in items], dtype=np.int64)
-    except KeyError as exc:
-        raise ValueError(f"`enterprises`: {exc.args[0]!r} is not a {side} region") from None
+    unknown = next((e.region for e in items if e.region not in regions.index), None)
+    if unknown is not None:
+        raise ValueError(f"`enterprises`: {unknown!r} is not a {side} region")
+    region = np.array([regions.index[e.region] for e in items], dtype=np.int64)
     size = np.array([SIZE_BANDS.index(e.size) for e in items], dtype=np.int8)
     ownership = np.array([OWNERSHIPS.index(e.ownership) for e in items], dtype=np.int8)
     rows, cols, vals = _feature_rows(items, tax)
@@ -364,8 +362,7 @@ def search_partners(
         are exact: the partner's features against the query, in feature order, plus its region
         term.
     """
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"`k` must be a positive integer, got {k!r}")
+    k = check_count("k", k, minimum=1)
     filters = filters or SearchFilters()
     n = len(population)
     if n == 0:
@@ -433,9 +430,12 @@ class MatchExplanation:
 
 
 def explain_match(
-    model: EnterpriseModel, northeast: Enterprise, east: Enterprise
+    model: EnterpriseModel, northeast: Enterprise, east: Enterprise, *, channel: str | None = None
 ) -> MatchExplanation:
     """Every part of the score of a northeast and an eastern enterprise.
+
+    With `channel`, only that channel's part: the score a search ranking on that channel gives
+    (its sector terms, without the region term).
 
     Examples
     --------
@@ -455,6 +455,8 @@ def explain_match(
     contributions: dict[str, float] = {}
     for sector in sorted(set(northeast.offers) | set(northeast.seeks)):
         s = tax.sector_index[sector]
+        if channel is not None and tax.sectors[s].channel != channel:
+            continue
         weight = float(model.sector_weight[s])
         parts = [
             ("northeast_to_east", northeast.offers.get(sector, 0.0) * east.seeks.get(sector, 0.0)),
@@ -468,12 +470,14 @@ def explain_match(
             value = weight * product
             if value > 0:
                 terms.append((sector, direction, value))
-                channel = tax.sectors[s].channel
-                contributions[channel] = contributions.get(channel, 0.0) + value
-    ne_side, east_side = model.network.northeast, model.network.east
-    region = float(model.region_term[ne_side.index[northeast.region], east_side.index[east.region]])
-    if model.region_weight > 0:
-        contributions["region"] = region
+                own = tax.sectors[s].channel
+                contributions[own] = contributions.get(own, 0.0) + value
+    if channel is not None:
+        contributions = {channel: contributions.get(channel, 0.0)}
+    elif model.region_weight > 0:
+        ne_side, east_side = model.network.northeast, model.network.east
+        i, j = ne_side.index[northeast.region], east_side.index[east.region]
+        contributions["region"] = float(model.region_term[i, j])
     return MatchExplanation(
         score=math.fsum(contributions.values()),
         contributions=contributions,

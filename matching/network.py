@@ -15,14 +15,12 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from matching._types import BoolArray, FloatArray
 from matching.dataset import LEVELS, Dataset
+from matching.errors import UnknownRegionError
 from matching.taxonomy import FACTOR_IDS, Taxonomy, load_taxonomy
 
 __all__ = ["Network", "Side", "network_from_dataset", "synthetic_network"]
-
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
-
 
 _A = TypeVar("_A", bound=NDArray[Any])
 
@@ -116,13 +114,29 @@ class Network:
             existing=_frozen(self.existing[np.ix_(rows, cols)]),
         )
 
-    def locate(self, region_id: str) -> tuple[str, int]:
-        """The side and row of a region; `KeyError` if the network has no such region."""
+    def locate(self, region_id: str, *, field: str | None = None) -> tuple[str, int]:
+        """The side and row of a region.
+
+        Raises
+        ------
+        UnknownRegionError
+            If the network has no such region; `field` names the parameter that asked for it.
+
+        Examples
+        --------
+        >>> net = synthetic_network(2, 2)
+        >>> net.locate("ea1")
+        ('east', 1)
+        >>> net.locate("atlantis", field="capacities")
+        Traceback (most recent call last):
+        ...
+        matching.errors.UnknownRegionError: `capacities`: no region with id 'atlantis'
+        """
         for name in ("northeast", "east"):
             index = self.side(name).index.get(region_id)
             if index is not None:
                 return name, index
-        raise KeyError(region_id)
+        raise UnknownRegionError(region_id, field=field)
 
 
 def _side_from_regions(dataset: Dataset, side: str) -> Side:

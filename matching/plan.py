@@ -19,28 +19,23 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
-from matching._flow import BoolArray, FloatArray, IntArray, WarmStart, solve_dense
+from matching._flow import WarmStart, solve_dense
+from matching._types import BoolArray, FloatArray, IntArray, Pair
+from matching._validate import check_count, check_number
+from matching.errors import InfeasiblePlanError
 from matching.network import Network
 from matching.scoring import ComponentScores, Weights
 
 __all__ = [
-    "InfeasiblePlanError",
+    "PlanRequest",
     "PlanResult",
     "PlanSettings",
     "PlannedPair",
     "plan_network",
+    "plan_request",
+    "reduce_pins",
     "solve_plan",
 ]
-
-Pair = tuple[int, int]
-
-
-class InfeasiblePlanError(ValueError):
-    """The plan's constraints contradict each other; `conflicts` names each contradiction."""
-
-    def __init__(self, conflicts: Sequence[str]) -> None:
-        self.conflicts = tuple(conflicts)
-        super().__init__("; ".join(self.conflicts))
 
 
 @dataclass(frozen=True)
@@ -94,8 +89,7 @@ def _capacities(
                 f"`capacity` must be an integer or a pair of arrays of shapes ({n},) and ({m},)"
             )
     else:
-        if isinstance(capacity, bool) or not isinstance(capacity, int | np.integer) or capacity < 0:
-            raise ValueError(f"`capacity` must be a non-negative integer, got {capacity!r}")
+        capacity = check_count("capacity", capacity)
         rows, cols = np.full(n, capacity), np.full(m, capacity)
     for values in (rows, cols):
         if values.dtype.kind not in "iu" or (values < 0).any():
@@ -157,15 +151,14 @@ def solve_plan(
     >>> solve_plan([[0.9]], capacity=1, pinned=[(0, 0)], forbidden=[(0, 0)])
     Traceback (most recent call last):
     ...
-    matching.plan.InfeasiblePlanError: pair (0, 0) is both pinned and forbidden
+    matching.errors.InfeasiblePlanError: pair (0, 0) is both pinned and forbidden
     """
     matrix = np.asarray(scores, dtype=np.float64)
     if matrix.ndim != 2:
         raise ValueError(f"`scores` must be a 2-d array, got {matrix.ndim} dimension(s)")
     if not np.isfinite(matrix).all():
         raise ValueError("`scores` must be finite")
-    if not math.isfinite(min_score):
-        raise ValueError(f"`min_score` must be finite, got {min_score!r}")
+    min_score = check_number("min_score", min_score)
     cap_rows, cap_cols = _capacities(capacity, matrix.shape)
     pins = _pairs("pinned", pinned, matrix.shape)
     bans = _pairs("forbidden", forbidden, matrix.shape)
@@ -178,17 +171,43 @@ def solve_plan(
     )
     _check_pins(pins, bans, mask, cap_rows, cap_cols, row_names, col_names)
 
-    eligible = mask & (matrix >= min_score)
-    for i, j in pins + bans:
-        eligible[i, j] = False
-    free_rows, free_cols = cap_rows.copy(), cap_cols.copy()
-    for i, j in pins:
-        free_rows[i] -= 1
-        free_cols[j] -= 1
+    static, free_rows, free_cols = reduce_pins(mask, cap_rows, cap_cols, pins, bans)
+    eligible = static & (matrix >= min_score)
     chosen, warm_start = solve_dense(matrix, eligible, free_rows, free_cols, warm=warm)
     for i, j in pins:
         chosen[i, j] = True
     return _result(matrix, chosen, set(pins), min_score, warm_start)
+
+
+def reduce_pins(
+    allowed: BoolArray,
+    cap_rows: IntArray,
+    cap_cols: IntArray,
+    pins: Sequence[Pair],
+    bans: Sequence[Pair],
+) -> tuple[BoolArray, IntArray, IntArray]:
+    """What is left to choose once the pins are in: the pairs still open and the capacities left.
+
+    Pinned pairs are in the plan whatever their score and take their capacity first; pinned and
+    forbidden pairs are closed to the solver. The solver and the sensitivity analysis both work
+    on this reduced problem.
+
+    Examples
+    --------
+    >>> open_, rows, cols = reduce_pins(np.ones((2, 2), bool), np.array([1, 1]), np.array([2, 1]),
+    ...                                [(0, 0)], [(1, 1)])
+    >>> open_.tolist(), rows.tolist(), cols.tolist()
+    ([[False, True], [True, False]], [0, 1], [1, 1])
+    """
+    static = np.array(allowed, dtype=bool, copy=True)
+    free_rows, free_cols = cap_rows.copy(), cap_cols.copy()
+    for i, j in pins:
+        static[i, j] = False
+        free_rows[i] -= 1
+        free_cols[j] -= 1
+    for i, j in bans:
+        static[i, j] = False
+    return static, free_rows, free_cols
 
 
 def _pair_label(i: int, j: int, rows: Sequence[str], cols: Sequence[str]) -> str:
@@ -247,37 +266,29 @@ def _result(
     )
 
 
-def plan_network(
-    network: Network,
-    components: ComponentScores,
-    weights: Weights,
-    settings: PlanSettings,
-    *,
-    warm: WarmStart | None = None,
-) -> PlanResult:
-    """Plan additional partnerships on a network, from a request in region ids.
+@dataclass(frozen=True)
+class PlanRequest:
+    """A plan request in indices: pins, forbidden pairs, the pairs allowed and the capacities."""
 
-    Existing ties are never chosen; with `settings.same_level`, only pairs of the same level are.
+    pins: list[Pair]
+    bans: list[Pair]
+    allowed: BoolArray
+    cap_rows: IntArray
+    cap_cols: IntArray
+
+
+def plan_request(network: Network, settings: PlanSettings) -> PlanRequest:
+    """Check a plan request in region ids against the network and turn it into indices.
 
     Raises
     ------
+    UnknownRegionError
+        For a region id the network does not have, naming the setting.
     ValueError
-        For an unknown region id or a pair given the wrong way round.
+        For a pair given the wrong way round or a capacity that is not a count.
     InfeasiblePlanError
-        When pins contradict forbids, capacities, levels or existing ties.
-
-    Examples
-    --------
-    >>> from matching.dataset import load_dataset
-    >>> from matching.network import network_from_dataset
-    >>> from matching.scoring import score_components
-    >>> net = network_from_dataset(load_dataset())
-    >>> w = Weights.resolve(net.taxonomy)
-    >>> plan = plan_network(net, score_components(net), w, PlanSettings(capacity=1))
-    >>> plan.status, len(plan.pairs) <= 7
-    ('optimal', True)
+        When a pin is an existing tie, or joins two levels while `same_level` is set.
     """
-    scores = components.combine(weights)
     allowed = allowed_pairs(network, same_level=settings.same_level)
     cap_rows, cap_cols = capacity_vectors(network, settings.capacity, settings.capacities)
     pins = pair_indices(network, "pinned", settings.pinned)
@@ -294,13 +305,50 @@ def plan_network(
             )
     if conflicts:
         raise InfeasiblePlanError(conflicts)
+    return PlanRequest(pins, bans, allowed, cap_rows, cap_cols)
+
+
+def plan_network(
+    network: Network,
+    components: ComponentScores,
+    weights: Weights,
+    settings: PlanSettings,
+    *,
+    warm: WarmStart | None = None,
+) -> PlanResult:
+    """Plan additional partnerships on a network, from a request in region ids.
+
+    Existing ties are never chosen; with `settings.same_level`, only pairs of the same level are.
+
+    Raises
+    ------
+    UnknownRegionError
+        For a region id the network does not have, naming the setting.
+    ValueError
+        For a pair given the wrong way round, or a capacity or threshold that is not valid.
+    InfeasiblePlanError
+        When pins contradict forbids, capacities, levels or existing ties.
+
+    Examples
+    --------
+    >>> from matching.dataset import load_dataset
+    >>> from matching.network import network_from_dataset
+    >>> from matching.scoring import score_components
+    >>> net = network_from_dataset(load_dataset())
+    >>> w = Weights.resolve(net.taxonomy)
+    >>> plan = plan_network(net, score_components(net), w, PlanSettings(capacity=1))
+    >>> plan.status, len(plan.pairs) <= 7
+    ('optimal', True)
+    """
+    request = plan_request(network, settings)
+    min_score = check_number("min_score", settings.min_score)
     return solve_plan(
-        scores,
-        capacity=(cap_rows, cap_cols),
-        min_score=settings.min_score * weights.total,
-        pinned=pins,
-        forbidden=bans,
-        allowed=allowed,
+        components.combine(weights),
+        capacity=(request.cap_rows, request.cap_cols),
+        min_score=min_score * weights.total,
+        pinned=request.pins,
+        forbidden=request.bans,
+        allowed=request.allowed,
         names=(network.northeast.ids, network.east.ids),
         warm=warm,
     )
@@ -320,20 +368,13 @@ def capacity_vectors(
     network: Network, capacity: int, capacities: Mapping[str, int]
 ) -> tuple[IntArray, IntArray]:
     """Per-row and per-column capacities: `capacity` for all, `capacities` overriding by id."""
-    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
-        raise ValueError(f"`capacity` must be a non-negative integer, got {capacity!r}")
+    capacity = check_count("capacity", capacity)
     rows = np.full(len(network.northeast), capacity, dtype=np.int64)
     cols = np.full(len(network.east), capacity, dtype=np.int64)
     for region_id, value in capacities.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(
-                f"`capacities.{region_id}` must be a non-negative integer, got {value!r}"
-            )
-        try:
-            side, index = network.locate(region_id)
-        except KeyError:
-            raise ValueError(f"`capacities`: no region with id {region_id!r}") from None
-        (rows if side == "northeast" else cols)[index] = value
+        count = check_count(f"capacities.{region_id}", value)
+        side, index = network.locate(region_id, field="capacities")
+        (rows if side == "northeast" else cols)[index] = count
     return rows, cols
 
 
@@ -352,13 +393,9 @@ def pair_indices(network: Network, name: str, pairs: Iterable[tuple[str, str]]) 
                     f"`{name}`: pair [{ne_id!r}, {east_id!r}] is the wrong way round; "
                     f"write it as [{east_id!r}, {ne_id!r}] (northeast first)"
                 )
-            for region_id, side in ((ne_id, network.northeast), (east_id, network.east)):
-                if region_id not in side.index:
-                    where = "northeast" if side is network.northeast else "east"
-                    try:
-                        network.locate(region_id)
-                    except KeyError:
-                        raise ValueError(f"`{name}`: no region with id {region_id!r}") from None
+            for region_id, where in ((ne_id, "northeast"), (east_id, "east")):
+                if region_id not in network.side(where).index:
+                    network.locate(region_id, field=name)
                     raise ValueError(
                         f"`{name}`: {region_id!r} is not a {where} region; each pair is "
                         "[northeast id, east id]"

@@ -7,22 +7,15 @@ touch.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from matching._flow import BoolArray, FloatArray, IntArray
+from matching._types import FloatArray, IntArray, Pair
+from matching._validate import check_choice, check_count, check_unit
 from matching.network import Network, Side
-from matching.plan import (
-    PlanResult,
-    PlanSettings,
-    allowed_pairs,
-    capacity_vectors,
-    pair_indices,
-    plan_network,
-)
+from matching.plan import PlanResult, PlanSettings, plan_network, plan_request, reduce_pins
 from matching.scoring import ComponentScores, Weights, score_components
 from matching.sensitivity import WeightInterval, weight_intervals
 from matching.suggest import Suggestion, rank_links, suggest_partners
@@ -43,7 +36,6 @@ __all__ = [
 
 #: Most overrides one scenario may carry.
 MAX_OVERRIDES = 1000
-Pair = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -108,16 +100,6 @@ class ScenarioResult:
     sensitivity: tuple[WeightInterval, ...]
 
 
-def _unit(name: str, value: float | None) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"`{name}` must be a finite number, got {value!r}")
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"`{name}`: {value!r} is outside [0, 1]")
-    return float(value)
-
-
 def apply_overrides(
     network: Network, overrides: Sequence[Override]
 ) -> tuple[Network, IntArray, IntArray]:
@@ -145,10 +127,7 @@ def apply_overrides(
     changed: dict[str, set[int]] = {"northeast": set(), "east": set()}
     for n, item in enumerate(overrides):
         where = f"overrides[{n}]"
-        try:
-            side, index = network.locate(item.region)
-        except KeyError:
-            raise ValueError(f"`{where}.region`: no region with id {item.region!r}") from None
+        side, index = network.locate(item.region, field=f"{where}.region")
         if (item.sector is None) == (item.factor is None):
             raise ValueError(f"`{where}`: give either a sector or a factor")
         arrays = copies[side]
@@ -159,19 +138,15 @@ def apply_overrides(
             if item.value is not None or (item.strength is None and item.need is None):
                 raise ValueError(f"`{where}`: a sector override sets `strength` and/or `need`")
             for kind in ("strength", "need"):
-                value = _unit(f"{where}.{kind}", getattr(item, kind))
+                value = getattr(item, kind)
                 if value is not None:
-                    arrays[f"{kind}s"][index, column] = value
+                    arrays[f"{kind}s"][index, column] = check_unit(f"{where}.{kind}", value)
         else:
-            if item.factor not in FACTOR_IDS:
-                raise ValueError(
-                    f"`{where}.factor`: unknown factor {item.factor!r}; expected one of "
-                    f"{', '.join(FACTOR_IDS)}"
-                )
+            factor = check_choice(f"{where}.factor", item.factor, FACTOR_IDS)
             if item.value is None or item.strength is not None or item.need is not None:
                 raise ValueError(f"`{where}`: a factor override sets `value`")
-            value = _unit(f"{where}.value", item.value)
-            arrays["factors"][index, FACTOR_IDS.index(item.factor)] = value
+            value = check_unit(f"{where}.value", item.value)
+            arrays["factors"][index, FACTOR_IDS.index(factor)] = value
         changed[side].add(index)
     sides = {
         name: Side(
@@ -286,23 +261,17 @@ def plan_intervals(
     plan: PlanResult,
 ) -> tuple[WeightInterval, ...]:
     """For each weight, the interval over which `plan` stays optimal (see `weight_intervals`)."""
-    pins = pair_indices(network, "pinned", settings.pinned)
-    bans = pair_indices(network, "forbidden", settings.forbidden)
-    static: BoolArray = allowed_pairs(network, same_level=settings.same_level).copy()
-    cap_rows, cap_cols = capacity_vectors(network, settings.capacity, settings.capacities)
-    for i, j in pins:
-        static[i, j] = False
-        cap_rows[i] -= 1
-        cap_cols[j] -= 1
-    for i, j in bans:
-        static[i, j] = False
+    request = plan_request(network, settings)
+    static, cap_rows, cap_cols = reduce_pins(
+        request.allowed, request.cap_rows, request.cap_cols, request.pins, request.bans
+    )
     free = [(p.northeast, p.east) for p in plan.pairs if not p.pinned]
     return weight_intervals(
         components.raw,
         components.component_ids,
         weights.vector,
         plan=_pair_arrays(free),
-        pins=_pair_arrays(pins),
+        pins=_pair_arrays(request.pins),
         static=static,
         cap_rows=cap_rows,
         cap_cols=cap_cols,
@@ -343,8 +312,7 @@ def evaluate_scenario(
     >>> same.diff.entered, same.diff.left, same.diff.moved_total
     ((), (), 0)
     """
-    if isinstance(scenario.k, bool) or not isinstance(scenario.k, int) or scenario.k < 1:
-        raise ValueError(f"`k` must be a positive integer, got {scenario.k!r}")
+    check_count("k", scenario.k, minimum=1)
     weights = Weights.resolve(network.taxonomy, scenario.weights)
     baseline_weights = Weights.resolve(network.taxonomy)
     base_scores = components.combine(baseline_weights)

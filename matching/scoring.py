@@ -24,9 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from matching._records import check_number
-from matching.network import FloatArray, Network
+from matching._types import FloatArray
+from matching._validate import check_number
+from matching.network import Network
 from matching.taxonomy import Taxonomy
 
 __all__ = [
@@ -35,10 +37,12 @@ __all__ = [
     "ComponentScores",
     "Contribution",
     "LinkExplanation",
+    "ScoredLink",
     "Term",
     "Weights",
     "explain_link",
     "score_components",
+    "scored_links",
 ]
 
 #: Largest weight accepted: far beyond any meaningful re-weighting, far below float overflow.
@@ -83,12 +87,7 @@ class Weights:
                     f"({', '.join(taxonomy.channel_ids)}) or a factor "
                     f"({', '.join(taxonomy.factor_ids)})"
                 )
-            values[name] = check_number(
-                value,
-                lambda problem, n=name: ValueError(f"`weights.{n}`: {problem}"),
-                minimum=0.0,
-                maximum=MAX_WEIGHT,
-            )
+            values[name] = check_number(f"weights.{name}", value, minimum=0.0, maximum=MAX_WEIGHT)
         vector = np.array([values[c] for c in taxonomy.component_ids], dtype=np.float64)
         if not vector.any():
             raise ValueError("`weights`: all weights are zero; at least one must be positive")
@@ -119,14 +118,56 @@ class ComponentScores:
         """Scores of all pairs under `weights`: sum_k w_k x_k, one tensor product."""
         return np.tensordot(weights.vector, self.raw, axes=1)
 
-    def contributions(self, weights: Weights, i: int, j: int) -> dict[str, float]:
-        """Weighted contribution of each component with a positive weight to pair (i, j)."""
-        values = weights.vector * self.raw[:, i, j]
-        return {
-            c: float(v)
-            for c, v, w in zip(self.component_ids, values, weights.vector, strict=True)
-            if w > 0
-        }
+
+@dataclass(frozen=True)
+class ScoredLink:
+    """A scored pair of regions: `score` is the sum of `contributions` (components weighted > 0)."""
+
+    northeast: str
+    east: str
+    score: float
+    existing: bool
+    contributions: Mapping[str, float]
+
+
+def scored_links(
+    network: Network,
+    components: ComponentScores,
+    weights: Weights,
+    rows: ArrayLike,
+    cols: ArrayLike,
+) -> list[ScoredLink]:
+    """The links (rows[n], cols[n]) with their contributions, all at once.
+
+    Examples
+    --------
+    >>> from matching.network import synthetic_network
+    >>> net = synthetic_network(3, 3, seed=2)
+    >>> comps = score_components(net)
+    >>> w = Weights.resolve(net.taxonomy, {"agriculture": 0.0})
+    >>> (link,) = scored_links(net, comps, w, [0], [1])
+    >>> link.northeast, link.east, "agriculture" in link.contributions
+    ('ne0', 'ea1', False)
+    >>> bool(abs(link.score - comps.combine(w)[0, 1]) < 1e-12)
+    True
+    """
+    i = np.asarray(rows, dtype=np.int64)
+    j = np.asarray(cols, dtype=np.int64)
+    active = np.flatnonzero(weights.vector > 0)
+    names = [components.component_ids[k] for k in active.tolist()]
+    values = (weights.vector[active, None] * components.raw[active][:, i, j]).T.tolist()
+    existing = network.existing[i, j].tolist()
+    ne_ids, east_ids = network.northeast.ids, network.east.ids
+    return [
+        ScoredLink(
+            northeast=ne_ids[a],
+            east=east_ids[b],
+            score=sum(parts),
+            existing=tie,
+            contributions=dict(zip(names, parts, strict=True)),
+        )
+        for a, b, parts, tie in zip(i.tolist(), j.tolist(), values, existing, strict=True)
+    ]
 
 
 def score_components(network: Network) -> ComponentScores:

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching._flow import BoolArray, FloatArray, IntArray, WarmStart, solve_dense
+from matching._flow import WarmStart, solve_dense
+from matching._types import BoolArray, FloatArray, IntArray, Pair
 
 __all__ = ["PlanChange", "WeightInterval", "weight_intervals"]
 
-Pair = tuple[int, int]
 #: Bound on the envelope pieces one search may visit (a guard; real searches take a few).
 _MAX_PIECES = 10_000
 #: How far (in first steps) an unbounded search walks before asking whether any plan is steeper.

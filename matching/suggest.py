@@ -6,19 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching._flow import BoolArray, FloatArray, IntArray
+from matching._types import BoolArray, FloatArray, IntArray
+from matching._validate import check_choice, check_count
 from matching.dataset import LEVELS
 from matching.network import Network
 
-__all__ = ["Suggestion", "UnknownRegionError", "rank_links", "suggest_partners", "top_indices"]
-
-
-class UnknownRegionError(LookupError):
-    """No region with this id in the network."""
-
-    def __init__(self, region_id: str) -> None:
-        self.region_id = region_id
-        super().__init__(f"no region with id {region_id!r}")
+__all__ = ["Suggestion", "rank_links", "suggest_partners", "top_indices"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +77,13 @@ def suggest_partners(
     `values` is a (northeast x east) matrix: the scores, or one channel's contributions to rank
     on that channel. Existing ties are never suggested, nor partners whose value is not positive.
 
+    Raises
+    ------
+    UnknownRegionError
+        If the network has no region `region`.
+    ValueError
+        For a `k` or `level` that is not valid.
+
     Examples
     --------
     >>> from matching.dataset import load_dataset
@@ -95,14 +95,10 @@ def suggest_partners(
     >>> len(picks), "shenzhen" in [net.east.ids[s.partner] for s in picks]
     (3, False)
     """
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"`k` must be a positive integer, got {k!r}")
-    if level is not None and level not in LEVELS:
-        raise ValueError(f"`level` must be one of {list(LEVELS)}, got {level!r}")
-    try:
-        side, index = network.locate(region)
-    except KeyError:
-        raise UnknownRegionError(region) from None
+    k = check_count("k", k, minimum=1)
+    if level is not None:
+        check_choice("level", level, LEVELS)
+    side, index = network.locate(region)
     if side == "northeast":
         row, existing, partners = values[index], network.existing[index], network.east
     else:

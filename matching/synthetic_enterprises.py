@@ -60,8 +60,9 @@ from itertools import islice
 from typing import TypedDict
 
 import numpy as np
-from numpy.typing import NDArray
 
+from matching._types import Float32Array, FloatArray, IntArray
+from matching._validate import check_count
 from matching.dataset import SIDES, Dataset
 from matching.enterprises import OWNERSHIPS, SIZE_BANDS
 
@@ -101,10 +102,6 @@ _SYLLABLES = (
     "long ming qi rong rui run sen sheng shun tai tian tong wei xin xing yi yu yuan zhong"
 ).split()
 _SMALL_WORDS = frozenset({"and", "of", "the", "to"})
-
-IntArray = NDArray[np.int64]
-FloatArray = NDArray[np.float64]
-Float32Array = NDArray[np.float32]
 
 
 class EnterpriseRecord(TypedDict):
@@ -380,12 +377,6 @@ def _draw_block(rng: np.random.Generator, model: _Model, n: int) -> _Block:
     )
 
 
-def _check_count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"`{name}` must be a non-negative integer, got {value!r}")
-    return value
-
-
 def generate_enterprises(
     dataset: Dataset, count: int, *, seed: int = 0
 ) -> Iterator[EnterpriseRecord]:
@@ -430,8 +421,8 @@ def generate_enterprises(
     >>> harbin["description"]
     'Offers corridor to Russia, Mongolia and Northeast Asia; seeks finance and capital markets.'
     """
-    _check_count("count", count)
-    _check_count("seed", seed)
+    check_count("count", count)
+    check_count("seed", seed)
     model = _Model.from_dataset(dataset)
     return _generate(model, count, np.random.default_rng(seed))
 

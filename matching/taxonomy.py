@@ -12,7 +12,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from matching._records import DatasetError, RecordReader, read_document
+from matching._records import RecordReader, read_document
+from matching.errors import DatasetError
 
 __all__ = [
     "FACTOR_IDS",

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from matching import MAX_WEIGHT
+
 __all__ = [
     "DatasetStamped",
     "ErrorBody",
@@ -51,8 +53,6 @@ class DatasetStamped(Schema):
     )
 
 
-#: Largest weight accepted (matching.scoring.MAX_WEIGHT).
-MAX_WEIGHT = 1e6
 FiniteWeight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
 
 

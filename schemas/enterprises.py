@@ -19,6 +19,7 @@ __all__ = [
     "EnterprisePatch",
     "ImportReport",
     "Intensity",
+    "MatchTermOut",
     "Ownership",
     "PartnerOut",
     "PartnerList",
@@ -129,8 +130,8 @@ class PartnerQuery(Schema):
     min_score: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
-class TermOut(Schema):
-    """One non-negative part of a match's score."""
+class MatchTermOut(Schema):
+    """One non-negative part of a match's score: a sector meeting in one direction."""
 
     sector: str
     direction: str
@@ -149,7 +150,7 @@ class PartnerOut(Schema):
     contributions: dict[str, float] = Field(
         description="Channel ids and `region` (the region term) to values adding up to score."
     )
-    terms: list[TermOut]
+    terms: list[MatchTermOut]
 
 
 class PartnerList(DatasetStamped):

@@ -11,9 +11,9 @@ __all__ = [
     "LinkDetail",
     "LinkList",
     "LinkOut",
+    "LinkTermOut",
     "SuggestionList",
     "SuggestionOut",
-    "TermOut",
 ]
 
 CONTRIBUTIONS_DESCRIPTION = (
@@ -41,8 +41,8 @@ class LinkList(DatasetStamped):
     links: list[LinkOut]
 
 
-class TermOut(Schema):
-    """One non-negative part of a contribution."""
+class LinkTermOut(Schema):
+    """One non-negative part of a link's contribution: a sector term or a factor's part."""
 
     sector: str | None = Field(description="Sector id; null for a factor's terms.")
     direction: str = Field(
@@ -64,7 +64,7 @@ class ContributionOut(Schema):
     kind: str = Field(description="`channel` or `factor`.")
     weight: float
     value: float
-    terms: list[TermOut]
+    terms: list[LinkTermOut]
 
 
 class LinkDetail(LinkOut, DatasetStamped):

@@ -7,12 +7,12 @@ from typing import Annotated
 
 from pydantic import Field
 
+from matching import MAX_OVERRIDES
 from schemas.common import DatasetStamped, Schema
 from schemas.links import LinkOut, SuggestionOut
 from schemas.plans import PlanIn, PlanResultOut
 
 __all__ = [
-    "MAX_OVERRIDES",
     "ComparisonOut",
     "DiffOut",
     "LinkMoveOut",
@@ -28,9 +28,6 @@ __all__ = [
     "ScenarioSummary",
     "WeightIntervalOut",
 ]
-
-#: Most overrides one scenario may carry (the engine's limit too).
-MAX_OVERRIDES = 1000
 
 UnitValue = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 

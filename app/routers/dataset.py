@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
-from app.convert import dataset_info
-from app.dependencies import AdminDep, AdminRoute, ModelDep, StoreDep
+from app import convert
+from app.dependencies import ActiveDep, AdminDep, AdminRoute, StateDep
 from schemas.common import ErrorBody
 from schemas.dataset import DatasetInfo
 
@@ -16,13 +16,13 @@ admin_router = APIRouter(prefix="/dataset", tags=["dataset"], route_class=AdminR
 
 
 @router.get("", summary="The active dataset's version and sources")
-def get_dataset(state: ModelDep) -> DatasetInfo:
+def get_dataset(state: StateDep) -> DatasetInfo:
     """Version, digest, origin and the sources every value's provenance refers to."""
-    return dataset_info(state)
+    return convert.dataset_info(state)
 
 
 @router.get("/document", summary="The active dataset document")
-def get_document(state: ModelDep) -> dict[str, Any]:
+def get_document(state: StateDep) -> dict[str, Any]:
     """The dataset as JSON, ready to edit and upload again with PUT /dataset."""
     return state.document
 
@@ -38,11 +38,11 @@ def get_document(state: ModelDep) -> dict[str, Any]:
 )
 def put_dataset(
     _: AdminDep,
-    models: StoreDep,
+    active: ActiveDep,
     document: Annotated[
         dict[str, Any],
         Body(description="A dataset document in the format of GET /dataset/document."),
     ],
 ) -> DatasetInfo:
     """Validate the new dataset whole, then store and activate it all-or-nothing."""
-    return dataset_info(models.replace(document))
+    return convert.dataset_info(active.replace(document))

@@ -1,4 +1,4 @@
-"""Enterprises: profiles, partner search and bulk import."""
+"""Enterprises: profiles, the best partners of one, and bulk import."""
 
 from __future__ import annotations
 
@@ -9,8 +9,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from app.dependencies import AdminDep, AdminRoute, EnterprisesDep, ModelDep, SettingsDep
-from app.enterprises import PartnerFilters, import_format
+from app import convert
+from app.dependencies import (
+    AdminDep,
+    AdminRoute,
+    DatabaseDep,
+    EnterprisesDep,
+    SettingsDep,
+    StateDep,
+)
+from app.enterprise_files import file_format
+from app.routers.params import ChannelParam, MinScoreParam, PartnerRegionParam, json_response
+from app.services import imports
+from app.services import partners as partner_search
 from schemas.common import ErrorBody
 from schemas.enterprises import (
     EnterpriseId,
@@ -21,13 +32,11 @@ from schemas.enterprises import (
     ImportReport,
     Ownership,
     PartnerList,
-    PartnerQuery,
     SizeBand,
 )
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 admin_router = APIRouter(prefix="/enterprises", tags=["enterprises"], route_class=AdminRoute)
-search_router = APIRouter(prefix="/partners", tags=["enterprises"])
 
 IdPath = Annotated[str, Path(description="An enterprise id.", max_length=64)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -36,18 +45,11 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 WRITE: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No valid API key."}
 }
-ChannelParam = Annotated[
-    str | None, Query(max_length=100, description="Rank on this channel only.")
-]
-RegionParam = Annotated[
-    str | None, Query(max_length=100, description="Only partners in this region.")
-]
-MinScore = Annotated[float | None, Query(ge=0, allow_inf_nan=False)]
 
 
 @router.get("", summary="Enterprises, in id order, filtered, a page at a time")
 def list_enterprises(
-    state: ModelDep,
+    state: StateDep,
     service: EnterprisesDep,
     region: Annotated[str | None, Query(max_length=100)] = None,
     side: Annotated[str | None, Query(pattern="^(northeast|east)$")] = None,
@@ -62,7 +64,7 @@ def list_enterprises(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> EnterpriseList:
     """A page of enterprises; follow `next_cursor` for the next one."""
-    return service.list_page(
+    page = service.list_page(
         state,
         cursor=cursor,
         limit=limit,
@@ -72,12 +74,13 @@ def list_enterprises(
         ownership=ownership,
         size=size,
     )
+    return convert.enterprise_list(page.items, page.next_cursor)
 
 
 @router.get("/{enterprise_id}", summary="One enterprise", responses=NOT_FOUND)
 def get_enterprise(service: EnterprisesDep, enterprise_id: IdPath) -> EnterpriseOut:
     """A stored enterprise profile."""
-    return service.get(enterprise_id)
+    return convert.enterprise_out(service.get(enterprise_id))
 
 
 @router.get(
@@ -87,35 +90,24 @@ def get_enterprise(service: EnterprisesDep, enterprise_id: IdPath) -> Enterprise
     response_model=PartnerList,
 )
 def partners(
-    state: ModelDep,
+    state: StateDep,
     service: EnterprisesDep,
     enterprise_id: IdPath,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     channel: ChannelParam = None,
-    region: RegionParam = None,
+    region: PartnerRegionParam = None,
     ownership: Ownership | None = None,
     size: SizeBand | None = None,
-    min_score: MinScore = None,
+    min_score: MinScoreParam = None,
 ) -> Response:
     """Exact top-k by the reciprocal score (the same as scoring every candidate), explained."""
-    filters = PartnerFilters(
-        k=k, channel=channel, region=region, ownership=ownership, size=size, min_score=min_score
+    filters = convert.partner_filters(
+        region=region, ownership=ownership, size=size, min_score=min_score
     )
-    return _json(service.partners_of(state, enterprise_id, filters))
-
-
-@search_router.post(
-    "/search", summary="Partners for a profile that is not registered", response_model=PartnerList
-)
-def search(state: ModelDep, service: EnterprisesDep, query: PartnerQuery) -> Response:
-    """The same search as for a registered enterprise, for a company trying the service."""
-    return _json(service.search(state, query))
-
-
-def _json(result: PartnerList) -> Response:
-    # The busiest endpoints: the result is built from the schema already, so it is serialised
-    # once, by pydantic, instead of being validated again on the way out.
-    return Response(result.model_dump_json(), media_type="application/json")
+    found = partner_search.partners_of(
+        service, state, enterprise_id, k=k, channel=channel, filters=filters
+    )
+    return json_response(convert.partner_list(state, found))
 
 
 @admin_router.post(
@@ -125,10 +117,10 @@ def _json(result: PartnerList) -> Response:
     responses={**WRITE, 409: {"model": ErrorBody, "description": "The id is taken."}},
 )
 def create(
-    _: AdminDep, state: ModelDep, service: EnterprisesDep, body: EnterpriseIn
+    _: AdminDep, state: StateDep, service: EnterprisesDep, body: EnterpriseIn
 ) -> EnterpriseOut:
     """Store a new enterprise; without an id, the server makes one."""
-    return service.create(state, body)
+    return convert.enterprise_out(service.create(state, convert.enterprise_profile(body)))
 
 
 @admin_router.put(
@@ -138,17 +130,17 @@ def create(
 )
 def replace(
     _: AdminDep,
-    state: ModelDep,
+    state: StateDep,
     service: EnterprisesDep,
     enterprise_id: Annotated[EnterpriseId, Path()],
     body: EnterpriseIn,
     response: Response,
 ) -> EnterpriseOut:
     """Replace the whole profile (201 if it did not exist)."""
-    out, created = service.replace(state, enterprise_id, body)
+    stored, created = service.replace(state, enterprise_id, convert.enterprise_profile(body))
     if created:
         response.status_code = status.HTTP_201_CREATED
-    return out
+    return convert.enterprise_out(stored)
 
 
 @admin_router.patch(
@@ -156,13 +148,13 @@ def replace(
 )
 def patch(
     _: AdminDep,
-    state: ModelDep,
+    state: StateDep,
     service: EnterprisesDep,
     enterprise_id: IdPath,
     body: EnterprisePatch,
 ) -> EnterpriseOut:
     """Only the fields given change; `offers` and `seeks` are replaced whole."""
-    return service.patch(state, enterprise_id, body)
+    return convert.enterprise_out(service.update(state, enterprise_id, convert.patched(body)))
 
 
 @admin_router.delete(
@@ -197,15 +189,23 @@ def delete(_: AdminDep, service: EnterprisesDep, enterprise_id: IdPath) -> Respo
 async def import_enterprises(
     _: AdminDep,
     request: Request,
-    state: ModelDep,
-    service: EnterprisesDep,
+    state: StateDep,
+    database: DatabaseDep,
     settings: SettingsDep,
 ) -> ImportReport:
     """Rows are upserted by id. The body is streamed to a temporary file, never held whole."""
-    kind = import_format(request.headers.get("content-type"))
+    kind = file_format(request.headers.get("content-type"))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=settings.data_dir, suffix=f".{kind}") as spool:
         async for chunk in request.stream():
             spool.write(chunk)
         spool.flush()
-        return await run_in_threadpool(service.import_file, state, pathlib.Path(spool.name), kind)
+        report = await run_in_threadpool(
+            imports.import_file,
+            database,
+            state,
+            pathlib.Path(spool.name),
+            kind,
+            convert.profile_from_row,
+        )
+    return convert.import_report(report)

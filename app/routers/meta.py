@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.convert import taxonomy_out
-from app.dependencies import ModelDep
+from app import convert
+from app.dependencies import StateDep
 from schemas.dataset import HealthOut
 from schemas.taxonomy import TaxonomyOut
 
@@ -13,12 +13,12 @@ router = APIRouter(tags=["meta"])
 
 
 @router.get("/health", summary="Liveness and the dataset in use")
-def health(state: ModelDep) -> HealthOut:
+def health(state: StateDep) -> HealthOut:
     """Answer when the service is up and has a dataset loaded."""
-    return HealthOut(status="ok", dataset_version=state.version, regions=len(state.dataset.regions))
+    return convert.health_out(state)
 
 
 @router.get("/taxonomy", summary="Channels and their sectors, and the pairing factors")
-def taxonomy(state: ModelDep) -> TaxonomyOut:
+def taxonomy(state: StateDep) -> TaxonomyOut:
     """Every channel with its sectors and default weight, and the four factors."""
-    return taxonomy_out(state.taxonomy)
+    return convert.taxonomy_out(state.taxonomy)

@@ -6,11 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from app.analysis import find_suggestions, weights_from_query
-from app.convert import region_out, suggestion_out
-from app.dependencies import ModelDep
-from app.routers.params import ChannelQuery, LevelQuery, RegionIdPath, WeightsQuery
-from matching import UnknownRegionError
+from app import convert
+from app.dependencies import StateDep
+from app.routers.params import ChannelQuery, LevelQuery, RegionIdPath, WeightChanges
+from app.services import regions as service
 from schemas.common import ErrorBody
 from schemas.links import SuggestionList
 from schemas.regions import RegionList, RegionOut
@@ -24,27 +23,18 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 @router.get("", summary="All region profiles")
 def list_regions(
-    state: ModelDep,
+    state: StateDep,
     side: Annotated[Literal["northeast", "east"] | None, Query()] = None,
     level: LevelQuery = None,
 ) -> RegionList:
     """Profiles with side, level, official counterparts and every existing tie."""
-    regions = [
-        region_out(state, r)
-        for r in state.dataset.regions
-        if (side is None or r.side == side) and (level is None or r.level == level)
-    ]
-    return RegionList(dataset_version=state.version, regions=regions)
+    return convert.region_list(state, service.list_regions(state, side=side, level=level))
 
 
 @router.get("/{region_id}", summary="One region's profile", responses=NOT_FOUND)
-def get_region(state: ModelDep, region_id: RegionIdPath) -> RegionOut:
+def get_region(state: StateDep, region_id: RegionIdPath) -> RegionOut:
     """A region's profile: indicators, factors, strengths and needs, each with provenance."""
-    try:
-        region = state.dataset.region(region_id)
-    except KeyError:
-        raise UnknownRegionError(region_id) from None
-    return region_out(state, region)
+    return convert.region_out(state.dataset, service.get_region(state, region_id))
 
 
 @router.get(
@@ -53,29 +43,13 @@ def get_region(state: ModelDep, region_id: RegionIdPath) -> RegionOut:
     responses=NOT_FOUND,
 )
 def suggestions(
-    state: ModelDep,
+    state: StateDep,
     region_id: RegionIdPath,
+    changes: WeightChanges,
     k: Annotated[int, Query(ge=1, le=100, description="How many partners.")] = 5,
     channel: ChannelQuery = None,
     level: LevelQuery = None,
-    weights: WeightsQuery = None,
 ) -> SuggestionList:
     """The k best partners on the other side that are not already tied, best first."""
-    resolved = weights_from_query(state, weights)
-    side, picks = find_suggestions(
-        state, resolved, region=region_id, k=k, channel=channel, level=level
-    )
-    return SuggestionList(
-        dataset_version=state.version,
-        region=region_id,
-        side=side,
-        channel=channel,
-        level=level,
-        weights=resolved.as_dict(),
-        suggestions=[
-            suggestion_out(
-                state, state.network, state.components, resolved, region_id, pick, channel
-            )
-            for pick in picks
-        ],
-    )
+    found = service.suggest(state, changes, region=region_id, k=k, channel=channel, level=level)
+    return convert.suggestion_list(state, found)

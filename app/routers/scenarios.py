@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from app import scenarios as service
-from app.dependencies import AdminDep, AdminRoute, ModelDep, SessionsDep
+from app import convert
+from app.dependencies import AdminDep, AdminRoute, ScenariosDep, StateDep
+from app.services import scenarios as service
 from schemas.common import ErrorBody
 from schemas.scenarios import (
     ComparisonOut,
@@ -22,6 +23,9 @@ router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 admin_router = APIRouter(prefix="/scenarios", tags=["scenarios"], route_class=AdminRoute)
 
 ScenarioId = Annotated[int, Path(description="A saved scenario's id.", ge=1, le=2**62)]
+# A parameter object of its own: FastAPI sets a parameter's alias on it, so two parameters of one
+# endpoint sharing one would race when routes are first built concurrently.
+OtherId = Annotated[int, Path(description="The other saved scenario's id.", ge=1, le=2**62)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No saved scenario with this id."},
     409: {"model": ErrorBody, "description": "The scenario no longer fits the dataset."},
@@ -36,13 +40,14 @@ WRITE: dict[int | str, dict[str, Any]] = {
     summary="Evaluate a what-if scenario against the baseline",
     responses={422: {"model": ErrorBody, "description": "Invalid or contradictory scenario."}},
 )
-def evaluate(state: ModelDep, body: ScenarioIn) -> ScenarioOut:
+def evaluate(state: StateDep, body: ScenarioIn) -> ScenarioOut:
     """Links, suggestions, the plan, the diff from the baseline and each weight's interval.
 
     The baseline is the default weights with no overrides and the same plan settings. Overrides
     never touch the stored dataset. Evaluating is a read: it needs no key.
     """
-    return service.evaluate(state, body)
+    view = service.evaluate(state, convert.scenario_in(body, state.taxonomy))
+    return convert.scenario_out(state, view)
 
 
 @admin_router.post(
@@ -52,26 +57,36 @@ def evaluate(state: ModelDep, body: ScenarioIn) -> ScenarioOut:
     responses={**WRITE, 409: {"model": ErrorBody, "description": "The name is taken."}},
 )
 def save(
-    _: AdminDep, state: ModelDep, sessions: SessionsDep, body: SavedScenarioIn
+    _: AdminDep, state: StateDep, scenarios: ScenariosDep, body: SavedScenarioIn
 ) -> SavedScenarioOut:
     """Validate, evaluate and save a scenario under a unique name."""
-    return service.save_scenario(sessions, state, body)
+    saved = scenarios.save(
+        state,
+        name=body.name,
+        description=body.description,
+        scenario=convert.scenario_in(body.scenario, state.taxonomy),
+        definition=body.scenario.model_dump_json(),
+    )
+    return convert.saved_scenario_out(state, saved)
 
 
 @router.get("", summary="Saved scenarios, newest first")
 def list_saved(
-    sessions: SessionsDep,
+    scenarios: ScenariosDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> ScenarioList:
     """A page of saved scenarios (without their results)."""
-    return service.list_scenarios(sessions, limit=limit, offset=offset)
+    return convert.scenario_list(
+        scenarios.page(limit=limit, offset=offset), limit=limit, offset=offset
+    )
 
 
 @router.get("/{scenario_id}", summary="A saved scenario and its result", responses=NOT_FOUND)
-def read(state: ModelDep, sessions: SessionsDep, scenario_id: ScenarioId) -> SavedScenarioOut:
+def read(state: StateDep, scenarios: ScenariosDep, scenario_id: ScenarioId) -> SavedScenarioOut:
     """The scenario and its result on the active dataset (recomputed if the dataset changed)."""
-    return service.read_scenario(sessions, state, scenario_id)
+    saved = scenarios.read(state, scenario_id, convert.scenario_decoder(state.taxonomy))
+    return convert.saved_scenario_out(state, saved)
 
 
 @admin_router.delete(
@@ -80,9 +95,9 @@ def read(state: ModelDep, sessions: SessionsDep, scenario_id: ScenarioId) -> Sav
     summary="Delete a saved scenario (admin)",
     responses={**WRITE, **NOT_FOUND},
 )
-def delete(_: AdminDep, sessions: SessionsDep, scenario_id: ScenarioId) -> Response:
+def delete(_: AdminDep, scenarios: ScenariosDep, scenario_id: ScenarioId) -> Response:
     """Delete it for good."""
-    service.delete_scenario(sessions, scenario_id)
+    scenarios.delete(scenario_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -92,7 +107,10 @@ def delete(_: AdminDep, sessions: SessionsDep, scenario_id: ScenarioId) -> Respo
     responses=NOT_FOUND,
 )
 def compare(
-    state: ModelDep, sessions: SessionsDep, scenario_id: ScenarioId, other_id: ScenarioId
+    state: StateDep, scenarios: ScenariosDep, scenario_id: ScenarioId, other_id: OtherId
 ) -> ComparisonOut:
     """What changes from the first scenario (as the baseline) to the second."""
-    return service.compare_scenarios(sessions, state, scenario_id, other_id)
+    comparison = scenarios.compare(
+        state, scenario_id, other_id, convert.scenario_decoder(state.taxonomy)
+    )
+    return convert.comparison_out(state, comparison)

@@ -1,4 +1,6 @@
-"""Storage: SQLAlchemy 2.x tables and the repository functions that read and write them.
+"""Storage: SQLAlchemy 2.x tables, one repository module per table, and the database's transactions.
 
-Handlers never build SQL; they call the functions here through the services.
+`base` holds the declarative base; `datasets`, `enterprises` and `scenarios` are repositories
+(tables and the functions that read and write them); `database` connects, creates the tables and
+owns transactions and write serialisation. Handlers never build SQL; services call repositories.
 """

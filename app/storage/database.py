@@ -1,26 +1,40 @@
-"""The database engine and the declarative base every table derives from."""
+"""The database: its engine, its tables, and transactions that serialise writes on every dialect.
+
+Reads are snapshots; writes take the database's write lock when they begin, so that what a write
+reads before it writes (does the id exist, what does the profile hold now) cannot change under it
+and two writers queue instead of racing. How that lock is taken depends on the dialect, and only
+this module knows it:
+
+* SQLite: ``BEGIN IMMEDIATE`` takes the database's single write lock up front (a second writer
+  waits on the busy timeout instead of failing when it would upgrade a read lock).
+* PostgreSQL: the transaction takes a transaction-scoped advisory lock, one key for all writes.
+
+Services open transactions through `Database.read()` and `Database.write()` and never see a
+dialect.
+"""
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Base", "Sessions", "as_utc", "connect"]
+from app.storage import datasets, enterprises, scenarios
+from app.storage.base import Base
 
+__all__ = ["Database", "connect"]
 
-class Base(DeclarativeBase):
-    """Declarative base of counterpart's tables."""
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A stored time as an aware UTC datetime (SQLite keeps no time zone; we store UTC)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+#: The advisory lock every PostgreSQL write takes (an arbitrary constant: "counterpart writes").
+_WRITE_LOCK_KEY = 0x636F_756E_7465_72
+#: Dialects whose write serialisation this module implements.
+SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+# Importing the table modules registers their tables on Base before create_all.
+_TABLES = (datasets, enterprises, scenarios)
 
 
 def _sqlite_transactions(dbapi_connection: Any, _record: Any) -> None:
@@ -42,40 +56,64 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class Sessions:
-    """Session factories: `sessions()` for reads, `sessions.begin()` for writes.
-
-    A read is a deferred transaction: a snapshot taken at its first statement. A write takes the
-    database's write lock when it begins (SQLite's BEGIN IMMEDIATE), so that what it reads before
-    writing cannot change under it, and a second writer waits (busy timeout) instead of failing
-    with "database is locked" when it tries to upgrade a read.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.write_engine = engine.execution_options(begin="IMMEDIATE")
-        self._read = sessionmaker(engine, expire_on_commit=False)
-        self._write = sessionmaker(self.write_engine, expire_on_commit=False)
-
-    def __call__(self) -> Session:
-        """A session for reading."""
-        return self._read()
-
-    def begin(self) -> AbstractContextManager[Session]:
-        """A session in a write transaction, committed on exit (rolled back on error)."""
-        return self._write.begin()
-
-
-def _begin(conn: Connection) -> None:
+def _sqlite_begin(conn: Connection) -> None:
     mode = conn.get_execution_options().get("begin", "")
     conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
-def connect(url: str) -> tuple[Engine, Sessions]:
-    """Create the engine (and, for SQLite, its directory), the tables, and session factories."""
+class Database:
+    """An engine and its transactions: `read()` for snapshots, `write()` for serialised writes."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        if self.dialect not in SUPPORTED_DIALECTS:
+            raise ValueError(
+                f"unsupported database {self.dialect!r}: counterpart runs on "
+                f"{' or '.join(SUPPORTED_DIALECTS)}"
+            )
+        # SQLite takes its write lock with BEGIN IMMEDIATE (see _sqlite_begin).
+        write_engine = engine.execution_options(begin="IMMEDIATE")
+        self._read = sessionmaker(engine, expire_on_commit=False)
+        self._write = sessionmaker(write_engine, expire_on_commit=False)
+        self._write_engine = write_engine
+
+    def _serialise(self, connection: Connection) -> None:
+        if self.dialect == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK_KEY})")
+
+    def read(self) -> Session:
+        """A session for reading: one snapshot, taken at its first statement."""
+        return self._read()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in a write transaction holding the write lock; committed on exit."""
+        with self._write.begin() as session:
+            self._serialise(session.connection())
+            yield session
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A connection in a write transaction holding the write lock, for bulk writes.
+
+        Committed when the block ends normally, rolled back when it raises.
+        """
+        with self._write_engine.connect() as connection, connection.begin():
+            self._serialise(connection)
+            yield connection
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def connect(url: str) -> Database:
+    """Create the engine (and, for SQLite, its directory) and the tables; return the database."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite:
         kwargs["connect_args"] = {"check_same_thread": False}
         # As many pooled connections as the threadpool has threads (40): fewer meant
         # connections opened and closed (and configured) on every request under load.
@@ -83,12 +121,9 @@ def connect(url: str) -> tuple[Engine, Sessions]:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **kwargs)
-    if parsed.get_backend_name() == "sqlite":
+    if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "connect", _sqlite_transactions)
-        event.listen(engine, "begin", _begin)
-    # Import the table modules so that their tables are registered on Base before create_all.
-    from app.storage import datasets, enterprises, scenarios  # noqa: F401
-
+        event.listen(engine, "begin", _sqlite_begin)
     Base.metadata.create_all(engine)
-    return engine, Sessions(engine)
+    return Database(engine)

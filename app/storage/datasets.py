@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Boolean, DateTime, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.storage.database import Base, as_utc
+from app.storage.base import Base, as_utc
 
 __all__ = [
     "DatasetRecord",

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from app.storage.database import Base, as_utc
+from app.storage.base import Base, as_utc
 
 __all__ = [
     "FIELDS",

@@ -1,15 +1,15 @@
-"""Saved scenarios, with their last result cached per dataset digest."""
+"""Saved scenarios: each the request that defined it, by a unique name."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Integer, String, Text, func, select, update
+from sqlalchemy import DateTime, Integer, String, Text, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.storage.database import Base, as_utc
+from app.storage.base import Base, as_utc
 
 __all__ = [
     "DuplicateName",
@@ -20,7 +20,6 @@ __all__ = [
     "get_scenario",
     "insert_scenario",
     "list_scenarios",
-    "update_result",
 ]
 
 
@@ -29,7 +28,7 @@ class DuplicateName(Exception):
 
 
 class ScenarioRecord(Base):
-    """A saved scenario: its request body, and its result on one dataset version."""
+    """A saved scenario: its name, description and the request body that defines it."""
 
     __tablename__ = "scenarios"
     # AUTOINCREMENT: an id is never given again after a delete, so a stale link cannot show
@@ -41,8 +40,6 @@ class ScenarioRecord(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    result: Mapped[str | None] = mapped_column(Text, nullable=True)
-    result_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 @dataclass(frozen=True)
@@ -54,8 +51,6 @@ class StoredScenario:
     description: str
     body: str
     created_at: datetime
-    result: str | None
-    result_digest: str | None
 
 
 def _stored(record: ScenarioRecord) -> StoredScenario:
@@ -65,22 +60,16 @@ def _stored(record: ScenarioRecord) -> StoredScenario:
         description=record.description,
         body=record.body,
         created_at=as_utc(record.created_at),
-        result=record.result,
-        result_digest=record.result_digest,
     )
 
 
-def insert_scenario(
-    session: Session, *, name: str, description: str, body: str, result: str, digest: str
-) -> StoredScenario:
+def insert_scenario(session: Session, *, name: str, description: str, body: str) -> StoredScenario:
     """Save a new scenario; `DuplicateName` if the name is taken."""
     record = ScenarioRecord(
         name=name,
         description=description,
         body=body,
         created_at=datetime.now(UTC),
-        result=result,
-        result_digest=digest,
     )
     session.add(record)
     try:
@@ -110,15 +99,6 @@ def list_scenarios(session: Session, *, limit: int, offset: int) -> list[StoredS
 def count_scenarios(session: Session) -> int:
     """How many scenarios are saved."""
     return int(session.scalar(select(func.count()).select_from(ScenarioRecord)) or 0)
-
-
-def update_result(session: Session, scenario_id: int, *, result: str, digest: str) -> None:
-    """Cache a scenario's result on the dataset with this digest."""
-    session.execute(
-        update(ScenarioRecord)
-        .where(ScenarioRecord.id == scenario_id)
-        .values(result=result, result_digest=digest)
-    )
 
 
 def delete_scenario(session: Session, scenario_id: int) -> bool:

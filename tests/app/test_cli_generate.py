@@ -10,10 +10,9 @@ from importlib import resources
 import pytest
 from typer.testing import CliRunner
 
-from app.cli_generate import generate_cli
-from matching import load_dataset
-from matching.enterprise_files import write_csv, write_jsonl
-from matching.synthetic_enterprises import generate_enterprises
+from app.cli.generate import generate_cli
+from app.enterprise_files import write_csv, write_jsonl
+from matching import generate_enterprises, load_dataset
 from schemas.enterprises import EnterpriseIn
 
 

@@ -14,10 +14,8 @@ import time
 
 import pytest
 
-from matching import load_dataset
-from matching.enterprise_files import write_jsonl
-from matching.enterprises import Enterprise, explain_match
-from matching.synthetic_enterprises import generate_enterprises
+from app.enterprise_files import write_jsonl
+from matching import Enterprise, explain_match, generate_enterprises, load_dataset
 
 SIZES = ("micro", "small", "medium", "large")
 OWNERSHIPS = ("state", "private", "foreign", "mixed")

@@ -8,10 +8,8 @@ import math
 
 import pytest
 
-from matching import load_dataset
-from matching.enterprise_files import write_csv, write_jsonl
-from matching.enterprises import Enterprise, explain_match
-from matching.synthetic_enterprises import generate_enterprises
+from app.enterprise_files import write_csv, write_jsonl
+from matching import Enterprise, explain_match, generate_enterprises, load_dataset
 
 CSV_HEADER = "id,name,region,offers,seeks,size,ownership,founded,description,contact,partners"
 CSV = "text/csv"

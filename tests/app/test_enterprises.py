@@ -9,11 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from app.enterprise_files import write_jsonl
 from app.settings import Settings
-from matching import load_dataset
-from matching.enterprise_files import write_jsonl
-from matching.enterprises import Enterprise, explain_match
-from matching.synthetic_enterprises import generate_enterprises
+from matching import Enterprise, explain_match, generate_enterprises, load_dataset
 
 NORTHEAST = ("liaoning", "jilin", "heilongjiang", "shenyang", "dalian", "changchun", "harbin")
 EAST = ("jiangsu", "zhejiang", "guangdong", "beijing", "shanghai", "tianjin", "shenzhen")

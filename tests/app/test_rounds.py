@@ -11,14 +11,21 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.enterprises import Participant
+from app.dependencies import participant_source
 from app.errors import NotFound
 from app.main import create_app
-from app.routers import rounds
+from app.services.rounds import Participant
 from app.settings import Settings
-from matching import Weights, load_dataset, network_from_dataset, score_components
-from matching.enterprises import Enterprise, EnterpriseModel, build_population
-from matching.rounds import propose_round
+from matching import (
+    Enterprise,
+    EnterpriseModel,
+    Weights,
+    build_population,
+    load_dataset,
+    network_from_dataset,
+    propose_round,
+    score_components,
+)
 
 
 class InMemoryParticipants:
@@ -65,7 +72,7 @@ EAST = [p.enterprise.id for p in PARTICIPANTS if p.enterprise.id.startswith("ea"
 @pytest.fixture
 def app(settings: Settings) -> FastAPI:
     app = create_app(settings)
-    app.dependency_overrides[rounds.participant_source] = lambda: InMemoryParticipants(PARTICIPANTS)
+    app.dependency_overrides[participant_source] = lambda: InMemoryParticipants(PARTICIPANTS)
     return app
 
 
@@ -197,7 +204,7 @@ def test_csv_names_cannot_run_as_formulas(app: FastAPI) -> None:
         Participant(Enterprise("a", "harbin", {"grain": 1.0}, {}), "=HYPERLINK(1)", ()),
         Participant(Enterprise("x", "shanghai", {}, {"grain": 1.0}), 'Acme, "East" Ltd', ()),
     ]
-    app.dependency_overrides[rounds.participant_source] = lambda: InMemoryParticipants(tricky)
+    app.dependency_overrides[participant_source] = lambda: InMemoryParticipants(tricky)
     with TestClient(app) as client:
         response = client.post("/rounds?format=csv", json={"northeast": ["a"], "east": ["x"]})
     rows = list(csv.reader(io.StringIO(response.text)))
@@ -216,7 +223,7 @@ def test_existing_partners_are_left_out_either_way_they_are_listed(
         p._replace(partners=[x] if p.enterprise.id == a else [c] if p.enterprise.id == y else [])
         for p in PARTICIPANTS
     ]
-    app.dependency_overrides[rounds.participant_source] = lambda: InMemoryParticipants(listed)
+    app.dependency_overrides[participant_source] = lambda: InMemoryParticipants(listed)
     with TestClient(app) as client:
         kept = client.post("/rounds", json={"northeast": NORTHEAST, "east": EAST, "b": 1}).json()
         excluded = client.post(

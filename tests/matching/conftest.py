@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 
-from matching import Network, Taxonomy, load_taxonomy, network_from_dataset, parse_dataset
+from matching import (
+    EnterpriseModel,
+    Network,
+    Taxonomy,
+    Weights,
+    load_taxonomy,
+    network_from_dataset,
+    parse_dataset,
+    score_components,
+)
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +38,10 @@ def document(shipped_document_text: str) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def shipped_network(shipped_document_text: str, taxonomy: Taxonomy) -> Network:
     return network_from_dataset(parse_dataset(json.loads(shipped_document_text), taxonomy=taxonomy))
+
+
+@pytest.fixture(scope="session")
+def model(shipped_network: Network) -> EnterpriseModel:
+    """The enterprise score model of the shipped dataset under the default weights."""
+    net = shipped_network
+    return EnterpriseModel.build(net, score_components(net), Weights.resolve(net.taxonomy))

@@ -76,11 +76,11 @@ def test_development_level_is_derived_from_gdp_per_capita() -> None:
         ),
         (
             lambda d: region(d, "harbin")["strengths"]["biomedicine"].update(value=1.3),
-            "test.json: region[harbin]: strengths.biomedicine.value: 1.3 is outside [0, 1]",
+            "test.json: region[harbin]: strengths.biomedicine.value: must be in [0, 1], got 1.3",
         ),
         (
             lambda d: region(d, "harbin")["needs"]["finance_capital"].update(value=-0.1),
-            "test.json: region[harbin]: needs.finance_capital.value: -0.1 is outside [0, 1]",
+            "test.json: region[harbin]: needs.finance_capital.value: must be in [0, 1], got -0.1",
         ),
         (
             lambda d: region(d, "harbin").update(counterparts=["atlantis"]),

@@ -11,6 +11,7 @@ import matching._flow as flow
 from matching import (
     InfeasiblePlanError,
     PlanSettings,
+    UnknownRegionError,
     Weights,
     plan_network,
     score_components,
@@ -192,13 +193,13 @@ def test_plan_network_checks_ids_ties_and_levels(shipped_network: object) -> Non
         plan(pinned=(("harbin", "shenzhen"),))
     with pytest.raises(ValueError, match="wrong way round"):
         plan(pinned=(("beijing", "harbin"),))
-    with pytest.raises(ValueError, match="no region with id 'atlantis'"):
+    with pytest.raises(UnknownRegionError, match="`forbidden`: no region with id 'atlantis'"):
         plan(forbidden=(("harbin", "atlantis"),))
     with pytest.raises(ValueError, match="'dalian' is not a east region"):
         plan(pinned=(("harbin", "dalian"),))
     with pytest.raises(InfeasiblePlanError, match="joins a city and a province, but same_level"):
         plan(pinned=(("harbin", "jiangsu"),), same_level=True)
-    with pytest.raises(ValueError, match="`capacities`: no region with id 'atlantis'"):
+    with pytest.raises(UnknownRegionError, match="`capacities`: no region with id 'atlantis'"):
         plan(capacities={"atlantis": 1})
     result = plan(capacity=1, capacities={"shenzhen": 0}, same_level=True)
     assert isinstance(result, type(plan_network(net, comps, w, PlanSettings())))

@@ -1,11 +1,10 @@
-"""Matchmaking rounds are exact: candidates against brute force, meetings against an LP and brute
-force on the same candidate graph, slots against König's bound."""
+"""Matchmaking rounds are exact: meetings against an LP and brute force on the same candidate
+graph, with pins, forbids and existing ties."""
 
 from __future__ import annotations
 
 import itertools
 import math
-import re
 import subprocess
 import sys
 
@@ -16,247 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from matching import InfeasiblePlanError, Weights, score_components
-from matching.enterprises import (
+from matching import (
     Enterprise,
-    EnterpriseModel,
+    InfeasiblePlanError,
     Population,
     build_population,
-    explain_match,
+    candidate_pairs,
+    propose_round,
 )
-from matching.rounds import _Classes, assign_slots, candidate_pairs, propose_round
 
-# Coarse intensities make equal scores common, so the tie-break by id is exercised.
-COARSE = (0.25, 0.5, 0.75, 1.0)
-
-
-@pytest.fixture(scope="module")
-def model(shipped_network):
-    net = shipped_network
-    return EnterpriseModel.build(net, score_components(net), Weights.resolve(net.taxonomy))
-
-
-def random_enterprises(
-    net,
-    side: str,
-    n: int,
-    rng: np.random.Generator,
-    prefix: str,
-    *,
-    most_sectors: int = 4,
-    coarse: bool = True,
-    scale: float = 1.0,
-    templates: int | None = None,
-) -> list[Enterprise]:
-    """Random profiles of 0..most_sectors offers and seeks (some blank), ids in random order.
-
-    With `templates`, each enterprise copies the region and profile of one of that many, so
-    many profiles are equal.
-    """
-    tax = net.taxonomy
-    regions = net.side(side).ids
-
-    def profile() -> dict[str, float]:
-        count = int(rng.integers(0, most_sectors + 1))
-        sectors = rng.choice(len(tax.sectors), size=count, replace=False)
-        values = rng.choice(COARSE, size=count) if coarse else rng.uniform(0.05, 1.0, size=count)
-        return {tax.sector_ids[s]: float(v) * scale for s, v in zip(sectors, values, strict=True)}
-
-    shapes = [(str(rng.choice(regions)), profile(), profile()) for _ in range(templates or n)]
-    picks = rng.integers(0, len(shapes), size=n) if templates else np.arange(n)
-    return [
-        Enterprise(f"{prefix}{int(rng.integers(0, 10**6)):06d}-{i}", *shapes[pick])
-        for i, pick in enumerate(picks.tolist())
-    ]
-
-
-def brute_scores(model, northeast: list[Enterprise], east: Population) -> np.ndarray:
-    """Every pair's score the way partner search scores it: model.query against the features."""
-    net = model.network
-    out = np.zeros((len(northeast), len(east)))
-    for i, enterprise in enumerate(sorted(northeast, key=lambda e: e.id)):
-        features, coefficients = model.query(enterprise)
-        dense = np.zeros(model.n_features)
-        dense[features] = coefficients
-        term = model.region_term[net.northeast.index[enterprise.region]]
-        out[i] = east.features @ dense + term[east.region]
-    return out
-
-
-def brute_top_k(scores: np.ndarray, k: int) -> set[tuple[int, int]]:
-    """Union of every row's and column's k best positive pairs, equal scores by index."""
-    pairs: set[tuple[int, int]] = set()
-    for i, row in enumerate(scores):
-        positive = np.flatnonzero(row > 0)
-        best = positive[np.lexsort((positive, -row[positive]))[:k]]
-        pairs |= {(i, int(j)) for j in best}
-    for j, col in enumerate(scores.T):
-        positive = np.flatnonzero(col > 0)
-        best = positive[np.lexsort((positive, -col[positive]))[:k]]
-        pairs |= {(int(i), j) for i in best}
-    return pairs
-
-
-def populations(model, seed: int, n: int, m: int, **options):
-    rng = np.random.default_rng(seed)
-    net = model.network
-    ne_list = random_enterprises(net, "northeast", n, rng, "n", **options)
-    east_list = random_enterprises(net, "east", m, rng, "e", **options)
-    return (
-        ne_list,
-        east_list,
-        build_population(ne_list, net, "northeast"),
-        build_population(east_list, net, "east"),
-    )
-
-
-# Candidates ------------------------------------------------------------------------------------
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    seed=st.integers(0, 10**6),
-    n=st.integers(1, 150),
-    m=st.integers(1, 150),
-    k=st.integers(1, 25),
-    coarse=st.booleans(),
-    most_sectors=st.sampled_from([0, 1, 4]),
-    templates=st.sampled_from([None, None, 1, 3, 12]),
-)
-def test_candidates_are_the_brute_force_top_k(
-    model, seed, n, m, k, coarse, most_sectors, templates
-) -> None:
-    ne_list, _, ne, east = populations(
-        model, seed, n, m, coarse=coarse, most_sectors=most_sectors, templates=templates
-    )
-    rows, cols, scores = candidate_pairs(model, ne, east, k=k)
-
-    expected = brute_scores(model, ne_list, east)
-    assert set(zip(rows.tolist(), cols.tolist(), strict=True)) == brute_top_k(expected, k)
-    # Sorted by (row, col), each pair once, with exactly the search's scores.
-    keys = rows * len(east) + cols
-    assert (np.diff(keys) > 0).all()
-    assert scores.tolist() == expected[rows, cols].tolist()
-
-
-@pytest.mark.parametrize(
-    ("region_weight", "scale"),
-    [
-        (0.0, 1.0),  # no region term: many pairs score zero and are never candidates
-        (0.1, 1e-12),  # tiny intensities: flat pairs cannot be told apart in float32
-        (1e4, 1.0),  # the region term dominates
-    ],
-)
-def test_candidates_are_exact_at_extreme_scales(shipped_network, region_weight, scale) -> None:
-    net = shipped_network
-    model = EnterpriseModel.build(
-        net, score_components(net), Weights.resolve(net.taxonomy), region_weight=region_weight
-    )
-    rng = np.random.default_rng(7)
-    ne_list = random_enterprises(net, "northeast", 120, rng, "n", scale=scale)
-    east_list = random_enterprises(net, "east", 90, rng, "e", scale=scale)
-    ne = build_population(ne_list, net, "northeast")
-    east = build_population(east_list, net, "east")
-    for k in (1, 5, 30):
-        rows, cols, scores = candidate_pairs(model, ne, east, k=k)
-        expected = brute_scores(model, ne_list, east)
-        assert set(zip(rows.tolist(), cols.tolist(), strict=True)) == brute_top_k(expected, k)
-        assert scores.tolist() == expected[rows, cols].tolist()
-
-
-def test_profile_classes_hold_equal_profiles_only() -> None:
-    # The grouping hashes rows with a projection seeded with 0; rows 1 and 3 collide on it.
-    weights = np.random.default_rng(0).random(2)
-    features = np.array([[0.0, 0.0], [np.pi / weights[0], 0.0], [0.0, 0.0], [0.0, 0.0]])
-    region = np.array([1, 0, 1, 0])
-    assert len(set((features @ weights + region * np.pi).tolist())) == 2
-    classes = _Classes.group(features, region)
-    assert classes.of.tolist() == [0, 1, 0, 2]
-    assert classes.reps.tolist() == [0, 1, 3]
-    owner, rows = classes.first(np.array([0, 2, 0]), 1)
-    assert owner.tolist() == [0, 1, 2] and rows.tolist() == [0, 3, 0]
-    owner, rows = classes.first(np.array([0]), None)
-    assert rows.tolist() == [0, 2]
-
-
-def test_candidate_scores_add_up_like_explanations(model) -> None:
-    ne_list, east_list, ne, east = populations(model, 11, 60, 60, coarse=False)
-    rows, cols, scores = candidate_pairs(model, ne, east, k=5)
-    by_id = {e.id: e for e in ne_list + east_list}
-    for row, col, score in list(zip(rows.tolist(), cols.tolist(), scores.tolist(), strict=True))[
-        ::7
-    ]:
-        a = by_id[ne.ids[row].decode()]
-        b = by_id[east.ids[col].decode()]
-        assert score == pytest.approx(explain_match(model, a, b).score, abs=1e-12)
-
-
-def test_k_beyond_the_population_keeps_every_positive_pair(model) -> None:
-    ne_list, _, ne, east = populations(model, 3, 12, 9)
-    rows, cols, _ = candidate_pairs(model, ne, east, k=50)
-    expected = brute_scores(model, ne_list, east)
-    assert set(zip(rows.tolist(), cols.tolist(), strict=True)) == {
-        (int(i), int(j)) for i, j in zip(*np.nonzero(expected > 0), strict=True)
-    }
-
-
-def test_an_empty_side_has_no_candidates(model) -> None:
-    _, _, ne, east = populations(model, 3, 5, 5)
-    empty = build_population([], model.network, "east")
-    rows, cols, scores = candidate_pairs(model, ne, empty, k=3)
-    assert len(rows) == len(cols) == len(scores) == 0
-    assert propose_round(model, ne, empty).meetings == ()
-
-
-@pytest.mark.parametrize(
-    ("call", "message"),
-    [
-        (
-            lambda m, ne, ea: candidate_pairs(m, ne, ea, k=0),
-            "`k` must be a positive integer, got 0",
-        ),
-        (lambda m, ne, ea: candidate_pairs(m, ne, ea, k=2.0), "`k` must be a positive integer"),
-        (lambda m, ne, ea: candidate_pairs(m, ea, ne, k=2), "`northeast` must be the northeast"),
-        (lambda m, ne, ea: propose_round(m, ne, ea, b=-1), "`b` must be a non-negative integer"),
-        (lambda m, ne, ea: propose_round(m, ne, ea, b=True), "`b` must be a non-negative"),
-        (lambda m, ne, ea: propose_round(m, ne, ea, candidates=0), "`candidates` must be a pos"),
-        (lambda m, ne, ea: propose_round(m, ne, ea, min_score=math.nan), "`min_score` must be fin"),
-        (lambda m, ne, ea: propose_round(m, ne, ea, min_score="0"), "`min_score` must be a num"),
-        (
-            lambda m, ne, ea: propose_round(m, ne, ea, b_overrides={"nobody": 1}),
-            "`b_overrides`: 'nobody' is not a participant",
-        ),
-        (
-            lambda m, ne, ea: propose_round(m, ne, ea, b_overrides={"a": -2}),
-            "`b_overrides['a']` must be a non-negative integer, got -2",
-        ),
-        (
-            lambda m, ne, ea: propose_round(m, ne, ea, forbidden=[("a", "nobody")]),
-            "`forbidden`: pair (a, nobody): 'nobody' is not an eastern participant",
-        ),
-        (
-            lambda m, ne, ea: propose_round(m, ne, ea, forbidden=["ax"]),
-            "`forbidden`: each pair is (northeast id, east id), got 'ax'",
-        ),
-    ],
-)
-def test_bad_arguments_are_named(model, call, message) -> None:
-    net = model.network
-    ne = build_population([Enterprise("a", "harbin", {"grain": 1.0}, {})], net, "northeast")
-    east = build_population([Enterprise("x", "shanghai", {}, {"grain": 1.0})], net, "east")
-    with pytest.raises(ValueError, match=re.escape(message)):
-        call(model, ne, east)
-
-
-def test_negative_intensities_are_refused(model) -> None:
-    net = model.network
-    ne = build_population([Enterprise("a", "harbin", {"grain": -1.0}, {})], net, "northeast")
-    east = build_population([Enterprise("x", "shanghai", {}, {"grain": 1.0})], net, "east")
-    with pytest.raises(ValueError, match="`northeast`: intensities must be positive and finite"):
-        candidate_pairs(model, ne, east, k=1)
-
-
-# Meetings ----------------------------------------------------------------------------------------
+from .helpers import brute_scores, check_slots, pair_counts, populations
 
 
 def lp_round(rows, cols, scores, cap_rows, cap_cols, pinned) -> float:
@@ -370,7 +138,7 @@ def check_round(result, ne: Population, east: Population, options, dense) -> Non
     assert len(set(pairs)) == len(pairs)
     caps = {x.decode(): options["b"] for x in list(ne.ids) + list(east.ids)}
     caps.update(options["b_overrides"])
-    for enterprise_id, count in _counts(pairs).items():
+    for enterprise_id, count in pair_counts(pairs).items():
         assert count <= caps[enterprise_id]
     assert set(options["pinned"]) <= set(pairs)
     assert not set(options["forbidden"]) & set(pairs)
@@ -388,25 +156,6 @@ def check_round(result, ne: Population, east: Population, options, dense) -> Non
     check_slots(pairs, [mt.slot for mt in result.meetings], result.slots)
     order = [(mt.slot, mt.northeast, mt.east) for mt in result.meetings]
     assert order == sorted(order)
-
-
-def _counts(pairs) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for a, x in pairs:
-        counts[a] = counts.get(a, 0) + 1
-        counts[x] = counts.get(x, 0) + 1
-    return counts
-
-
-def check_slots(pairs, slots, n_slots) -> None:
-    """No enterprise twice in a slot, and exactly as many slots as the busiest enterprise."""
-    seen = set()
-    for (a, x), slot in zip(pairs, slots, strict=True):
-        assert ("ne", a, slot) not in seen and ("e", x, slot) not in seen
-        seen |= {("ne", a, slot), ("e", x, slot)}
-    degree = max(_counts(pairs).values(), default=0)
-    assert n_slots == degree
-    assert set(slots) == set(range(degree))
 
 
 @settings(max_examples=40, deadline=None)
@@ -551,48 +300,6 @@ def test_a_round_changes_none_of_its_inputs(model) -> None:
     assert (ne.features != before[0]).nnz == 0 and (east.features != before[1]).nnz == 0
     assert (ne.ids == before[2]).all()
     assert overrides == {ne.ids[0].decode(): 1} and len(pinned) == 1
-
-
-# Slots -------------------------------------------------------------------------------------------
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), max_size=120),
-)
-def test_slots_colour_any_bipartite_multigraph_with_max_degree_colours(edges) -> None:
-    rows = np.array([e[0] for e in edges], dtype=np.int64)
-    cols = np.array([e[1] for e in edges], dtype=np.int64)
-    slots = assign_slots(rows, cols)
-    pairs = [(f"n{a}", f"e{x}") for a, x in edges]
-    check_slots(pairs, slots.tolist(), int(slots.max(initial=-1)) + 1)
-    if len(slots):
-        sizes = np.bincount(slots)
-        assert (np.diff(sizes) <= 0).all()
-
-
-def test_slots_need_a_path_swap_on_an_even_cycle() -> None:
-    # Colouring in this order, the last meeting finds colour 1 taken at its eastern end: without
-    # swapping colours along the path e2-n1-e1 it would need a third slot; the degree is two.
-    rows = np.array([0, 1, 1, 0])
-    cols = np.array([0, 1, 2, 2])
-    slots = assign_slots(rows, cols)
-    pairs = [(f"n{a}", f"e{x}") for a, x in zip(rows.tolist(), cols.tolist(), strict=True)]
-    check_slots(pairs, slots.tolist(), 2)
-
-
-@pytest.mark.parametrize(
-    ("rows", "cols", "message"),
-    [
-        ([0, 1], [0], "`rows` and `cols` must have the same length, got 2 and 1"),
-        ([0.5], [0], "`rows` must be a 1-d array of integers"),
-        ([[0]], [0], "`rows` must be a 1-d array of integers"),
-        ([0], [-1], "`cols` must be non-negative, got -1"),
-    ],
-)
-def test_slot_arguments_are_checked(rows, cols, message) -> None:
-    with pytest.raises(ValueError, match=message):
-        assign_slots(rows, cols)
 
 
 def test_rounds_import_no_web_or_database_code() -> None:

@@ -11,11 +11,13 @@ from matching import (
     Override,
     PlanSettings,
     Scenario,
+    UnknownRegionError,
     apply_overrides,
     diff_results,
     evaluate_scenario,
     explain_link,
     score_components,
+    scored_links,
     synthetic_network,
 )
 from matching.scenario import rescore
@@ -81,9 +83,11 @@ def test_a_zero_weight_removes_its_channel_from_every_explanation(case, data) ->
         sensitivity=False,
     )
     n, m = net.shape
+    rows, cols = np.divmod(np.arange(n * m), m)
+    for link in scored_links(result.network, result.components, result.weights, rows, cols):
+        assert channel not in link.contributions
     for i in range(n):
         for j in range(m):
-            assert channel not in result.components.contributions(result.weights, i, j)
             explained = explain_link(result.network, i, j, result.weights)
             assert channel not in {c.component for c in explained.contributions}
 
@@ -135,19 +139,18 @@ def test_overrides_rescore_only_what_they_touch_and_never_the_stored_network(see
     ("override", "message"),
     [
         (
-            Override(region="atlantis", sector="grain", strength=1),
-            "`overrides[0].region`: no region",
-        ),
-        (
             Override(region="ne0", sector="mining", strength=1),
             "`overrides[0].sector`: unknown sector",
         ),
-        (Override(region="ne0", factor="luck", value=1), "`overrides[0].factor`: unknown factor"),
+        (Override(region="ne0", factor="luck", value=1), "`overrides[0].factor` must be one of"),
         (
             Override(region="ne0", sector="grain", strength=1.5),
-            "`overrides[0].strength`: 1.5 is outside",
+            "`overrides[0].strength` must be in [0, 1], got 1.5",
         ),
-        (Override(region="ne0", sector="grain", need=-0.1), "`overrides[0].need`: -0.1 is outside"),
+        (
+            Override(region="ne0", sector="grain", need=-0.1),
+            "`overrides[0].need` must be in [0, 1], got -0.1",
+        ),
         (Override(region="ne0", sector="grain"), "sets `strength` and/or `need`"),
         (
             Override(region="ne0", sector="grain", factor="industrial_base", value=1),
@@ -157,7 +160,7 @@ def test_overrides_rescore_only_what_they_touch_and_never_the_stored_network(see
             Override(region="ne0", factor="industrial_base", strength=1),
             "a factor override sets `value`",
         ),
-        (Override(region="ne0", sector="grain", strength=float("nan")), "must be a finite number"),
+        (Override(region="ne0", sector="grain", strength=float("nan")), "must be finite"),
     ],
 )
 def test_bad_overrides_are_named(override: Override, message: str) -> None:
@@ -165,6 +168,15 @@ def test_bad_overrides_are_named(override: Override, message: str) -> None:
     with pytest.raises(ValueError) as caught:
         evaluate_scenario(net, score_components(net), Scenario(overrides=(override,)))
     assert message in str(caught.value)
+
+
+def test_an_unknown_region_is_named_with_its_override() -> None:
+    net = synthetic_network(2, 2, seed=0)
+    override = Override(region="atlantis", sector="grain", strength=1)
+    with pytest.raises(UnknownRegionError) as caught:
+        evaluate_scenario(net, score_components(net), Scenario(overrides=(override,)))
+    assert (caught.value.region_id, caught.value.field) == ("atlantis", "overrides[0].region")
+    assert str(caught.value) == "`overrides[0].region`: no region with id 'atlantis'"
 
 
 def test_too_many_overrides_are_refused() -> None:

@@ -1,4 +1,4 @@
-"""The ``counterpart`` command line."""
+"""The ``counterpart`` command line: one module per command group, wired here."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from app.cli_enterprises import batch_cli, import_cli
-from app.cli_generate import generate_cli
-from matching import DatasetError, load_dataset
+from app.cli import whatif
+from app.cli.enterprises import batch_cli, import_cli
+from app.cli.generate import generate_cli
+from app.errors import USER_ERRORS
+from app.services.datasets import read_dataset
 
 cli = typer.Typer(
     help="counterpart: matchmaking for northeast–east counterpart cooperation.",
@@ -37,8 +39,8 @@ def serve(
 def validate(path: Annotated[Path, typer.Argument(help="A dataset JSON file.")]) -> None:
     """Validate a dataset file the way PUT /dataset would, naming the first problem."""
     try:
-        dataset = load_dataset(path)
-    except DatasetError as exc:
+        dataset = read_dataset(path)
+    except USER_ERRORS as exc:
         typer.echo(f"invalid: {exc}", err=True)
         raise typer.Exit(code=1) from exc
     except (OSError, UnicodeDecodeError) as exc:
@@ -67,10 +69,8 @@ def what_if(
     ] = None,
 ) -> None:
     """Evaluate a what-if scenario and print its plan, diff and sensitivity."""
-    from app import whatif
-
     try:
-        state = whatif.load_model(dataset)
+        state = whatif.load_state(dataset)
         body = whatif.read_scenario(scenario_file)
         if sweep is None:
             result = whatif.evaluate(state, body)

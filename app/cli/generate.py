@@ -19,9 +19,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from matching import DatasetError, load_dataset
-from matching.enterprise_files import write_csv, write_jsonl
-from matching.synthetic_enterprises import generate_enterprises
+from app.enterprise_files import write_csv, write_jsonl
+from app.errors import USER_ERRORS
+from app.services.synthetic import synthetic_enterprises
 
 __all__ = ["FileFormat", "generate_cli"]
 
@@ -87,11 +87,11 @@ def enterprises(
     """Write a realistic synthetic enterprise population in the import format.
 
     Regions follow GDP, offers and seeks the regions' strengths and needs; sizes, ownership and
-    founding years follow plausible distributions (see matching.synthetic_enterprises).
+    founding years follow plausible distributions (see matching.generate_enterprises).
     """
     try:
-        regions = load_dataset(dataset)
-    except DatasetError as exc:
+        records = synthetic_enterprises(count, seed=seed, dataset=dataset)
+    except USER_ERRORS as exc:
         typer.echo(f"invalid dataset: {exc}", err=True)
         raise typer.Exit(code=1) from exc
     except OSError as exc:
@@ -108,7 +108,6 @@ def enterprises(
         console=Console(stderr=True),
         transient=output is None,
     )
-    records = generate_enterprises(regions, count, seed=seed)
     try:
         with progress:
             written = write(_with_progress(records, progress, count), output or sys.stdout)

@@ -27,13 +27,16 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from app.enterprise_index import EnterpriseIndex, filters_for
-from app.enterprises import EnterpriseService, ImportFailed, import_format
+from app import convert
+from app.enterprise_files import file_format
 from app.errors import AppError
-from app.model import ModelState, ModelStore
+from app.services.batch import top_partners
+from app.services.context import open_services
+from app.services.datasets import DatasetState
+from app.services.enterprise_index import EnterpriseIndex
+from app.services.enterprises import EnterpriseService
+from app.services.imports import ImportFailed, import_file
 from app.settings import get_settings
-from app.storage.database import connect
-from matching import load_taxonomy
 
 __all__ = ["batch_cli", "import_cli"]
 
@@ -43,26 +46,22 @@ console = Console(stderr=True)
 
 
 @contextmanager
-def _service() -> Iterator[tuple[EnterpriseService, ModelState]]:
-    settings = get_settings()
-    engine, sessions = connect(settings.resolved_database_url)
-    try:
-        models = ModelStore(sessions, load_taxonomy())
-        yield EnterpriseService(sessions), models.start()
-    finally:
-        engine.dispose()
+def _service(*, build_index: bool) -> Iterator[tuple[EnterpriseService, DatasetState]]:
+    url = get_settings().resolved_database_url
+    with open_services(url, build_index=build_index) as services:
+        yield services.enterprises, services.active.current()
 
 
 @import_cli.command("enterprises")
 def import_enterprises(
     file: Annotated[Path, typer.Argument(help="A CSV or JSON Lines file (by its extension).")],
-    file_format: Annotated[
+    given_format: Annotated[
         str | None, typer.Option("--format", help="csv or jsonl, if the extension does not say.")
     ] = None,
 ) -> None:
     """Import enterprises, all or nothing: one bad row and nothing is written."""
     try:
-        kind = file_format or import_format(None, file.name)
+        kind = given_format or file_format(None, file.name)
         if kind not in ("csv", "jsonl"):
             raise typer.BadParameter("--format must be csv or jsonl")
         size = file.stat().st_size
@@ -73,9 +72,11 @@ def import_enterprises(
         console.print(f"error: cannot read {file}: {exc}")
         raise typer.Exit(code=1) from exc
     started = time.perf_counter()
-    with _service() as (service, state), _bytes_progress(size) as update:
+    with _service(build_index=False) as (service, state), _bytes_progress(size) as update:
         try:
-            report = service.import_file(state, file, kind, progress=update)
+            report = import_file(
+                service.database, state, file, kind, convert.profile_from_row, progress=update
+            )
         except ImportFailed as exc:
             console.print(f"error: {exc.detail}")
             for error in (exc.errors or [])[:20]:
@@ -115,28 +116,12 @@ def _batch_part(args: tuple[str, int, int, int, str]) -> int:
     side, start, stop, k, path = args
     index, counter = _BATCH_INDEX, _BATCH_COUNTER
     assert index is not None and counter is not None
-    population = index.sides[side].base
-    removed = index.sides[side].removed
-    partner_side = "east" if side == "northeast" else "northeast"
-    model = index.model
-    filters = filters_for(
-        index, partner_side=partner_side, region=None, ownership=None, size=None, min_score=None
-    )
     written = 0
     with open(path, "w", newline="", encoding="utf-8") as out:
         rows = csv.writer(out)
-        for row in range(start, stop):
-            if removed[row]:
-                continue
-            query = population.profile(row, model.network)
-            features, coefficients = model.query(query)
-            r = int(population.region[row])
-            term = model.region_term[r] if side == "northeast" else model.region_term[:, r]
-            found = index.sides[partner_side].search(
-                features, coefficients, term, k=k, filters=filters
-            )
+        for ident, found in top_partners(index, side, start, stop, k=k):
             for rank, (partner, score) in enumerate(found, start=1):
-                rows.writerow((query.id, rank, partner, f"{score:.12g}"))
+                rows.writerow((ident, rank, partner, f"{score:.12g}"))
             written += 1
             if written % 500 == 0:
                 with counter.get_lock():
@@ -162,7 +147,7 @@ def batch_partners(
     if side not in ("northeast", "east"):
         raise typer.BadParameter("--side must be northeast or east")
     started = time.perf_counter()
-    with _service() as (service, state), service.reading(state) as (_, index):
+    with _service(build_index=True) as (service, state), service.reading(state) as (_, index):
         _BATCH_INDEX = index
     # A fresh index has every stored enterprise in its base (its overlay is empty).
     population = index.sides[side].base

@@ -20,32 +20,23 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
-from app.model import ModelState
+from app.services.datasets import DatasetState
 from app.storage import enterprises as store
-from matching import Weights
-from matching.enterprises import (
+from matching import (
     OWNERSHIPS,
+    SIDES,
     SIZE_BANDS,
     Enterprise,
     EnterpriseModel,
+    PartnerPool,
     Population,
-    SearchFilters,
     build_population,
-    search_partners,
 )
 
-__all__ = [
-    "EnterpriseIndex",
-    "IndexKeeper",
-    "SideIndex",
-    "StaleRead",
-    "enterprise_of",
-    "filters_for",
-]
+__all__ = ["EnterpriseIndex", "IndexKeeper", "StaleRead", "enterprise_of", "page_ids"]
 
 #: Rebuild the base once this many enterprises sit in the overlay.
 COMPACT_AFTER = 20_000
-SIDES = ("northeast", "east")
 
 
 class StaleRead(Exception):
@@ -64,65 +55,25 @@ def enterprise_of(stored: store.StoredEnterprise) -> Enterprise:
     )
 
 
-@dataclass(frozen=True, eq=False)
-class SideIndex:
-    """One side's enterprises: base rows (minus the removed ones) and the overlay."""
-
-    base: Population
-    removed: NDArray[np.bool_]
-    overlay: Population
-    #: The rows of `removed`, for the search (which should not scan a million flags per query).
-    removed_rows: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-
-    def search(
-        self,
-        features: NDArray[np.int64],
-        coefficients: NDArray[np.float64],
-        term: NDArray[np.float64],
-        *,
-        k: int,
-        filters: SearchFilters,
-    ) -> list[tuple[str, float]]:
-        """The k best (id, score), best first, equal scores in id order."""
-        found = [
-            (self.base.ids[m.row].decode(), m.score)
-            for m in search_partners(
-                self.base,
-                features,
-                coefficients,
-                term,
-                k=k,
-                filters=filters,
-                removed=self.removed_rows,
-            )
-        ]
-        if len(self.overlay):
-            found += [
-                (self.overlay.ids[m.row].decode(), m.score)
-                for m in search_partners(
-                    self.overlay, features, coefficients, term, k=k, filters=filters
-                )
-            ]
-            found.sort(key=lambda item: (-item[1], item[0]))
-        return found[:k]
-
-    def page(
-        self,
-        *,
-        after: str,
-        limit: int,
-        region: int | None,
-        sector_features: tuple[int, int] | None,
-        ownership: int | None,
-        size: int | None,
-    ) -> list[str]:
-        """Up to `limit` ids after `after`, in id order, that pass the filters."""
-        out: list[str] = []
-        for population, removed in ((self.base, self.removed), (self.overlay, None)):
-            out += _page(
-                population, removed, after, limit, region, sector_features, ownership, size
-            )
-        return sorted(out)[:limit]
+def page_ids(
+    pool: PartnerPool,
+    *,
+    after: str,
+    limit: int,
+    region: int | None,
+    sector_features: tuple[int, int] | None,
+    ownership: str | None,
+    size: str | None,
+) -> list[str]:
+    """Up to `limit` ids after `after`, in id order, of a pool's enterprises passing the filters."""
+    codes = (
+        None if ownership is None else OWNERSHIPS.index(ownership),
+        None if size is None else SIZE_BANDS.index(size),
+    )
+    out: list[str] = []
+    for population, removed in ((pool.base, pool.removed), (pool.overlay, None)):
+        out += _page(population, removed, after, limit, region, sector_features, *codes)
+    return sorted(out)[:limit]
 
 
 def _page(
@@ -159,12 +110,12 @@ def _page(
 
 @dataclass(frozen=True, eq=False)
 class EnterpriseIndex:
-    """Both sides' indexes as of change `seq`, for the dataset version `dataset_id`."""
+    """Both sides' partner pools as of change `seq`, for the dataset version `dataset_id`."""
 
     seq: int
     dataset_id: int
     model: EnterpriseModel
-    sides: Mapping[str, SideIndex]
+    sides: Mapping[str, PartnerPool]
     #: Enterprises written since the base was built: id to latest profile, None if deleted.
     changed: Mapping[str, Enterprise | None] = field(default_factory=dict)
 
@@ -173,33 +124,21 @@ class EnterpriseIndex:
         if enterprise_id in self.changed:
             return self.changed[enterprise_id]
         for side in SIDES:
-            side_index = self.sides[side]
-            row = side_index.base.row_of(enterprise_id)
-            if row is not None and not side_index.removed[row]:
-                return side_index.base.profile(row, self.model.network)
+            pool = self.sides[side]
+            row = pool.base.row_of(enterprise_id)
+            if row is not None and not pool.removed[row]:
+                return pool.base.profile(row, self.model.network)
         return None
 
-    def side_of_region(self, region: str) -> str | None:
-        """The side of a region of the index's dataset, None if there is no such region."""
-        try:
-            return self.model.network.locate(region)[0]
-        except KeyError:
-            return None
 
-
-def _model(state: ModelState) -> EnterpriseModel:
-    return EnterpriseModel.build(state.network, state.components, Weights.resolve(state.taxonomy))
-
-
-def _populations(state: ModelState, profiles: Iterable[Enterprise]) -> dict[str, Population]:
+def _populations(state: DatasetState, profiles: Iterable[Enterprise]) -> dict[str, Population]:
     by_side: dict[str, list[Enterprise]] = {side: [] for side in SIDES}
     network = state.network
     for profile in profiles:
-        try:
-            side, _ = network.locate(profile.region)
-        except KeyError:
-            continue  # a region the current dataset no longer has: not searchable
-        by_side[side].append(profile)
+        # A region the current dataset no longer has: the enterprise is not searchable.
+        for side in SIDES:
+            if profile.region in network.side(side).index:
+                by_side[side].append(profile)
     return {side: build_population(by_side[side], network, side) for side in SIDES}
 
 
@@ -223,7 +162,7 @@ class IndexKeeper:
         self._lock = threading.Lock()
         self._index: EnterpriseIndex | None = None
 
-    def sync(self, session: Session, state: ModelState) -> EnterpriseIndex:
+    def sync(self, session: Session, state: DatasetState) -> EnterpriseIndex:
         """The index as of the session's snapshot of the database.
 
         Raises
@@ -246,25 +185,18 @@ class IndexKeeper:
             self._index = index
             return index
 
-    def _build(self, session: Session, state: ModelState, seq: int) -> EnterpriseIndex:
+    def _build(self, session: Session, state: DatasetState, seq: int) -> EnterpriseIndex:
         populations = _populations(state, _stored_profiles(session))
         empty = _populations(state, ())
         return EnterpriseIndex(
             seq=seq,
             dataset_id=state.record_id,
-            model=_model(state),
-            sides={
-                side: SideIndex(
-                    base=populations[side],
-                    removed=np.zeros(len(populations[side]), dtype=bool),
-                    overlay=empty[side],
-                )
-                for side in SIDES
-            },
+            model=state.enterprise_model,
+            sides={side: PartnerPool.of(populations[side], empty[side]) for side in SIDES},
         )
 
     def _advance(
-        self, session: Session, state: ModelState, index: EnterpriseIndex, seq: int
+        self, session: Session, state: DatasetState, index: EnterpriseIndex, seq: int
     ) -> EnterpriseIndex:
         log = store.changes_since(session, index.seq)
         if any(op == "bulk" for _, _, op in log):
@@ -286,7 +218,7 @@ class IndexKeeper:
                 row = base.row_of(ident)
                 if row is not None:
                     removed[row] = True
-            sides[side] = SideIndex(
+            sides[side] = PartnerPool(
                 base=base,
                 removed=removed,
                 overlay=overlay[side],
@@ -299,24 +231,3 @@ class IndexKeeper:
             sides=sides,
             changed=changed,
         )
-
-
-def filters_for(
-    index: EnterpriseIndex,
-    *,
-    partner_side: str,
-    region: str | None,
-    ownership: str | None,
-    size: str | None,
-    min_score: float | None,
-) -> SearchFilters:
-    """Search filters in the index's codes (the caller has checked the region's side)."""
-    regions = None
-    if region is not None:
-        regions = frozenset({index.model.network.side(partner_side).index[region]})
-    return SearchFilters(
-        regions=regions,
-        ownership=None if ownership is None else frozenset({OWNERSHIPS.index(ownership)}),
-        size=None if size is None else frozenset({SIZE_BANDS.index(size)}),
-        min_score=min_score,
-    )

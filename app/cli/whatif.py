@@ -11,17 +11,17 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from app import scenarios
-from app.errors import AppError
-from app.model import ModelState, shipped_document, standalone_model
-from matching import DatasetError, InfeasiblePlanError, load_taxonomy
+from app import convert
+from app.errors import USER_ERRORS
+from app.services import scenarios
+from app.services.datasets import DatasetState, shipped_document, standalone_state
 from schemas.scenarios import PairOut, PlanChangeOut, ScenarioIn, ScenarioOut
 
 __all__ = [
     "SweepRow",
     "WhatIfError",
     "evaluate",
-    "load_model",
+    "load_state",
     "print_result",
     "print_sweep",
     "read_scenario",
@@ -30,18 +30,27 @@ __all__ = [
 ]
 
 
+#: What reading a dataset file can raise besides a user error.
+FILE_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    UnicodeDecodeError,
+    json.JSONDecodeError,
+    *USER_ERRORS,
+)
+
+
 class WhatIfError(Exception):
     """A problem to report in one line and exit with status 1."""
 
 
-def load_model(dataset: Path | None) -> ModelState:
+def load_state(dataset: Path | None) -> DatasetState:
     """The model of a dataset file, or of the shipped dataset."""
     try:
         if dataset is None:
-            return standalone_model(shipped_document(), load_taxonomy(), origin="shipped")
+            return standalone_state(shipped_document(), origin="shipped")
         document = json.loads(dataset.read_text("utf-8"))
-        return standalone_model(document, load_taxonomy(), origin=str(dataset))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, DatasetError) as exc:
+        return standalone_state(document, origin=str(dataset))
+    except FILE_ERRORS as exc:
         where = "the shipped dataset" if dataset is None else f"the dataset {dataset}"
         raise WhatIfError(f"cannot load {where}: {exc}") from exc
 
@@ -59,11 +68,14 @@ def read_scenario(path: Path) -> ScenarioIn:
         raise WhatIfError(f"{path}: {problems}") from exc
 
 
-def evaluate(state: ModelState, body: ScenarioIn, *, sensitivity: bool = True) -> ScenarioOut:
+def evaluate(state: DatasetState, body: ScenarioIn, *, sensitivity: bool = True) -> ScenarioOut:
     """Evaluate, turning request errors into one-line messages."""
     try:
-        return scenarios.evaluate(state, body, sensitivity=sensitivity)
-    except (AppError, InfeasiblePlanError) as exc:
+        scenario = convert.scenario_in(body, state.taxonomy)
+        return convert.scenario_out(
+            state, scenarios.evaluate(state, scenario, sensitivity=sensitivity)
+        )
+    except USER_ERRORS as exc:
         raise WhatIfError(str(exc)) from exc
 
 
@@ -134,7 +146,7 @@ class SweepRow:
     left: list[PairOut]
 
 
-def _parse_sweep(spec: str, state: ModelState) -> tuple[str, list[float]]:
+def _parse_sweep(spec: str, state: DatasetState) -> tuple[str, list[float]]:
     name, _, bounds = spec.partition("=")
     parts = bounds.split(":")
     if not name or len(parts) != 3:
@@ -156,7 +168,7 @@ def _parse_sweep(spec: str, state: ModelState) -> tuple[str, list[float]]:
     return name, [round(start + n * step, 12) for n in range(count)]
 
 
-def sweep(state: ModelState, body: ScenarioIn, spec: str) -> list[SweepRow]:
+def sweep(state: DatasetState, body: ScenarioIn, spec: str) -> list[SweepRow]:
     """Evaluate the scenario at each value of one weight."""
     name, values = _parse_sweep(spec, state)
     group = "channels" if name in state.taxonomy.channel_ids else "factors"

@@ -1,8 +1,8 @@
-"""The active model: the dataset version in use, its network and its component scores.
+"""The active dataset: the version in use, its network and its component scores, kept current.
 
-Every worker process keeps the model of the active dataset in memory. Before serving a request it
+Every worker process keeps the state of the active dataset in memory. Before serving a request it
 asks the database which version is active (one indexed lookup); when another worker has replaced
-the dataset, it rebuilds. A `ModelState` is immutable, so a request that started on one version
+the dataset, it rebuilds. A `DatasetState` is immutable, so a request that started on one version
 finishes on it even if the dataset is replaced meanwhile.
 """
 
@@ -11,26 +11,39 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
-from app.errors import Conflict
+from app.errors import Conflict, InvalidInput, engine_errors
 from app.storage import datasets as store
-from app.storage.database import Sessions
+from app.storage.database import Database
 from matching import (
     ComponentScores,
     Dataset,
+    EnterpriseModel,
     Network,
     Taxonomy,
     Weights,
+    dataset_document,
+    load_dataset,
+    load_taxonomy,
     network_from_dataset,
     parse_dataset,
     score_components,
 )
-from matching.dataset import dataset_document
 
-__all__ = ["ModelState", "ModelStore", "document_digest", "shipped_document", "standalone_model"]
+__all__ = [
+    "ActiveDataset",
+    "DatasetState",
+    "document_digest",
+    "read_dataset",
+    "shipped_document",
+    "standalone_state",
+]
 
 SHIPPED_ORIGIN = "shipped"
 UPLOADED_ORIGIN = "uploaded"
@@ -43,7 +56,7 @@ def document_digest(document: Any) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class ModelState:
+class DatasetState:
     """Everything computed from one dataset version."""
 
     record_id: int
@@ -65,14 +78,29 @@ class ModelState:
         """The taxonomy the dataset was validated against."""
         return self.dataset.taxonomy
 
-    def weights(self, changes: dict[str, float] | None = None) -> Weights:
-        """Default weights with `changes` applied (raises ValueError naming a bad one)."""
-        return Weights.resolve(self.taxonomy, changes)
+    @cached_property
+    def enterprise_model(self) -> EnterpriseModel:
+        """The enterprise score model under the default weights (partner search and rounds)."""
+        return EnterpriseModel.build(self.network, self.components, self.weights())
+
+    def weights(self, changes: Mapping[str, float] | None = None) -> Weights:
+        """Default weights with `changes` applied; a bad one is a 422 naming it."""
+        with engine_errors():
+            return Weights.resolve(self.taxonomy, changes)
+
+    def channel(self, channel: str) -> str:
+        """`channel`, if it is a channel id of the taxonomy (else a 422)."""
+        if channel not in self.taxonomy.channel_ids:
+            raise InvalidInput(
+                f"`channel`: unknown channel {channel!r}; expected one of "
+                f"{', '.join(self.taxonomy.channel_ids)}"
+            )
+        return channel
 
 
-def _model(stored: store.StoredDataset, document: dict[str, Any], dataset: Dataset) -> ModelState:
+def _state(stored: store.StoredDataset, document: dict[str, Any], dataset: Dataset) -> DatasetState:
     network = network_from_dataset(dataset)
-    return ModelState(
+    return DatasetState(
         record_id=stored.id,
         digest=stored.digest,
         origin=stored.origin,
@@ -90,9 +118,11 @@ def shipped_document() -> dict[str, Any]:
     return document
 
 
-def standalone_model(document: dict[str, Any], taxonomy: Taxonomy, *, origin: str) -> ModelState:
-    """A model of a dataset document outside any database (for the command line)."""
-    dataset = parse_dataset(document, taxonomy=taxonomy, origin=origin)
+def standalone_state(
+    document: dict[str, Any], *, origin: str, taxonomy: Taxonomy | None = None
+) -> DatasetState:
+    """The state of a dataset document outside any database (for the command line)."""
+    dataset = parse_dataset(document, taxonomy=taxonomy or load_taxonomy(), origin=origin)
     stored = store.StoredDataset(
         id=0,
         version=dataset.version,
@@ -101,24 +131,24 @@ def standalone_model(document: dict[str, Any], taxonomy: Taxonomy, *, origin: st
         document=json.dumps(document, ensure_ascii=False),
         activated_at=datetime.now(UTC),
     )
-    return _model(stored, document, dataset)
+    return _state(stored, document, dataset)
 
 
-class ModelStore:
-    """Holds the current `ModelState` and keeps it in step with the database."""
+class ActiveDataset:
+    """Holds the current `DatasetState` and keeps it in step with the database."""
 
-    def __init__(self, sessions: Sessions, taxonomy: Taxonomy) -> None:
-        self._sessions = sessions
-        self._taxonomy = taxonomy
+    def __init__(self, database: Database, taxonomy: Taxonomy | None = None) -> None:
+        self._database = database
+        self._taxonomy = taxonomy or load_taxonomy()
         self._lock = threading.Lock()
-        self._state: ModelState | None = None
+        self._state: DatasetState | None = None
 
-    def start(self) -> ModelState:
+    def start(self) -> DatasetState:
         """Seed the shipped dataset on first start (or when a newer one ships) and load it."""
         document = shipped_document()
         # Validate before anything is written: a broken shipped file must not reach the database.
         dataset = parse_dataset(document, taxonomy=self._taxonomy, origin="shipped dataset")
-        with self._sessions.begin() as session:
+        with self._database.write() as session:
             active = store.active_dataset(session)
             shipped_is_newer = (
                 active is not None
@@ -135,16 +165,16 @@ class ModelStore:
                 )
         return self.current()
 
-    def current(self) -> ModelState:
+    def current(self) -> DatasetState:
         """The model of the active dataset, rebuilt if another process replaced it."""
-        with self._sessions() as session:
+        with self._database.read() as session:
             active_id = store.active_dataset_id(session)
         state = self._state
         if state is not None and state.record_id == active_id:
             return state
         with self._lock:
             if self._state is None or self._state.record_id != active_id:
-                with self._sessions() as session:
+                with self._database.read() as session:
                     stored = store.active_dataset(session)
                 if stored is None:
                     raise RuntimeError("no active dataset: the store was not started")
@@ -152,10 +182,10 @@ class ModelStore:
                 dataset = parse_dataset(
                     document, taxonomy=self._taxonomy, origin=f"dataset {stored.version!r}"
                 )
-                self._state = _model(stored, document, dataset)
+                self._state = _state(stored, document, dataset)
             return self._state
 
-    def replace(self, document: Any) -> ModelState:
+    def replace(self, document: Any) -> DatasetState:
         """Validate a new dataset document whole, then store and activate it in one transaction.
 
         Raises
@@ -167,7 +197,7 @@ class ModelStore:
         """
         dataset = parse_dataset(document, taxonomy=self._taxonomy, origin="uploaded dataset")
         digest = document_digest(document)
-        with self._lock, self._sessions.begin() as session:
+        with self._lock, self._database.write() as session:
             existing = store.find_version(session, dataset.version)
             if existing is not None and existing.digest != digest:
                 raise Conflict(
@@ -181,5 +211,18 @@ class ModelStore:
                 origin=UPLOADED_ORIGIN,
                 document=json.dumps(document, ensure_ascii=False),
             )
-        self._state = _model(stored, document, dataset)
+        self._state = _state(stored, document, dataset)
         return self._state
+
+
+def read_dataset(path: Path | None = None) -> Dataset:
+    """A dataset file, validated whole (the shipped one without a path).
+
+    Raises
+    ------
+    DatasetError
+        Naming the file, record and field of the first problem.
+    OSError, UnicodeDecodeError
+        If the file cannot be read.
+    """
+    return load_dataset(path)

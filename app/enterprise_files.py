@@ -1,0 +1,326 @@
+"""Enterprise files in the import format: CSV and JSON Lines, read and written a record at a time.
+
+JSON Lines
+    One enterprise profile per line as a compact JSON object, UTF-8.
+CSV
+    The header `ENTERPRISE_FIELDS`, then one row per enterprise (UTF-8, minimal quoting, newline
+    line ends). `offers` and `seeks` are ``sector:value;sector:value`` with values as Python
+    writes them (``0.8``), `partners` is ``id;id``, and a null `contact` or `founded` is an
+    empty cell.
+
+Writers take any iterable of records (plain mappings such as `matching.generate_enterprises`
+yields) and never hold more than one, so a file of a million enterprises streams in constant
+memory. Readers (`read_rows`) yield each row's number, its values as a mapping and the problems
+of its cells, one row at a time; checking the values is the importer's job.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from app.errors import InvalidInput, Problem
+
+__all__ = ["ENTERPRISE_FIELDS", "Row", "file_format", "read_rows", "write_csv", "write_jsonl"]
+
+#: A row read from a file: its number (CSV counts the header as row 1), values and problems.
+Row = tuple[int, dict[str, Any], list[Problem]]
+
+#: The fields of an enterprise record, in file order (the CSV header).
+ENTERPRISE_FIELDS = (
+    "id",
+    "name",
+    "region",
+    "offers",
+    "seeks",
+    "size",
+    "ownership",
+    "founded",
+    "description",
+    "contact",
+    "partners",
+)
+_KNOWN = frozenset(ENTERPRISE_FIELDS)
+
+
+def _check_fields(record: Mapping[str, Any], number: int) -> None:
+    if not record.keys() <= _KNOWN:
+        unknown = sorted(set(record) - _KNOWN)
+        raise ValueError(
+            f"`records` item {number} has unknown field {unknown[0]!r}; "
+            f"fields are {', '.join(ENTERPRISE_FIELDS)}"
+        )
+
+
+def _write(
+    records: Iterable[Mapping[str, Any]],
+    path_or_file: str | Path | IO[str],
+    write: Callable[[Iterable[Mapping[str, Any]], IO[str]], int],
+) -> int:
+    if isinstance(path_or_file, str | Path):
+        with open(path_or_file, "w", encoding="utf-8", newline="") as file:
+            return write(records, file)
+    return write(records, path_or_file)
+
+
+def _sector_cell(sectors: Mapping[str, float] | None) -> str:
+    return ";".join([f"{sector}:{value}" for sector, value in (sectors or {}).items()])
+
+
+def _csv_lines(records: Iterable[Mapping[str, Any]], file: IO[str]) -> int:
+    writer = csv.writer(file, lineterminator="\n")
+    writer.writerow(ENTERPRISE_FIELDS)
+    count = 0
+    for count, record in enumerate(records, start=1):
+        _check_fields(record, count)
+        get = record.get
+        writer.writerow(
+            (
+                get("id"),
+                get("name"),
+                get("region"),
+                _sector_cell(get("offers")),
+                _sector_cell(get("seeks")),
+                get("size"),
+                get("ownership"),
+                get("founded"),
+                get("description"),
+                get("contact"),
+                ";".join(get("partners") or ()),
+            )
+        )
+    return count
+
+
+def _jsonl_lines(records: Iterable[Mapping[str, Any]], file: IO[str]) -> int:
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+    count = 0
+    for count, record in enumerate(records, start=1):
+        _check_fields(record, count)
+        file.write(encode(record))
+        file.write("\n")
+    return count
+
+
+def write_csv(records: Iterable[Mapping[str, Any]], path_or_file: str | Path | IO[str]) -> int:
+    """Write enterprise records as CSV with a header row; return how many were written.
+
+    Parameters
+    ----------
+    records : iterable of mappings
+        Enterprise records; a missing field is an empty cell (the importer's default applies).
+    path_or_file : str, Path or text file
+        A path (created or overwritten, UTF-8) or an open text file (opened with
+        ``newline=""``, as the csv module asks; it is left open).
+
+    Raises
+    ------
+    ValueError
+        If a record has a field that is not in `ENTERPRISE_FIELDS`; rows before it are written.
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> write_csv([{"id": "ne1", "name": "Dalian Port Co., Ltd.", "region": "dalian",
+    ...             "offers": {"ports_logistics": 0.9}, "seeks": {}, "partners": ["ea2"]}], out)
+    1
+    >>> print(out.getvalue(), end="")
+    id,name,region,offers,seeks,size,ownership,founded,description,contact,partners
+    ne1,"Dalian Port Co., Ltd.",dalian,ports_logistics:0.9,,,,,,,ea2
+    """
+    return _write(records, path_or_file, _csv_lines)
+
+
+def write_jsonl(records: Iterable[Mapping[str, Any]], path_or_file: str | Path | IO[str]) -> int:
+    """Write enterprise records as JSON Lines; return how many were written.
+
+    Parameters
+    ----------
+    records : iterable of mappings
+        Enterprise records, written with the fields they have.
+    path_or_file : str, Path or text file
+        A path (created or overwritten, UTF-8) or an open text file (left open).
+
+    Raises
+    ------
+    ValueError
+        If a record has a field that is not in `ENTERPRISE_FIELDS`, or a value JSON cannot hold
+        (NaN, infinity); lines before it are written.
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> write_jsonl([{"id": "ne1", "name": "Harbin Bingxue Co., Ltd.", "region": "harbin",
+    ...               "offers": {"ice_snow_tourism": 0.8}, "contact": None}], out)
+    1
+    >>> print(out.getvalue(), end="")
+    {"id":"ne1","name":"Harbin Bingxue Co., Ltd.","region":"harbin",...,"contact":null}
+    """
+    return _write(records, path_or_file, _jsonl_lines)
+
+
+# Reading ----------------------------------------------------------------------------------------
+
+
+def file_format(content_type: str | None, filename: str | None = None) -> str:
+    """`csv` or `jsonl` from a content type (or, failing that, a file name)."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind in ("text/csv", "application/csv"):
+        return "csv"
+    if kind in ("application/x-ndjson", "application/jsonl", "application/json-lines",
+                "application/x-jsonlines", "application/ndjson"):  # fmt: skip
+        return "jsonl"
+    suffix = Path(filename or "").suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    raise InvalidInput(
+        f"unsupported content type {content_type!r}: send text/csv or application/x-ndjson"
+    )
+
+
+def _split_sectors(text: str) -> dict[str, float] | str:
+    """`sector:value;sector:value` to a dict, or the problem as a string."""
+    out: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        sector, sep, value = part.partition(":")
+        try:
+            out[sector.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            return f"{part!r} is not sector:value (write e.g. grain:0.8;forest_products:0.5)"
+    return out
+
+
+def _csv_record(cells: dict[str, str]) -> tuple[dict[str, Any], list[Problem]]:
+    values: dict[str, Any] = {}
+    problems = []
+    for column, cell in cells.items():
+        cell = cell.strip()
+        if column in ("offers", "seeks"):
+            parsed = _split_sectors(cell)
+            if isinstance(parsed, str):
+                problems.append(Problem(field=column, error=parsed))
+            else:
+                values[column] = parsed
+        elif column == "partners":
+            values[column] = [p.strip() for p in cell.split(";") if p.strip()]
+        elif column == "founded":
+            if cell:
+                try:
+                    values[column] = int(cell)
+                except ValueError:
+                    problems.append(Problem(field=column, error=f"{cell!r} is not a year"))
+        elif column == "contact":
+            values[column] = cell or None
+        elif cell or column == "description":
+            values[column] = cell
+    return values, problems
+
+
+def _csv_rows(text: IO[str]) -> Iterator[Row]:
+    reader = csv.reader(text)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        return
+    unknown = [h for h in header if h not in ENTERPRISE_FIELDS]
+    missing = [h for h in ("id", "name", "region") if h not in header]
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if unknown or missing or repeated:
+        faults = []
+        if unknown:
+            faults.append(f"unknown columns {unknown}")
+        if missing:
+            faults.append(f"missing columns {missing}")
+        if repeated:
+            faults.append(f"repeated columns {repeated}")
+        raise InvalidInput(
+            f"CSV header: {'; '.join(faults)}; the columns are {', '.join(ENTERPRISE_FIELDS)}",
+            errors=[Problem(field="header", error="; ".join(faults), row=1)],
+        )
+    for row_number, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            error = f"{len(cells)} cells for {len(header)} columns"
+            yield row_number, {}, [Problem(field="row", error=error)]
+            continue
+        values, problems = _csv_record(dict(zip(header, cells, strict=True)))
+        yield row_number, values, problems
+
+
+def _jsonl_rows(text: IO[str]) -> Iterator[Row]:
+    for row_number, line in enumerate(text, start=1):
+        if not line.strip():
+            continue
+        try:
+            values = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield row_number, {}, [Problem(field="row", error=f"not valid JSON: {exc.msg}")]
+            continue
+        if not isinstance(values, dict):
+            yield row_number, {}, [Problem(field="row", error="must be a JSON object")]
+            continue
+        yield row_number, values, []
+
+
+def _readable(rows: Iterator[Row]) -> Iterator[Row]:
+    """Pass rows on, ending with an error row if the file cannot be read on.
+
+    A file that is not UTF-8, or a CSV cell beyond the csv module's limit, stops the reading: the
+    problem is reported on the row after the last one read.
+    """
+    last = 0
+    try:
+        for item in rows:
+            last = item[0]
+            yield item
+    except (UnicodeDecodeError, csv.Error) as exc:
+        problem = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+        yield last + 1, {}, [Problem(field="row", error=f"unreadable: {problem}")]
+
+
+def _position(text: IO[str]) -> int:
+    buffer = getattr(text, "buffer", None)
+    raw = getattr(buffer, "raw", buffer)
+    try:
+        return int(raw.tell()) if raw is not None else 0
+    except (OSError, ValueError):
+        return 0
+
+
+def read_rows(
+    text: IO[str], kind: str, *, progress: Callable[[int], None] | None = None
+) -> Iterator[Row]:
+    """The rows of an open CSV or JSON Lines file, one at a time.
+
+    Parameters
+    ----------
+    text : text file
+        Opened with ``encoding="utf-8-sig", newline=""`` (a byte-order mark, as spreadsheets
+        write, is not part of the header).
+    kind : {"csv", "jsonl"}
+        The format (see `file_format`).
+    progress : callable, optional
+        Called with the file position every few thousand rows, and at the end.
+
+    Raises
+    ------
+    InvalidInput
+        If a CSV header has unknown, missing or repeated columns.
+    """
+    rows = _readable(_csv_rows(text) if kind == "csv" else _jsonl_rows(text))
+    for count, item in enumerate(rows, start=1):
+        if progress is not None and count % 5000 == 0:
+            progress(_position(text))
+        yield item
+    if progress is not None:
+        progress(_position(text))

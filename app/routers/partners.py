@@ -1,0 +1,35 @@
+"""POST /partners/search: partners for a profile that is not registered."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from app import convert
+from app.dependencies import EnterprisesDep, StateDep
+from app.routers.params import json_response
+from app.services import partners as service
+from schemas.enterprises import PartnerList, PartnerQuery
+
+router = APIRouter(prefix="/partners", tags=["enterprises"])
+
+
+@router.post(
+    "/search", summary="Partners for a profile that is not registered", response_model=PartnerList
+)
+def search(state: StateDep, enterprises: EnterprisesDep, query: PartnerQuery) -> Response:
+    """The same search as for a registered enterprise, for a company trying the service."""
+    filters = convert.partner_filters(
+        region=query.partner_region,
+        ownership=query.ownership,
+        size=query.size,
+        min_score=query.min_score,
+    )
+    found = service.search(
+        enterprises,
+        state,
+        convert.partner_query(query),
+        k=query.k,
+        channel=query.channel,
+        filters=filters,
+    )
+    return json_response(convert.partner_list(state, found))

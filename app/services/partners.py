@@ -1,0 +1,113 @@
+"""Partner search for a registered enterprise or a profile typed in, through `find_partners`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict, InvalidInput, NotFound, engine_errors
+from app.services.datasets import DatasetState
+from app.services.enterprise_index import EnterpriseIndex
+from app.services.enterprises import EnterpriseService, reference_problems
+from app.storage import enterprises as store
+from app.storage.enterprises import StoredEnterprise
+from matching import Enterprise, PartnerFilters, PartnerMatch, find_partners
+
+__all__ = ["PartnerResult", "partners_of", "search"]
+
+
+@dataclass(frozen=True)
+class PartnerResult:
+    """Partners found, best first, with the stored records of the partners."""
+
+    enterprise: str | None
+    matches: list[PartnerMatch]
+    records: Mapping[str, StoredEnterprise]
+
+
+def _find(
+    service: EnterpriseService,
+    state: DatasetState,
+    query_of: Callable[[Session, EnterpriseIndex], Enterprise],
+    *,
+    k: int,
+    channel: str | None,
+    filters: PartnerFilters,
+    enterprise: str | None,
+) -> PartnerResult:
+    with service.reading(state) as (session, index):
+        query = query_of(session, index)
+        side = index.model.network.locate(query.region, field="region")[0]
+        partner_side = "east" if side == "northeast" else "northeast"
+        with engine_errors():
+            matches = find_partners(
+                index.model, index.sides[partner_side], query, k=k, channel=channel, filters=filters
+            )
+        records = store.get_enterprises(session, [m.id for m in matches])
+    return PartnerResult(enterprise=enterprise, matches=matches, records=records)
+
+
+def _registered(
+    session: Session, index: EnterpriseIndex, state: DatasetState, ident: str
+) -> Enterprise:
+    # The index holds the profile as of this transaction: no database round trip.
+    profile = index.profile(ident)
+    if profile is not None:
+        return profile
+    stored = store.get_enterprises(session, [ident]).get(ident)
+    if stored is None:
+        raise NotFound(f"no enterprise with id {ident!r}")
+    raise Conflict(
+        f"enterprise {ident!r} is in region {stored.region!r}, which dataset "
+        f"{state.version!r} does not have"
+    )
+
+
+def partners_of(
+    service: EnterpriseService,
+    state: DatasetState,
+    enterprise_id: str,
+    *,
+    k: int,
+    channel: str | None,
+    filters: PartnerFilters,
+) -> PartnerResult:
+    """The best partners of a stored enterprise on the other side."""
+    # The query's profile is read inside the search's own read transaction.
+    return _find(
+        service,
+        state,
+        lambda session, index: _registered(session, index, state, enterprise_id),
+        k=k,
+        channel=channel,
+        filters=filters,
+        enterprise=enterprise_id,
+    )
+
+
+def search(
+    service: EnterpriseService,
+    state: DatasetState,
+    profile: Enterprise,
+    *,
+    k: int,
+    channel: str | None,
+    filters: PartnerFilters,
+) -> PartnerResult:
+    """The best partners of a profile that is not registered."""
+    problems = reference_problems(
+        {"region": profile.region, "offers": profile.offers, "seeks": profile.seeks}, state
+    )
+    if problems:
+        raise InvalidInput.listing(problems)
+    return _find(
+        service,
+        state,
+        lambda *_: profile,
+        k=k,
+        channel=channel,
+        filters=filters,
+        enterprise=None,
+    )

@@ -1,0 +1,115 @@
+"""Regions: their profiles, and the best additional partners of one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from app.errors import engine_errors
+from app.services.datasets import DatasetState
+from app.services.links import ranking_values
+from matching import (
+    ComponentScores,
+    Network,
+    Region,
+    ScoredLink,
+    Suggestion,
+    UnknownRegionError,
+    Weights,
+    scored_links,
+    suggest_partners,
+)
+
+__all__ = [
+    "SuggestedPartner",
+    "Suggestions",
+    "get_region",
+    "list_regions",
+    "suggest",
+    "suggested_partners",
+]
+
+
+def list_regions(state: DatasetState, *, side: str | None, level: str | None) -> list[Region]:
+    """Regions in dataset order, optionally of one side and level."""
+    return [
+        r
+        for r in state.dataset.regions
+        if (side is None or r.side == side) and (level is None or r.level == level)
+    ]
+
+
+def get_region(state: DatasetState, region_id: str) -> Region:
+    """One region's profile; `UnknownRegionError` (404) if there is none."""
+    try:
+        return state.dataset.region(region_id)
+    except KeyError:
+        raise UnknownRegionError(region_id) from None
+
+
+@dataclass(frozen=True)
+class SuggestedPartner:
+    """A suggested partner: its profile, the link with it, and the value it was ranked by."""
+
+    region: Region
+    link: ScoredLink
+    value: float
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """A region's best additional partners, best first, and what they were ranked with."""
+
+    region: str
+    side: str
+    weights: Weights
+    channel: str | None
+    level: str | None
+    partners: list[SuggestedPartner]
+
+
+def suggested_partners(
+    state: DatasetState,
+    network: Network,
+    components: ComponentScores,
+    weights: Weights,
+    region: str,
+    picks: list[Suggestion],
+) -> list[SuggestedPartner]:
+    """The engine's suggestions for `region` with their links and the partners' profiles."""
+    side, index = network.locate(region)
+    partners = network.east if side == "northeast" else network.northeast
+    others = [p.partner for p in picks]
+    rows, cols = (
+        ([index] * len(picks), others) if side == "northeast" else (others, [index] * len(picks))
+    )
+    links = scored_links(network, components, weights, rows, cols)
+    return [
+        SuggestedPartner(state.dataset.region(partners.ids[p.partner]), link, p.value)
+        for p, link in zip(picks, links, strict=True)
+    ]
+
+
+def suggest(
+    state: DatasetState,
+    changes: Mapping[str, float],
+    *,
+    region: str,
+    k: int,
+    channel: str | None,
+    level: str | None,
+) -> Suggestions:
+    """The region's k best partners on the other side that are not already tied."""
+    weights = state.weights(changes)
+    values = ranking_values(state, weights, channel)
+    network = state.network
+    with engine_errors():
+        picks = suggest_partners(network, values, region=region, k=k, level=level)
+    return Suggestions(
+        region=region,
+        side=network.locate(region)[0],
+        weights=weights,
+        channel=channel,
+        level=level,
+        partners=suggested_partners(state, network, state.components, weights, region, picks),
+    )

@@ -1,0 +1,171 @@
+"""Round candidates are exact: every participant's k best partners, against brute force."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching import (
+    Enterprise,
+    EnterpriseModel,
+    Weights,
+    build_population,
+    candidate_pairs,
+    explain_match,
+    propose_round,
+    score_components,
+)
+from matching.candidates import _Classes
+
+from .helpers import brute_scores, brute_top_k, populations, random_enterprises
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    n=st.integers(1, 150),
+    m=st.integers(1, 150),
+    k=st.integers(1, 25),
+    coarse=st.booleans(),
+    most_sectors=st.sampled_from([0, 1, 4]),
+    templates=st.sampled_from([None, None, 1, 3, 12]),
+)
+def test_candidates_are_the_brute_force_top_k(
+    model, seed, n, m, k, coarse, most_sectors, templates
+) -> None:
+    ne_list, _, ne, east = populations(
+        model, seed, n, m, coarse=coarse, most_sectors=most_sectors, templates=templates
+    )
+    rows, cols, scores = candidate_pairs(model, ne, east, k=k)
+
+    expected = brute_scores(model, ne_list, east)
+    assert set(zip(rows.tolist(), cols.tolist(), strict=True)) == brute_top_k(expected, k)
+    # Sorted by (row, col), each pair once, with exactly the search's scores.
+    keys = rows * len(east) + cols
+    assert (np.diff(keys) > 0).all()
+    assert scores.tolist() == expected[rows, cols].tolist()
+
+
+@pytest.mark.parametrize(
+    ("region_weight", "scale"),
+    [
+        (0.0, 1.0),  # no region term: many pairs score zero and are never candidates
+        (0.1, 1e-12),  # tiny intensities: flat pairs cannot be told apart in float32
+        (1e4, 1.0),  # the region term dominates
+    ],
+)
+def test_candidates_are_exact_at_extreme_scales(shipped_network, region_weight, scale) -> None:
+    net = shipped_network
+    model = EnterpriseModel.build(
+        net, score_components(net), Weights.resolve(net.taxonomy), region_weight=region_weight
+    )
+    rng = np.random.default_rng(7)
+    ne_list = random_enterprises(net, "northeast", 120, rng, "n", scale=scale)
+    east_list = random_enterprises(net, "east", 90, rng, "e", scale=scale)
+    ne = build_population(ne_list, net, "northeast")
+    east = build_population(east_list, net, "east")
+    for k in (1, 5, 30):
+        rows, cols, scores = candidate_pairs(model, ne, east, k=k)
+        expected = brute_scores(model, ne_list, east)
+        assert set(zip(rows.tolist(), cols.tolist(), strict=True)) == brute_top_k(expected, k)
+        assert scores.tolist() == expected[rows, cols].tolist()
+
+
+def test_profile_classes_hold_equal_profiles_only() -> None:
+    # The grouping hashes rows with a projection seeded with 0; rows 1 and 3 collide on it.
+    weights = np.random.default_rng(0).random(2)
+    features = np.array([[0.0, 0.0], [np.pi / weights[0], 0.0], [0.0, 0.0], [0.0, 0.0]])
+    region = np.array([1, 0, 1, 0])
+    assert len(set((features @ weights + region * np.pi).tolist())) == 2
+    classes = _Classes.group(features, region)
+    assert classes.of.tolist() == [0, 1, 0, 2]
+    assert classes.reps.tolist() == [0, 1, 3]
+    owner, rows = classes.first(np.array([0, 2, 0]), 1)
+    assert owner.tolist() == [0, 1, 2] and rows.tolist() == [0, 3, 0]
+    owner, rows = classes.first(np.array([0]), None)
+    assert rows.tolist() == [0, 2]
+
+
+def test_candidate_scores_add_up_like_explanations(model) -> None:
+    ne_list, east_list, ne, east = populations(model, 11, 60, 60, coarse=False)
+    rows, cols, scores = candidate_pairs(model, ne, east, k=5)
+    by_id = {e.id: e for e in ne_list + east_list}
+    for row, col, score in list(zip(rows.tolist(), cols.tolist(), scores.tolist(), strict=True))[
+        ::7
+    ]:
+        a = by_id[ne.ids[row].decode()]
+        b = by_id[east.ids[col].decode()]
+        assert score == pytest.approx(explain_match(model, a, b).score, abs=1e-12)
+
+
+def test_k_beyond_the_population_keeps_every_positive_pair(model) -> None:
+    ne_list, _, ne, east = populations(model, 3, 12, 9)
+    rows, cols, _ = candidate_pairs(model, ne, east, k=50)
+    expected = brute_scores(model, ne_list, east)
+    assert set(zip(rows.tolist(), cols.tolist(), strict=True)) == {
+        (int(i), int(j)) for i, j in zip(*np.nonzero(expected > 0), strict=True)
+    }
+
+
+def test_an_empty_side_has_no_candidates(model) -> None:
+    _, _, ne, east = populations(model, 3, 5, 5)
+    empty = build_population([], model.network, "east")
+    rows, cols, scores = candidate_pairs(model, ne, empty, k=3)
+    assert len(rows) == len(cols) == len(scores) == 0
+    assert propose_round(model, ne, empty).meetings == ()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda m, ne, ea: candidate_pairs(m, ne, ea, k=0),
+            "`k` must be a positive integer, got 0",
+        ),
+        (lambda m, ne, ea: candidate_pairs(m, ne, ea, k=2.0), "`k` must be a positive integer"),
+        (lambda m, ne, ea: candidate_pairs(m, ea, ne, k=2), "`northeast` must be the northeast"),
+        (lambda m, ne, ea: propose_round(m, ne, ea, b=-1), "`b` must be a non-negative integer"),
+        (lambda m, ne, ea: propose_round(m, ne, ea, b=True), "`b` must be a non-negative"),
+        (lambda m, ne, ea: propose_round(m, ne, ea, candidates=0), "`candidates` must be a pos"),
+        (lambda m, ne, ea: propose_round(m, ne, ea, min_score=math.nan), "`min_score` must be fin"),
+        (lambda m, ne, ea: propose_round(m, ne, ea, min_score="0"), "`min_score` must be a num"),
+        (
+            lambda m, ne, ea: propose_round(m, ne, ea, b_overrides={"nobody": 1}),
+            "`b_overrides`: 'nobody' is not a participant",
+        ),
+        (
+            lambda m, ne, ea: propose_round(m, ne, ea, b_overrides={"a": -2}),
+            "`b_overrides['a']` must be a non-negative integer, got -2",
+        ),
+        (
+            lambda m, ne, ea: propose_round(m, ne, ea, forbidden=[("a", "nobody")]),
+            "`forbidden`: pair (a, nobody): 'nobody' is not an eastern participant",
+        ),
+        (
+            lambda m, ne, ea: propose_round(m, ne, ea, forbidden=["ax"]),
+            "`forbidden`: each pair is (northeast id, east id), got 'ax'",
+        ),
+    ],
+)
+def test_bad_arguments_are_named(model, call, message) -> None:
+    net = model.network
+    ne = build_population([Enterprise("a", "harbin", {"grain": 1.0}, {})], net, "northeast")
+    east = build_population([Enterprise("x", "shanghai", {}, {"grain": 1.0})], net, "east")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call(model, ne, east)
+
+
+def test_negative_intensities_are_refused(model) -> None:
+    net = model.network
+    ne = build_population([Enterprise("a", "harbin", {"grain": -1.0}, {})], net, "northeast")
+    east = build_population([Enterprise("x", "shanghai", {}, {"grain": 1.0})], net, "east")
+    with pytest.raises(ValueError, match="`northeast`: intensities must be positive and finite"):
+        candidate_pairs(model, ne, east, k=1)
+
+
+# Meetings ----------------------------------------------------------------------------------------
