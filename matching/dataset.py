@@ -325,7 +325,9 @@ def _read_range(item: RecordReader, value: float) -> tuple[float, float]:
         raise item.error("range", f"must be [lo, hi] with two numbers, got {raw!r}")
     lo, hi = float(raw[0]), float(raw[1])
     if not 0.0 <= lo <= value <= hi <= 1.0:
-        raise item.error("range", f"must satisfy 0 <= lo <= value ({value:g}) <= hi <= 1, got {raw!r}")
+        raise item.error(
+            "range", f"must satisfy 0 <= lo <= value ({value:g}) <= hi <= 1, got {raw!r}"
+        )
     return lo, hi
 
 

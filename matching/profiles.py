@@ -104,8 +104,8 @@ def need_from_ratio(ratio: float) -> float:
 
     Examples
     --------
-    >>> need_from_ratio(1 / 3)
-    0.5
+    >>> need_from_ratio(0.6)
+    0.25
     >>> need_from_ratio(0.0)
     1.0
     >>> need_from_ratio(2.0)
@@ -129,8 +129,8 @@ def location_quotient(
 
     Examples
     --------
-    >>> location_quotient(30, 100, reference_part=200, reference_total=1000)
-    1.5
+    >>> location_quotient(30, 100, reference_part=250, reference_total=1000)
+    1.2
     >>> location_quotient(1, 0, reference_part=1, reference_total=2)
     Traceback (most recent call last):
     ...
@@ -199,12 +199,17 @@ class _Lookup:
             self._read(table_name, tables[table_name], spec, names)
 
     def _read(
-        self, table_name: str, rows: Sequence[Row], spec: Mapping[str, Any], names: Mapping[str, str]
+        self,
+        table_name: str,
+        rows: Sequence[Row],
+        spec: Mapping[str, Any],
+        names: Mapping[str, str],
     ) -> None:
         aliases = spec.get("place_aliases", {})
         excluded = set(spec.get("exclude_places", []))
         place_col, year_col = spec["place_column"], spec.get("year_column")
-        ind_col, val_col = spec.get("indicator_column"), spec.get("value_column")
+        ind_col: str | None = spec.get("indicator_column")
+        val_col: str = spec.get("value_column", "")
         places = self.places.setdefault(table_name, set())
         for row in rows:
             place = re.sub(r"\s+", "", row[place_col])
@@ -212,9 +217,11 @@ class _Lookup:
             if spec.get("place_names") == "zh":
                 place = names.get(place, place)
             year = int(row[year_col]) if year_col else int(spec["year"])
-            items = [(row[ind_col], row[val_col])] if ind_col else [
-                (k, v) for k, v in row.items() if k != place_col
-            ]
+            items = (
+                [(row[ind_col], row[val_col])]
+                if ind_col
+                else [(k, v) for k, v in row.items() if k != place_col]
+            )
             for indicator, raw in items:
                 if raw is None or raw.strip() == "":
                     continue
@@ -271,12 +278,12 @@ def _reference_places(lookup: _Lookup, recipe: Mapping[str, Any]) -> list[str]:
     specs = [*recipe["numerators"], *([recipe["denominator"]] if recipe.get("denominator") else [])]
     common = set.intersection(*(lookup.places[s["table"]] for s in specs))
     year = int(recipe["year"])
-    return sorted(
-        p for p in common if all(_term(lookup, s, p, year) is not None for s in specs)
-    )
+    return sorted(p for p in common if all(_term(lookup, s, p, year) is not None for s in specs))
 
 
-def _ratio(recipe: Mapping[str, Any], figures: Mapping[str, float], ref: Mapping[str, float]) -> float:
+def _ratio(
+    recipe: Mapping[str, Any], figures: Mapping[str, float], ref: Mapping[str, float]
+) -> float:
     """M from a place's figures and the reference's; several numerators are averaged."""
     den = recipe.get("denominator")
     ratios = []
@@ -318,7 +325,9 @@ class _Builder:
         elif isinstance(reference, Mapping):
             place_ref = _sums(self.lookup, recipe, [reference["place"]])
             if place_ref is None:
-                raise ValueError(f"recipe {recipe['id']!r}: no reference row {reference['place']!r}")
+                raise ValueError(
+                    f"recipe {recipe['id']!r}: no reference row {reference['place']!r}"
+                )
             ref = place_ref
         results: dict[str, tuple[float, dict[str, float], str | None]] = {}
         for rid, region in self.regions.items():
@@ -331,7 +340,7 @@ class _Builder:
                 continue
             if level == "province" and region.get("parent") in results:
                 m, figures, _ = results[region["parent"]]
-                rule = (
+                rule: str | None = (
                     f"inherited from {region['parent']}: the table has provinces only, so a city "
                     "takes its province's ratio"
                 )
@@ -441,7 +450,10 @@ class _Builder:
                     rule,
                     rid,
                     pc / top,
-                    {"gdp_per_capita_yuan": _round(pc, 1), "max_gdp_per_capita_yuan": _round(top, 1)},
+                    {
+                        "gdp_per_capita_yuan": _round(pc, 1),
+                        "max_gdp_per_capita_yuan": _round(top, 1),
+                    },
                     RELATIVE_TRANSFORM,
                     f"GDP per resident {pc:,.0f} yuan over the highest of the dataset "
                     f"({top_id}, {top:,.0f} yuan).",
@@ -453,12 +465,16 @@ class _Builder:
         for rid, region in self.regions.items():
             if rule.get("sides") and region["side"] not in rule["sides"]:
                 continue
-            values = {k: self.profiles[rid][source_profile].get(k, {}).get("value", 0.0) for k in keys}
+            values = {
+                k: self.profiles[rid][source_profile].get(k, {}).get("value", 0.0) for k in keys
+            }
             mean = sum(values.values()) / len(values)
             if round(mean, 3) <= 0 and rule["profile"] != "factors":
                 continue
             listed = ", ".join(f"{k} {v:.3f}" for k, v in values.items())
-            self._derived(rule, rid, mean, values, MEAN_TRANSFORM, f"Mean of its {source_profile} {listed}.")
+            self._derived(
+                rule, rid, mean, values, MEAN_TRANSFORM, f"Mean of its {source_profile} {listed}."
+            )
 
     def _derived(
         self,
