@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.dataset_build import build_dataset, dataset_text
+from app.services.dataset_build import build_dataset, dataset_text
 from matching import load_dataset
 from matching.dataset import Dataset, Measure, Region, Sourced
 
