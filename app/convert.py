@@ -46,6 +46,7 @@ from matching import (
     Scenario,
     ScenarioDiff,
     ScoredLink,
+    Sourced,
     Taxonomy,
     Tie,
     Weights,
@@ -74,7 +75,7 @@ from schemas.links import (
     SuggestionOut,
 )
 from schemas.plans import PlanIn, PlanOut, PlanPairOut, PlanResultOut
-from schemas.regions import IndicatorOut, RegionList, RegionOut, SourcedOut, TieOut
+from schemas.regions import IndicatorOut, MeasureOut, RegionList, RegionOut, SourcedOut, TieOut
 from schemas.rounds import MeetingOut, RoundIn, RoundOut
 from schemas.scenarios import (
     ComparisonOut,
@@ -270,6 +271,7 @@ def tie_out(tie: Tie) -> TieOut:
         kind=tie.kind,
         strength=tie.strength,
         description=tie.description,
+        start=tie.start,
         source=tie.source,
         note=tie.note,
     )
@@ -278,9 +280,18 @@ def tie_out(tie: Tie) -> TieOut:
 def region_out(dataset: Dataset, region: Region) -> RegionOut:
     """A region's profile with its ties."""
 
-    def sourced(table: Mapping[str, object]) -> dict[str, SourcedOut]:
+    def sourced(table: Mapping[str, Sourced]) -> dict[str, SourcedOut]:
         return {
-            key: SourcedOut.model_validate(item, from_attributes=True)
+            key: SourcedOut(
+                value=item.value,
+                source=item.source,
+                note=item.note,
+                kind=item.kind,
+                measure=None
+                if item.measure is None
+                else MeasureOut.model_validate(item.measure, from_attributes=True),
+                range=item.range,
+            )
             for key, item in table.items()
         }
 
@@ -316,6 +327,7 @@ def dataset_info(state: DatasetState) -> DatasetInfo:
     return DatasetInfo(
         version=dataset.version,
         digest=state.digest,
+        adopted=dataset.adopted,
         title=dataset.title,
         description=dataset.description,
         origin=state.origin,
@@ -323,7 +335,15 @@ def dataset_info(state: DatasetState) -> DatasetInfo:
         regions=len(dataset.regions),
         ties=len(dataset.ties),
         sources={
-            key: SourceOut(title=s.title, kind=s.kind, url=s.url, published=s.published)
+            key: SourceOut(
+                title=s.title,
+                kind=s.kind,
+                url=s.url,
+                published=s.published,
+                repository=s.repository,
+                commit=s.commit,
+                path=s.path,
+            )
             for key, s in dataset.sources.items()
         },
     )
@@ -377,6 +397,8 @@ def link_detail(state: DatasetState, weights: Weights, explanation: LinkExplanat
                         value=t.value,
                         northeast_value=t.northeast_value,
                         east_value=t.east_value,
+                        northeast_share=t.northeast_share,
+                        east_share=t.east_share,
                     )
                     for t in c.terms
                 ],

@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="counterpart",
-        version="0.1.0",
+        version="0.2.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
         # Every route answers invalid requests in the API's error shape, not FastAPI's default.

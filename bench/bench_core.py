@@ -37,8 +37,13 @@ def naive_scores(network: Network, weights: Weights, rows: range) -> list[list[f
     tax = network.taxonomy
     ne, ea = network.northeast, network.east
     w = weights.as_dict()
-    ne_s, ne_n, ne_f = ne.strengths.tolist(), ne.needs.tolist(), ne.factors.tolist()
-    ea_s, ea_n, ea_f = ea.strengths.tolist(), ea.needs.tolist(), ea.factors.tolist()
+
+    def shares(matrix: np.ndarray) -> list[list[float]]:
+        rows = matrix.tolist()
+        return [[v / sum(r) if sum(r) else 0.0 for v in r] for r in rows]
+
+    ne_s, ne_n, ne_f = shares(ne.strengths), shares(ne.needs), ne.factors.tolist()
+    ea_s, ea_n, ea_f = shares(ea.strengths), shares(ea.needs), ea.factors.tolist()
     ties = network.ties.tolist()
     channels = [(c.id, c.synergy, tax.channel_sectors[c.id]) for c in tax.channels]
     out = []
@@ -49,10 +54,10 @@ def naive_scores(network: Network, weights: Weights, rows: range) -> list[list[f
             for cid, synergy, cols in channels:
                 part = 0.0
                 for s in cols:
-                    part += ne_s[i][s] * ea_n[j][s] + ne_n[i][s] * ea_s[j][s]
+                    part += min(ne_s[i][s], ea_n[j][s]) + min(ne_n[i][s], ea_s[j][s])
                     if synergy:
-                        part += ne_s[i][s] * ea_s[j][s]
-                total += w[cid] * part / (len(cols) * (3 if synergy else 2))
+                        part += min(ne_s[i][s], ea_s[j][s])
+                total += w[cid] * part / (3 if synergy else 2)
             a, b = ne_f[i], ea_f[j]
             total += w["resource_endowment"] * a[0] * (1 - b[0])
             total += w["industrial_base"] * a[1] * b[1]

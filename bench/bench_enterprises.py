@@ -75,18 +75,18 @@ def in_process(records: list[dict[str, object]], queries: int) -> None:
     timings: dict[str, list[float]] = {"engine": [], "dense": [], "sparse": []}
     for q in picks:
         features, coefficients = model.query(q)
-        term = model.region_term[net.northeast.index[q.region]]
+        multiplier = model.multiplier[net.northeast.index[q.region]]
         t0 = time.perf_counter()
-        found = search_partners(east, features, coefficients, term, k=10)
+        found = search_partners(east, features, coefficients, multiplier, k=10)
         t1 = time.perf_counter()
         vector = np.zeros(model.n_features, dtype=np.float32)
         vector[features] = coefficients
-        scores = dense @ vector + term[east.region]
+        scores = (dense @ vector) * multiplier[east.region].astype(np.float32)
         top_dense = np.argpartition(-scores, 10)[:10]
         t2 = time.perf_counter()
         vector64 = np.zeros(model.n_features)
         vector64[features] = coefficients
-        sparse_scores = east.features @ vector64 + term[east.region]
+        sparse_scores = (east.features @ vector64) * multiplier[east.region]
         top_sparse = np.argpartition(-sparse_scores, 10)[:10]
         t3 = time.perf_counter()
         timings["engine"].append(t1 - t0)

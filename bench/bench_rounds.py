@@ -83,8 +83,8 @@ def search_baseline(
     for row in rows.tolist():
         enterprise = by_id[northeast.ids[row].decode()]
         features, coefficients = model.query(enterprise)
-        term = model.region_term[net.northeast.index[enterprise.region]]
-        for match in search_partners(east, features, coefficients, term, k=k):
+        multiplier = model.multiplier[net.northeast.index[enterprise.region]]
+        for match in search_partners(east, features, coefficients, multiplier, k=k):
             found.add((row, match.row))
     return (time.perf_counter() - start) / sample, found
 

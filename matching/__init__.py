@@ -46,6 +46,7 @@ from matching.graph import build_graph, graphml_ready
 from matching.network import Network, Side, network_from_dataset, synthetic_network
 from matching.partners import PartnerFilters, PartnerMatch, PartnerPool, find_partners
 from matching.plan import PlannedPair, PlanResult, PlanSettings, plan_network, solve_plan
+from matching.profiles import build_dataset_document
 from matching.rounds import Meeting, RoundResult, propose_round
 from matching.scenario import (
     MAX_OVERRIDES,
@@ -73,6 +74,7 @@ from matching.scoring import (
 )
 from matching.sensitivity import PlanChange, WeightInterval, weight_intervals
 from matching.slots import assign_slots
+from matching.stability import RegionStability, suggestion_stability
 from matching.suggest import Suggestion, rank_links, suggest_partners
 from matching.synthetic_enterprises import generate_enterprises
 from matching.taxonomy import FACTOR_IDS, Taxonomy, load_taxonomy, parse_taxonomy
@@ -110,6 +112,7 @@ __all__ = [
     "PlannedPair",
     "Population",
     "Region",
+    "RegionStability",
     "RoundResult",
     "SIDES",
     "SIZE_BANDS",
@@ -129,6 +132,7 @@ __all__ = [
     "Weights",
     "apply_overrides",
     "assign_slots",
+    "build_dataset_document",
     "build_graph",
     "build_population",
     "candidate_pairs",
@@ -153,6 +157,7 @@ __all__ = [
     "search_partners",
     "solve_plan",
     "suggest_partners",
+    "suggestion_stability",
     "synthetic_network",
     "weight_intervals",
 ]

@@ -1,21 +1,17 @@
 """Candidates of a matchmaking round: every participant's k best partners, both ways, exactly.
 
-A pair's exact score is ``q_i . f_j + x(r_i, r_j)``: the northeast query vector dotted with the
-eastern features, plus the region term. We screen all pairs in float32, one BLAS product per
-block of rows with the region term folded in as one-hot columns, and keep only the pairs that
-can be in some top k. Lower bounds on each row's and column's k-th best score come from maxima of
-disjoint groups: if k groups each have a maximum of at least t, k scores reach t. Every term is
-non-negative, so a float32 score is within a relative ``(d + 4) * 2**-24`` of the exact one (d
-features); the bounds are lowered by a few times that, and no true top-k pair is screened out.
-The survivors are rescored exactly in float64, summed in the order of ``Population.features @
-query``, and ranked with equal scores in id order.
-
-Pairs with no sector in common score the region term alone, so whole regions tie; screening them
-one by one would make every member of a region a candidate of a participant with a thin profile.
-Such "flat" pairs are recognised in float32 (the screened score equals the region term exactly,
-and any shared sector would raise it beyond rounding when the smallest possible sector term is
-large enough, which we check) and replaced by the first k flat members of each region, by id:
-all a top k can take of them.
+A pair's exact score is ``(q_i . f_j) * m(r_i, r_j)``: the northeast query vector dotted with the
+eastern features (the pair's fit), times the link of their regions (`EnterpriseModel`). We screen
+all pairs in float32, one BLAS product per block of rows, rows grouped by region so that the
+region link is one multiplication per region, and keep only the pairs that can be in some top k.
+Lower bounds on each row's and column's k-th best score come from maxima of disjoint groups: if
+k groups each have a maximum of at least t, k scores reach t. Every term is non-negative, so a
+float32 score is within a relative ``(d + 5) * 2**-24`` of the exact one (d features); the bounds
+are lowered by a few times that, and no true top-k pair is screened out. A pair with no fit
+screens to exactly 0 and is never a candidate; where a positive fit could underflow float32 (an
+extreme weight), the screen runs in float64 instead. The survivors are rescored exactly in
+float64, summed in the order of ``Population.features @ query``, and ranked with equal scores in
+id order.
 """
 
 from __future__ import annotations
@@ -24,8 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 
-from matching._types import BoolArray, Float32Array, FloatArray, IntArray
+from matching._types import BoolArray, FloatArray, IntArray
 from matching._validate import check_count
 from matching.enterprises import EnterpriseModel, Population
 
@@ -35,12 +32,11 @@ __all__ = ["candidate_pairs", "check_population", "pair_scores"]
 _BLOCK_CELLS = 8_000_000
 #: Groups per row, and bins per column, as a multiple of k: more groups, tighter bounds.
 _GROUPS_PER_K = 4
-#: Smallest positive float32: a floor that keeps only the pairs that score above zero.
-_TINY = np.float32(np.finfo(np.float32).smallest_subnormal)
-#: Unit roundoff of float32.
-_UNIT_ROUNDOFF = 2.0**-24
-#: Sector terms below this could vanish in float32; pairs that may have one are never "flat".
-_SMALLEST_SAFE_TERM = 1e-30
+#: A screen of this precision can hold every positive fit when the smallest product of a query
+#: coefficient and a feature stays this far above its smallest normal number.
+_UNDERFLOW_MARGIN = 2.0**20
+
+ScreenArray = NDArray[np.floating]
 
 
 def check_population(model: EnterpriseModel, population: object, side: str) -> Population:
@@ -97,14 +93,8 @@ def pair_scores(
 ) -> FloatArray:
     """Exact scores of a few pairs, as `_Scorer.exact` computes them."""
     query = _query_matrix(model, northeast.features[rows])
-    term = model.region_term[northeast.region[rows], east.region[cols]]
-    return _sector_sums(query, np.arange(len(rows)), east.features, cols) + term
-
-
-def _smallest_positive(values: FloatArray, axis: int) -> FloatArray:
-    """Smallest positive value along `axis` (inf where there is none)."""
-    smallest: FloatArray = np.where(values > 0, values, np.inf).min(axis=axis)
-    return smallest
+    multiplier = model.multiplier[northeast.region[rows], east.region[cols]]
+    return _sector_sums(query, np.arange(len(rows)), east.features, cols) * multiplier
 
 
 @dataclass(frozen=True)
@@ -125,7 +115,7 @@ class _Classes:
 
     @classmethod
     def group(cls, features: FloatArray, region: IntArray) -> _Classes:
-        """Classes of rows with equal `features` rows and `region`."""
+        """Classes of rows with equal `features` rows and `region`, ordered by region."""
         n = len(region)
         rng = np.random.default_rng(0)
         key = features @ rng.random(features.shape[1]) + region * np.pi
@@ -134,7 +124,11 @@ class _Classes:
         equal = (features == features[rep]).all(axis=1) & (region == region[rep])
         # Rows unequal to their class's first row (a hash collision) form classes of their own.
         label = np.where(equal, rep, np.arange(n))
-        reps, of = np.unique(label, return_inverse=True)
+        # Classes in region order (then by first row), so that a block of classes is a few runs
+        # of one region each.
+        label = label + region * n
+        unique_labels, of = np.unique(label, return_inverse=True)
+        reps = unique_labels % n
         members = np.argsort(of, kind="stable")
         start = np.searchsorted(of[members], np.arange(len(reps) + 1))
         return cls(of=of, reps=reps, members=members, start=start)
@@ -152,7 +146,7 @@ class _Classes:
 
 @dataclass(frozen=True, eq=False)
 class _Scorer:
-    """Exact scores of a round's pairs, and float32 screening scores of its profile classes."""
+    """Exact scores of a round's pairs, and screening scores of its profile classes."""
 
     model: EnterpriseModel
     northeast: Population
@@ -160,19 +154,17 @@ class _Scorer:
     query: FloatArray
     rows: _Classes
     cols: _Classes
-    #: Screening factors: left[a] . right[:, b] is the score of row class a and column class b.
-    left: Float32Array
-    right: Float32Array
-    #: The region term in float32: a flat pair's screened score, exactly.
-    region32: Float32Array
-    #: Whose flat pairs can be told apart in float32 (see the module docstring), by row.
-    flat_rows: BoolArray
-    flat_cols: BoolArray
-    #: Enterprises with an empty profile, whose every pair is flat.
-    blank_rows: BoolArray
-    blank_cols: BoolArray
-    #: Factor by which bounds are lowered to allow for float32 rounding.
-    margin: np.float32
+    #: Screening factors: left[a] . right[:, b] is the fit of row class a and column class b.
+    left: ScreenArray
+    right: ScreenArray
+    #: The region of each row class (non-decreasing), and each row region's multiplier of
+    #: every column class.
+    row_region: IntArray
+    multipliers: ScreenArray
+    #: Factor by which bounds are lowered to allow for rounding.
+    margin: np.floating
+    #: The smallest positive number of the screen's precision: bounds never go below it.
+    tiny: np.floating
 
     @classmethod
     def build(cls, model: EnterpriseModel, northeast: Population, east: Population) -> _Scorer:
@@ -181,30 +173,23 @@ class _Scorer:
         features: FloatArray = east.features.toarray()
         rows = _Classes.group(query, northeast.region)
         cols = _Classes.group(features, east.region)
-        term = model.region_term
-        left = np.hstack([query[rows.reps], term[northeast.region[rows.reps]]])
-        one_hot = np.zeros((len(cols.reps), term.shape[1]))
-        one_hot[np.arange(len(cols.reps)), east.region[cols.reps]] = 1.0
-        right = np.hstack([features[cols.reps], one_hot])
+        left, right = query[rows.reps], features[cols.reps]
         # Columns zero on either side add nothing; a width that is a multiple of 8 suits BLAS.
         keep = np.flatnonzero(left.any(axis=0) & right.any(axis=0))
         width = max(8, -(-len(keep) // 8) * 8)
-        left32 = np.zeros((len(left), width), dtype=np.float32)
-        right32 = np.zeros((width, len(right)), dtype=np.float32)
-        left32[:, : len(keep)] = left[:, keep]
-        right32[: len(keep)] = right[:, keep].T
-        gamma = (width + 4) * _UNIT_ROUNDOFF
-        # A shared sector adds at least (smallest query coefficient) x (smallest feature); flat
-        # pairs are told apart where that is far above both the rounding of the region term
-        # and float32's underflow.
-        query_min = _smallest_positive(query, axis=1)
-        feature_min = _smallest_positive(features, axis=1)
-        flat_rows = query_min * feature_min.min(initial=np.inf) > np.maximum(
-            8 * gamma * term.max(axis=1, initial=0.0)[northeast.region], _SMALLEST_SAFE_TERM
+        smallest = float(left[left > 0].min(initial=np.inf)) * float(
+            right[right > 0].min(initial=np.inf)
         )
-        flat_cols = feature_min * query_min.min(initial=np.inf) > np.maximum(
-            8 * gamma * term.max(axis=0, initial=0.0)[east.region], _SMALLEST_SAFE_TERM
-        )
+        dtype: type[np.floating] = np.float32
+        if smallest < _UNDERFLOW_MARGIN * float(np.finfo(np.float32).tiny):
+            dtype = np.float64
+        left_screen = np.zeros((len(left), width), dtype=dtype)
+        right_screen = np.zeros((width, len(right)), dtype=dtype)
+        left_screen[:, : len(keep)] = left[:, keep]
+        right_screen[: len(keep)] = right[:, keep].T
+        gamma = (width + 5) * float(np.finfo(dtype).eps) / 2
+        row_region = northeast.region[rows.reps]
+        multipliers = model.multiplier[:, east.region[cols.reps]].astype(dtype)
         return cls(
             model=model,
             northeast=northeast,
@@ -212,71 +197,39 @@ class _Scorer:
             query=query,
             rows=rows,
             cols=cols,
-            left=left32,
-            right=right32,
-            region32=term.astype(np.float32),
-            flat_rows=flat_rows,
-            flat_cols=flat_cols,
-            blank_rows=np.isinf(query_min),
-            blank_cols=np.isinf(feature_min),
-            margin=np.float32(1.0 - 4.0 * gamma),
+            left=left_screen,
+            right=right_screen,
+            row_region=row_region,
+            multipliers=multipliers,
+            margin=dtype(1.0 - 4.0 * gamma),
+            tiny=dtype(np.finfo(dtype).smallest_subnormal),
         )
 
+    def screen(self, start: int, stop: int, out: ScreenArray) -> ScreenArray:
+        """Screened scores of row classes start..stop against every column class."""
+        scores = np.matmul(self.left[start:stop], self.right, out=out)
+        regions = self.row_region[start:stop]
+        bounds = np.flatnonzero(np.diff(regions)) + 1
+        for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), stop - start], strict=True):
+            scores[lo:hi] *= self.multipliers[regions[lo]]
+        return scores
+
     def sector(self, rows: IntArray, cols: IntArray) -> FloatArray:
-        """Exact sector parts of pairs."""
+        """Exact fits of pairs."""
         return _sector_sums(self.query, rows, self.east.features, cols)
 
     def exact(self, rows: IntArray, cols: IntArray) -> FloatArray:
-        """Exact scores, as ``Population.features @ query + region term`` computes them."""
-        term = self.model.region_term[self.northeast.region[rows], self.east.region[cols]]
-        return self.sector(rows, cols) + term
+        """Exact scores, as ``(Population.features @ query) * multiplier`` computes them."""
+        multiplier = self.model.multiplier[self.northeast.region[rows], self.east.region[cols]]
+        return self.sector(rows, cols) * multiplier
 
-    def floor(self, maxima: Float32Array, k: int) -> Float32Array:
+    def floor(self, maxima: ScreenArray, k: int) -> ScreenArray:
         """Lower bound on the k-th best score from maxima of disjoint groups, along axis 1."""
         if maxima.shape[1] < k:
-            return np.full(maxima.shape[0], _TINY, dtype=np.float32)
+            return np.full(maxima.shape[0], self.tiny, dtype=maxima.dtype)
         kth = np.partition(maxima, maxima.shape[1] - k, axis=1)[:, maxima.shape[1] - k]
-        floor: Float32Array = np.maximum(kth * self.margin, _TINY)
+        floor: ScreenArray = np.maximum(kth * self.margin, self.tiny)
         return floor
-
-    def first_flat(
-        self, owners: IntArray, regions: IntArray, k: int, *, by_row: bool
-    ) -> tuple[IntArray, IntArray]:
-        """For each (owner, partner region), its first k flat partners there, by id.
-
-        Owners are northeast rows if `by_row`, else eastern columns. Returns the pairs as
-        (rows, cols).
-        """
-        partners = self.east if by_row else self.northeast
-        found: list[tuple[IntArray, IntArray]] = []
-        pending = np.arange(len(owners))
-        width = 2 * k
-        while len(pending):
-            first = partners.member_start[regions[pending]]
-            size = partners.member_start[regions[pending] + 1] - first
-            take = np.minimum(size, width)
-            request = np.repeat(np.arange(len(pending)), take)
-            offset = np.arange(len(request)) - np.repeat(np.cumsum(take) - take, take)
-            members = partners.members[first[request] + offset]
-            owner = owners[pending][request]
-            rows, cols = (owner, members) if by_row else (members, owner)
-            flat = self.sector(rows, cols) == 0
-            counts = np.bincount(request[flat], minlength=len(pending))
-            done = (counts >= k) | (take == size)
-            chosen = flat & done[request]
-            # Rank among the request's flat members, in id order.
-            seen = np.concatenate([[0], np.cumsum(chosen)])
-            chosen &= seen[1:] - np.repeat(seen[np.cumsum(take) - take], take) <= k
-            found.append((rows[chosen], cols[chosen]))
-            pending = pending[~done]
-            width *= 4
-        return _concat_pairs(found)
-
-
-def _concat_pairs(parts: list[tuple[IntArray, IntArray]]) -> tuple[IntArray, IntArray]:
-    if not parts:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def _top_per_group(groups: IntArray, others: IntArray, scores: FloatArray, k: int) -> BoolArray:
@@ -307,12 +260,12 @@ def candidate_pairs(
     Parameters
     ----------
     model : EnterpriseModel
-        Sector weights and the region term.
+        Sector weights and the region multipliers.
     northeast, east : Population
         The participants of each side (`matching.enterprises.build_population`).
     k : int
-        Partners per participant. Only pairs scoring above zero count; equal scores go in id
-        order, so the result is deterministic.
+        Partners per participant. Only pairs with a fit (a score above zero) count; equal
+        scores go in id order, so the result is deterministic.
 
     Returns
     -------
@@ -321,8 +274,8 @@ def candidate_pairs(
         northeast participant's k best and every eastern participant's k best.
     scores : ndarray of float64
         Exact scores, one per pair whichever side ranks it: the northeast enterprise's
-        ``model.query`` dotted with ``east.features`` (sparse, in feature order) plus the region
-        term, to the last bit; ``explain_match(...).score`` up to rounding.
+        ``model.query`` dotted with ``east.features`` (sparse, in feature order) times the region
+        multiplier, to the last bit; ``explain_match(...).score`` up to rounding.
 
     Raises
     ------
@@ -362,20 +315,20 @@ def candidate_pairs(
     # bins[j, g]: column j's best screened score among the rows of bin g so far. Bins hold
     # disjoint rows, so their k-th best is a lower bound on the column's k-th best score.
     n_bins = _GROUPS_PER_K * k
-    bins = np.zeros((m, n_bins), dtype=np.float32)
+    dtype = scorer.left.dtype
+    bins = np.zeros((m, n_bins), dtype=dtype)
     block = max(n_bins, _BLOCK_CELLS // m)
     # Buffers reused block after block: fresh ones would be paged in anew every time.
-    buffer = np.empty((min(block, n), m), dtype=np.float32)
+    buffer = np.empty((min(block, n), m), dtype=dtype)
     passing = np.empty(buffer.shape, dtype=bool)
     passing_col = np.empty(buffer.shape, dtype=bool)
-    band_cols = np.empty(m, dtype=np.float32)
     row_parts: list[tuple[IntArray, IntArray, FloatArray]] = []
-    col_parts: list[tuple[IntArray, IntArray, Float32Array]] = []
+    col_parts: list[tuple[IntArray, IntArray, ScreenArray]] = []
     for start in range(0, n, block):
         stop = min(start + block, n)
         height = stop - start
         reps = row_reps[start:stop]
-        scores = np.matmul(scorer.left[start:stop], scorer.right, out=buffer[:height])
+        scores = scorer.screen(start, stop, buffer[:height])
         row_floor = scorer.floor(np.maximum.reduceat(scores, group_starts, axis=1), k)
         chunks = min(n_bins, height)
         rows_per_chunk = height // chunks
@@ -385,54 +338,23 @@ def candidate_pairs(
         )
         np.maximum(bins[:, :chunks], chunk_max.T, out=bins[:, :chunks])
         col_floor = scorer.floor(bins, k)
-        # Enterprises with a blank profile only ever take flat partners: skip their pairs.
-        band_rows = np.where(scorer.blank_rows[reps], np.inf, row_floor)
-        np.copyto(band_cols, np.where(scorer.blank_cols[col_reps], np.inf, col_floor))
-        mask = np.greater_equal(scores, band_rows[:, None], out=passing[:height])
-        mask |= np.greater_equal(scores, band_cols, out=passing_col[:height])
+        mask = np.greater_equal(scores, row_floor[:, None], out=passing[:height])
+        mask |= np.greater_equal(scores, col_floor, out=passing_col[:height])
         entries = np.flatnonzero(mask)
         local, cols = np.divmod(entries, m)
         screened = scores.ravel()[entries]
-        ends = (reps[local], col_reps[cols])
-        flat = screened == scorer.region32[northeast.region[ends[0]], east.region[ends[1]]]
-        for_row = (screened >= row_floor[local]) & ~(flat & scorer.flat_rows[ends[0]])
-        for_col = (screened >= col_floor[cols]) & ~(flat & scorer.flat_cols[ends[1]])
+        for_row = screened >= row_floor[local]
+        for_col = screened >= col_floor[cols]
         # A row's pairs with a column class: the class's first k members.
         owner, members = scorer.cols.first(cols[for_row], k)
-        band = (ends[0][for_row][owner], members)
-        # A flat pair scores its region term: rows whose floor it reaches take the first k flat
-        # members of that region instead.
-        reach = scorer.region32[northeast.region[reps]] >= row_floor[:, None]
-        reach &= scorer.flat_rows[reps, None]
-        owners, regions = np.nonzero(reach)
-        fill = scorer.first_flat(reps[owners], regions, k, by_row=True)
-        row_parts.append(
-            _best(
-                scorer,
-                np.concatenate([band[0], fill[0]]),
-                np.concatenate([band[1], fill[1]]),
-                k,
-                by_row=True,
-            )
-        )
+        row_parts.append(_best(scorer, reps[local[for_row]][owner], members, k, by_row=True))
         col_parts.append((local[for_col] + start, cols[for_col], screened[for_col]))
     # Column floors only rise as rows are seen: the last ones prune what early blocks kept.
     col_floor = scorer.floor(bins, k)
     classes, cols, screened = (np.concatenate(part) for part in zip(*col_parts, strict=True))
     sure = screened >= col_floor[cols]
     owner, members = scorer.rows.first(classes[sure], k)
-    band = (members, col_reps[cols[sure]][owner])
-    reach = scorer.region32.T[east.region[col_reps]] >= col_floor[:, None]
-    reach &= scorer.flat_cols[col_reps, None]
-    owners, regions = np.nonzero(reach)
-    fill = scorer.first_flat(col_reps[owners], regions, k, by_row=False)
-    by_col = _best(
-        scorer,
-        np.concatenate([band[0], fill[0]]),
-        np.concatenate([band[1], fill[1]]),
-        k,
-        by_row=False,
-    )
+    by_col = _best(scorer, members, col_reps[cols[sure]][owner], k, by_row=False)
     # Every member of a class has its representative's partners.
     by_row = tuple(np.concatenate(part) for part in zip(*row_parts, strict=True))
     owner, member_rows = scorer.rows.first(scorer.rows.of[by_row[0]], None)

@@ -7,6 +7,8 @@ and the field.
 
 from __future__ import annotations
 
+import datetime
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,10 +20,12 @@ from matching.taxonomy import FACTOR_IDS, Taxonomy, load_taxonomy
 __all__ = [
     "INDICATOR_IDS",
     "LEVELS",
+    "VALUE_KINDS",
     "SIDES",
     "TIE_KINDS",
     "Dataset",
     "Indicator",
+    "Measure",
     "Region",
     "Sourced",
     "Source",
@@ -43,6 +47,10 @@ TIE_KINDS = (
     "provincial_framework",
     "agreement",
 )
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: How a profile value was obtained: from a source table, from other values of the dataset, or
+#: estimated (with a stated range).
+VALUE_KINDS = ("measured", "derived", "estimate")
 #: Strength of an official pairing: the strongest tie there is.
 OFFICIAL_TIE_STRENGTH = 1.0
 
@@ -56,15 +64,40 @@ class Source:
     kind: str
     url: str | None = None
     published: str | None = None
+    repository: str | None = None
+    commit: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Measure:
+    """How a measured or derived value was computed: statistic, ratio M, transform, figures."""
+
+    statistic: str
+    reference: str
+    ratio: float
+    transform: str
+    year: int
+    table: str
+    figures: dict[str, float]
+    denominator: str | None = None
+    rule: str | None = None
 
 
 @dataclass(frozen=True)
 class Sourced:
-    """A value in [0, 1] with its provenance."""
+    """A value in [0, 1] with its provenance.
+
+    ``kind`` is ``measured`` (from a source table) or ``derived`` (from other values), both
+    with their `measure`, or ``estimate`` with the stated uncertainty `range` (lo <= value <= hi).
+    """
 
     value: float
     source: str
     note: str
+    kind: str = "estimate"
+    measure: Measure | None = None
+    range: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,13 +130,17 @@ class Region:
 
 @dataclass(frozen=True)
 class Tie:
-    """An existing tie between a northeast and an eastern region."""
+    """A tie between a northeast and an eastern region, in force from its `start` date.
+
+    Official pairs start at the plan's adoption; ties that start later are the plan's outcomes.
+    """
 
     northeast: str
     east: str
     kind: str
     strength: float
     description: str
+    start: datetime.date
     source: str | None = None
     note: str | None = None
 
@@ -117,6 +154,7 @@ class Dataset:
     taxonomy: Taxonomy
     regions: tuple[Region, ...]
     ties: tuple[Tie, ...]
+    adopted: datetime.date
     sources: dict[str, Source] = field(default_factory=dict)
     description: str = ""
 
@@ -145,7 +183,27 @@ _REGION_FIELDS = (
     "strengths",
     "needs",
 )
-_TIE_FIELDS = ("northeast", "east", "kind", "strength", "description", "source", "note")
+_TIE_FIELDS = (
+    "northeast",
+    "east",
+    "kind",
+    "strength",
+    "description",
+    "source",
+    "note",
+    "start",
+)
+_MEASURE_FIELDS = (
+    "statistic",
+    "reference",
+    "ratio",
+    "transform",
+    "year",
+    "table",
+    "figures",
+    "denominator",
+    "rule",
+)
 
 
 def parse_dataset(obj: Any, *, taxonomy: Taxonomy, origin: str = "<dataset>") -> Dataset:
@@ -165,8 +223,9 @@ def parse_dataset(obj: Any, *, taxonomy: Taxonomy, origin: str = "<dataset>") ->
     ['industrial_park', 'official']
     """
     doc = RecordReader(obj, origin=origin, record="dataset")
-    doc.check_keys(("version", "title", "description", "sources", "regions", "ties"))
+    doc.check_keys(("version", "title", "description", "adopted", "sources", "regions", "ties"))
     version = doc.string("version")
+    adopted = _date(doc, "adopted")
     sources = _read_sources(doc)
     regions = [
         _read_region(rec, taxonomy, sources)
@@ -176,7 +235,7 @@ def parse_dataset(obj: Any, *, taxonomy: Taxonomy, origin: str = "<dataset>") ->
     for side in SIDES:
         if not any(r.side == side for r in regions):
             raise doc.error("regions", f"needs at least one {side} region")
-    official = _check_relations(regions, by_id, origin)
+    official = _check_relations(regions, by_id, origin, adopted)
     ties = official + [_read_tie(rec, by_id, sources) for rec in _tie_records(doc)]
     return Dataset(
         version=version,
@@ -186,7 +245,21 @@ def parse_dataset(obj: Any, *, taxonomy: Taxonomy, origin: str = "<dataset>") ->
         regions=tuple(regions),
         ties=tuple(ties),
         sources=sources,
+        adopted=adopted,
     )
+
+
+def _date(rec: RecordReader, name: str) -> datetime.date:
+    """An ISO date field (YYYY-MM-DD)."""
+    value = rec.obj.get(name)
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    if name not in rec.obj:
+        raise rec.error(name, "is required (an ISO date YYYY-MM-DD)")
+    raise rec.error(name, f"must be an ISO date YYYY-MM-DD, got {value!r}")
 
 
 def _tie_records(doc: RecordReader) -> list[RecordReader]:
@@ -203,24 +276,76 @@ def _read_sources(doc: RecordReader) -> dict[str, Source]:
     sources: dict[str, Source] = {}
     for key in table.obj:
         rec = table.child(key)
-        rec.check_keys(("title", "kind", "url", "published"))
+        rec.check_keys(("title", "kind", "url", "published", "repository", "commit", "path"))
         sources[key] = Source(
             id=key,
             title=rec.string("title"),
             kind=rec.string("kind"),
             url=rec.optional_string("url"),
             published=rec.optional_string("published"),
+            repository=rec.optional_string("repository"),
+            commit=rec.optional_string("commit"),
+            path=rec.optional_string("path"),
         )
     return sources
 
 
 def _read_sourced(rec: RecordReader, name: str, sources: dict[str, Source]) -> Sourced:
     item = rec.child(name)
-    item.check_keys(("value", "source", "note"))
+    item.check_keys(("value", "kind", "source", "note", "measure", "range"))
+    value = item.number("value", minimum=0.0, maximum=1.0)
+    kind = item.choice("kind", VALUE_KINDS) if "kind" in item.obj else "estimate"
+    measure: Measure | None = None
+    bounds: tuple[float, float] | None = None
+    if kind == "estimate":
+        if item.has("measure"):
+            raise item.error("measure", "an estimate has a range, not a measure")
+        if item.has("range"):
+            bounds = _read_range(item, value)
+    else:
+        if item.has("range"):
+            raise item.error("range", f"a {kind} value has a measure, not a range")
+        measure = _read_measure(item.child("measure"))
     return Sourced(
-        value=item.number("value", minimum=0.0, maximum=1.0),
+        value=value,
         source=_source_ref(item, sources),
         note=item.string("note"),
+        kind=kind,
+        measure=measure,
+        range=bounds,
+    )
+
+
+def _read_range(item: RecordReader, value: float) -> tuple[float, float]:
+    raw = item.obj["range"]
+    if (
+        not isinstance(raw, list)
+        or len(raw) != 2
+        or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in raw)
+    ):
+        raise item.error("range", f"must be [lo, hi] with two numbers, got {raw!r}")
+    lo, hi = float(raw[0]), float(raw[1])
+    if not 0.0 <= lo <= value <= hi <= 1.0:
+        raise item.error(
+            "range", f"must satisfy 0 <= lo <= value ({value:g}) <= hi <= 1, got {raw!r}"
+        )
+    return lo, hi
+
+
+def _read_measure(rec: RecordReader) -> Measure:
+    rec.check_keys(_MEASURE_FIELDS)
+    figures_rec = rec.child("figures")
+    figures = {key: figures_rec.number(key) for key in figures_rec.obj}
+    return Measure(
+        statistic=rec.string("statistic"),
+        reference=rec.string("reference"),
+        ratio=rec.number("ratio", minimum=0.0),
+        transform=rec.string("transform"),
+        year=rec.integer("year"),
+        table=rec.string("table"),
+        figures=figures,
+        denominator=rec.optional_string("denominator"),
+        rule=rec.optional_string("rule"),
     )
 
 
@@ -274,7 +399,12 @@ def _read_region(rec: RecordReader, taxonomy: Taxonomy, sources: dict[str, Sourc
     )
 
 
-def _check_relations(regions: list[Region], by_id: dict[str, Region], origin: str) -> list[Tie]:
+def _check_relations(
+    regions: list[Region],
+    by_id: dict[str, Region],
+    origin: str,
+    adopted: datetime.date,
+) -> list[Tie]:
     """Check parents and counterparts; return the official ties the counterparts define."""
     official: list[Tie] = []
     for region in regions:
@@ -319,6 +449,8 @@ def _check_relations(regions: list[Region], by_id: dict[str, Region], origin: st
                         kind="official",
                         strength=OFFICIAL_TIE_STRENGTH,
                         description="official counterpart pairing",
+                        note="In force from the plan's adoption.",
+                        start=adopted,
                     )
                 )
     return official
@@ -349,6 +481,7 @@ def _read_tie(rec: RecordReader, by_id: dict[str, Region], sources: dict[str, So
         description=rec.string("description"),
         source=_source_ref(rec, sources),
         note=rec.optional_string("note"),
+        start=_date(rec, "start"),
     )
 
 

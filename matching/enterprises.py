@@ -1,27 +1,29 @@
 """Enterprises: reciprocal partner scores and an exact top-k search over large populations.
 
 An enterprise offers and seeks sectors (intensities in (0, 1]) and sits in a region. The score of
-a northeast enterprise i and an eastern enterprise j is reciprocal and additive like region
-scores, and draws on the region graph::
+a northeast enterprise i and an eastern enterprise j is their **fit**, raised by the link between
+their regions::
 
-    score(i, j) = sum_s  w_c(s) / d_c(s) * [ O_is K_js + K_is O_js (+ O_is O_js) ]
-                + w_region * x(r_i, r_j)
+    fit(i, j)   = sum_s  w_c(s) / d_c(s) * [ O_is K_js + K_is O_js (+ O_is O_js) ]
+    score(i, j) = fit(i, j) * (1 + w_region * x(r_i, r_j))
 
 O and K are what the enterprises offer and seek, w_c(s) the weight of the sector's channel, d_c
 its number of directions (2, or 3 with synergy, where both offering the same sector counts), and
-x(r_i, r_j) = (t + S / S_max) / 2 the region term: half the strongest recorded tie between the two
-regions (1 for official counterparts), half their region score relative to the best region pair.
-Enterprise profiles are sparse, so sector terms are summed over sectors, not averaged.
+x(r_i, r_j) = (t + S / S_max) / 2 in [0, 1] the region link: half the strongest tie in force
+between the two regions (1 for official counterparts), half their region score relative to the
+best region pair. The region link raises a fit by at most w_region (a factor of 1.1 by default)
+and never replaces one: two enterprises with nothing to offer each other score 0 wherever they
+are. Enterprise profiles are sparse, so sector terms are summed over sectors, not averaged.
 
 For the search, each enterprise is a sparse vector of 2P features (what it seeks, then what it
 offers, P sectors); a query is a vector over the same features, non-zero only on its own
-sectors, and a score is their dot product plus the region term. The search is exact and reads
-only the query's own sectors: it adds up, column by column, the query's features over every
-enterprise holding them (a sparse column each), with enterprises laid out region by region so
-that the region term is one addition per region. It then needs the k best of a million sums
-without sorting them: the k-th largest of the maxima of 1,024 blocks is a score at least k
-enterprises reach, so only the few enterprises at or above it are candidates, and those are
-ordered by score, then id. The result is the same as scoring every enterprise one by one.
+sectors, and a fit is their dot product. The search is exact and reads only the query's own
+sectors: it adds up, column by column, the query's features over every enterprise holding them (a
+sparse column each), with enterprises laid out region by region so that the region link is one
+multiplication per region. It then needs the k best of a million scores without sorting them:
+the k-th largest of the maxima of 1,024 blocks is a score at least k enterprises reach, so only
+the few enterprises at or above it are candidates, and those are ordered by score, then id. The
+result is the same as scoring every enterprise one by one.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ __all__ = [
 
 SIZE_BANDS = ("micro", "small", "medium", "large")
 OWNERSHIPS = ("state", "private", "foreign", "mixed")
-#: Default weight of the region term (the channels keep the taxonomy's defaults).
+#: Default bound of the region link: it raises a fit by at most this share (10 %), enough to
+#: prefer a partner in a linked region among partners of nearly equal fit, never more.
 DEFAULT_REGION_WEIGHT = 0.1
 
 
@@ -74,17 +77,18 @@ class Enterprise:
 
 @dataclass(frozen=True, eq=False)
 class EnterpriseModel:
-    """Everything a score needs besides the two profiles: sector and region-term weights.
+    """Everything a score needs besides the two profiles: sector weights and region multipliers.
 
     `sector_weight[s]` is w_c(s) / d_c(s); `synergy[s]` whether offering the same sector counts;
-    `region_term[a, b]` is w_region * x(a, b) for northeast region a and eastern region b.
+    `multiplier[a, b]` is 1 + w_region * x(a, b) for northeast region a and eastern region b, in
+    [1, 1 + w_region].
     """
 
     taxonomy: Taxonomy
     network: Network
     sector_weight: FloatArray
     synergy: NDArray[np.bool_]
-    region_term: FloatArray
+    multiplier: FloatArray
     region_weight: float
 
     @classmethod
@@ -108,10 +112,10 @@ class EnterpriseModel:
         scores = components.combine(weights)
         best = float(scores.max(initial=0.0))
         relative = scores / best if best > 0 else np.zeros_like(scores)
-        region_term = region_weight * 0.5 * (network.ties + relative)
-        for array in (sector_weight, synergy, region_term):
+        multiplier = 1.0 + region_weight * 0.5 * (network.ties + relative)
+        for array in (sector_weight, synergy, multiplier):
             array.setflags(write=False)
-        return cls(tax, network, sector_weight, synergy, region_term, region_weight)
+        return cls(tax, network, sector_weight, synergy, multiplier, region_weight)
 
     @property
     def n_features(self) -> int:
@@ -123,9 +127,10 @@ class EnterpriseModel:
     ) -> tuple[IntArray, FloatArray]:
         """The query vector of `enterprise` against the other side, as (features, coefficients).
 
-        Partner e's score (without the region term) is the dot product of these coefficients with
-        e's features: the query's offers meet e's seeks (features 0..P-1), the query's seeks, and
-        for synergy channels its offers too, meet e's offers (features P..2P-1).
+        Partner e's fit (its score before the region link) is the dot product of these
+        coefficients with e's features: the query's offers meet e's seeks (features 0..P-1),
+        the query's seeks, and for synergy channels its offers too, meet e's offers (features
+        P..2P-1).
         """
         tax = self.taxonomy
         n_sectors = len(tax.sectors)
@@ -197,6 +202,8 @@ class Population:
     #: Ownership and size codes in `members` order, for the search's filters.
     ownership_by_position: NDArray[np.int8]
     size_by_position: NDArray[np.int8]
+    #: The smallest feature value in single precision (inf for an empty population).
+    smallest_feature: float = math.inf
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -302,6 +309,7 @@ def _assemble(
         position=position,
         ownership_by_position=ownership[members],
         size_by_position=size[members],
+        smallest_feature=float(columns.data.min(initial=np.inf)),
     )
 
 
@@ -331,7 +339,7 @@ def search_partners(
     population: Population,
     features: IntArray,
     coefficients: FloatArray,
-    region_term: FloatArray,
+    multiplier: FloatArray,
     *,
     k: int,
     filters: SearchFilters | None = None,
@@ -344,10 +352,10 @@ def search_partners(
     population : Population
         The side searched.
     features, coefficients : ndarray
-        The query vector (see `EnterpriseModel.query`).
-    region_term : ndarray, shape (regions of the side,)
-        The region term of each partner region for the querying enterprise's region (the
-        caller passes zeros to rank on one channel).
+        The query vector (see `EnterpriseModel.query`); coefficients are non-negative.
+    multiplier : ndarray, shape (regions of the side,)
+        The region link of each partner region with the querying enterprise's region,
+        ``EnterpriseModel.multiplier`` (the caller passes ones to rank on one channel).
     k : int
         How many partners.
     filters : SearchFilters, optional
@@ -358,9 +366,9 @@ def search_partners(
     Returns
     -------
     list of Match
-        Best first; equal scores in id order. Only partners scoring above 0 are returned. Scores
-        are exact: the partner's features against the query, in feature order, plus its region
-        term.
+        Best first; equal scores in id order. Only partners with a positive fit are returned.
+        Scores are exact: the partner's features against the query, in feature order, times its
+        region's multiplier.
     """
     k = check_count("k", k, minimum=1)
     filters = filters or SearchFilters()
@@ -369,15 +377,16 @@ def search_partners(
         return []
     starts = population.member_start
     # Screening, in single precision (half the memory traffic of double), in `members` order:
-    # the query's columns only (one sparse product over them), then the region term, one
-    # addition per region.
+    # the query's columns only (one sparse product over them), then the region link, one
+    # multiplication per region.
+    coefficients32 = coefficients.astype(np.float32)
     if len(features):
-        screen = np.asarray(population.columns[:, features] @ coefficients.astype(np.float32))
+        screen = np.asarray(population.columns[:, features] @ coefficients32)
     else:
         screen = np.zeros(n, dtype=np.float32)
-    term32 = region_term.astype(np.float32)
-    for r in np.flatnonzero(term32).tolist():
-        screen[starts[r] : starts[r + 1]] += term32[r]
+    multiplier32 = multiplier.astype(np.float32)
+    for r in np.flatnonzero(multiplier32 != 1).tolist():
+        screen[starts[r] : starts[r + 1]] *= multiplier32[r]
     if filters.regions is not None:
         for r in range(len(starts) - 1):
             if r not in filters.regions:
@@ -393,11 +402,19 @@ def search_partners(
     if removed is not None and len(removed):
         screen[population.position[removed]] = -np.inf
     # A screened score is off its exact value by at most `error`: a few ulps of the largest
-    # score any enterprise could reach, per term added.
-    reach = float(np.abs(coefficients).sum() + np.abs(region_term).max(initial=0.0))
-    error = (len(features) + 2) * reach * float(np.finfo(np.float32).eps)
-    # Partners score above 0 (and at least min_score): screened above 0 less the error.
+    # score any enterprise could reach, per term added (and one for the multiplication).
+    reach = float(np.abs(coefficients).sum() * max(1.0, float(multiplier.max(initial=1.0))))
+    error = (len(features) + 3) * reach * float(np.finfo(np.float32).eps)
+    # Partners score at least min_score: screened at or above it less the error. A partner with
+    # no fit screens to exactly 0; one with a fit screens above 0 unless a float32 product can
+    # underflow, so where none can, only positive screens are candidates.
     floor = (0.0 if filters.min_score is None else max(0.0, filters.min_score)) - error
+    positive = coefficients32[coefficients32 > 0]
+    if len(positive) == len(coefficients) and (
+        float(positive.min(initial=np.inf)) * population.smallest_feature
+        > float(np.finfo(np.float32).tiny)
+    ):
+        floor = max(floor, float(np.finfo(np.float32).smallest_subnormal))
     if n >= _BLOCKS * 2 and _BLOCKS >= k:
         # At least k enterprises reach the k-th largest block maximum: allowing for the
         # screening error, only those screened at or above it less twice the error can be
@@ -408,10 +425,10 @@ def search_partners(
     candidates = np.flatnonzero(screen >= floor)
     rows = population.members[candidates]
     # Exact scores of the few candidates, in double precision and in the order of additions of
-    # scoring one enterprise on its own (its features by column, then its region term).
+    # scoring one enterprise on its own (its features by column, then its region's multiplier).
     dense = np.zeros(population.features.shape[1])
     dense[features] = coefficients
-    values = population.features[rows] @ dense + region_term[population.region[rows]]
+    values = (population.features[rows] @ dense) * multiplier[population.region[rows]]
     keep = values > 0
     if filters.min_score is not None:
         keep &= values >= filters.min_score
@@ -422,7 +439,11 @@ def search_partners(
 
 @dataclass(frozen=True)
 class MatchExplanation:
-    """A match's score split into contributions (channels and the region term) and terms."""
+    """A match's score split into contributions and terms.
+
+    Contributions are the channels' parts of the fit (each the sum of its sector terms) and
+    ``region``, what the region link adds to the fit; they add up to the score.
+    """
 
     score: float
     contributions: dict[str, float]
@@ -475,9 +496,11 @@ def explain_match(
     if channel is not None:
         contributions = {channel: contributions.get(channel, 0.0)}
     elif model.region_weight > 0:
+        # The region link multiplies the fit: its part of the score is fit x (multiplier - 1).
         ne_side, east_side = model.network.northeast, model.network.east
         i, j = ne_side.index[northeast.region], east_side.index[east.region]
-        contributions["region"] = float(model.region_term[i, j])
+        fit = math.fsum(contributions.values())
+        contributions["region"] = fit * (float(model.multiplier[i, j]) - 1.0)
     return MatchExplanation(
         score=math.fsum(contributions.values()),
         contributions=contributions,

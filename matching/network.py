@@ -7,6 +7,7 @@ a `Network` can be shared between threads and scenarios without copying.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,11 +17,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matching._types import BoolArray, FloatArray
-from matching.dataset import LEVELS, Dataset
+from matching.dataset import LEVELS, Dataset, Tie
 from matching.errors import UnknownRegionError
 from matching.taxonomy import FACTOR_IDS, Taxonomy, load_taxonomy
 
-__all__ = ["Network", "Side", "network_from_dataset", "synthetic_network"]
+__all__ = ["Network", "Side", "network_from_dataset", "synthetic_network", "ties_in_force"]
 
 _A = TypeVar("_A", bound=NDArray[Any])
 
@@ -28,6 +29,12 @@ _A = TypeVar("_A", bound=NDArray[Any])
 def _frozen(array: _A) -> _A:
     array.setflags(write=False)
     return array
+
+
+def _shares(values: FloatArray) -> FloatArray:
+    totals = values.sum(axis=1, keepdims=True)
+    shares = np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)
+    return _frozen(shares)
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,6 +51,16 @@ class Side:
     def index(self) -> Mapping[str, int]:
         """Region id to row."""
         return {region_id: i for i, region_id in enumerate(self.ids)}
+
+    @cached_property
+    def strength_shares(self) -> FloatArray:
+        """Each region's strengths as shares of their sum (a row of zeros stays zeros)."""
+        return _shares(self.strengths)
+
+    @cached_property
+    def need_shares(self) -> FloatArray:
+        """Each region's needs as shares of their sum (a row of zeros stays zeros)."""
+        return _shares(self.needs)
 
     @cached_property
     def level_codes(self) -> NDArray[np.int64]:
@@ -160,23 +177,50 @@ def _side_from_regions(dataset: Dataset, side: str) -> Side:
     )
 
 
-def network_from_dataset(dataset: Dataset) -> Network:
-    """Build the network's matrices from a validated dataset.
+def ties_in_force(dataset: Dataset, as_of: datetime.date | None = None) -> tuple[Tie, ...]:
+    """The dataset's ties that had started by `as_of` (default: the plan's adoption).
+
+    Ties that start later are results of the plan: they belong to its evaluation, not to the
+    baseline cooperation the pairing factors describe.
 
     Examples
     --------
     >>> from matching.dataset import load_dataset
-    >>> net = network_from_dataset(load_dataset())
+    >>> ds = load_dataset()
+    >>> len(ties_in_force(ds)) < len(ties_in_force(ds, datetime.date(2030, 1, 1)))
+    True
+    """
+    when = dataset.adopted if as_of is None else as_of
+    if not isinstance(when, datetime.date):
+        raise ValueError(f"`as_of` must be a date, got {when!r}")
+    return tuple(t for t in dataset.ties if t.start <= when)
+
+
+def network_from_dataset(dataset: Dataset, *, as_of: datetime.date | None = None) -> Network:
+    """Build the network's matrices from a validated dataset, with the ties in force at `as_of`.
+
+    `as_of` defaults to the plan's adoption (`Dataset.adopted`): the official pairs and the ties
+    that existed then. A later date adds the ties the plan produced since.
+
+    Examples
+    --------
+    >>> from matching.dataset import load_dataset
+    >>> ds = load_dataset()
+    >>> net = network_from_dataset(ds)
     >>> net.shape
     (7, 7)
     >>> bool(net.existing[net.northeast.index["harbin"], net.east.index["shenzhen"]])
     True
+    >>> later = network_from_dataset(ds, as_of=datetime.date(2020, 1, 1))
+    >>> i, j = net.northeast.index["heilongjiang"], net.east.index["shenzhen"]
+    >>> bool(net.existing[i, j]), bool(later.existing[i, j])
+    (False, True)
     """
     northeast = _side_from_regions(dataset, "northeast")
     east = _side_from_regions(dataset, "east")
     ties = np.zeros((len(northeast), len(east)))
     existing = np.zeros(ties.shape, dtype=bool)
-    for tie in dataset.ties:
+    for tie in ties_in_force(dataset, as_of):
         i, j = northeast.index[tie.northeast], east.index[tie.east]
         ties[i, j] = max(ties[i, j], tie.strength)
         existing[i, j] = True

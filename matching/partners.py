@@ -134,7 +134,7 @@ def find_partners(
     Parameters
     ----------
     model : EnterpriseModel
-        Sector weights and the region term.
+        Sector weights and the region multipliers.
     population : Population or PartnerPool
         The partners' side (the side opposite the query's region).
     query : Enterprise
@@ -143,7 +143,7 @@ def find_partners(
         How many partners (at most); only partners scoring above zero are returned.
     channel : str, optional
         Rank on this channel alone: only the query's sectors of the channel count, the region
-        term does not, and the explanation keeps that channel's part.
+        link does not, and the explanation keeps that channel's part.
     filters : PartnerFilters, optional
         Partner regions, ownerships, sizes and a minimum score.
     explain : bool
@@ -174,7 +174,7 @@ def find_partners(
     ... )
     >>> found = find_partners(model, east, Enterprise("q", "harbin", {"grain": 1.0}, {}), k=5)
     >>> [(m.id, sorted(m.explanation.contributions)) for m in found]
-    [('x', ['agriculture', 'region']), ('y', ['region'])]
+    [('x', ['agriculture', 'region'])]
     >>> find_partners(model, east, Enterprise("q", "harbin", {}, {}), k=0)
     Traceback (most recent call last):
     ...
@@ -194,16 +194,16 @@ def find_partners(
         check_choice("channel", channel, model.taxonomy.channel_ids)
     search = _search_filters(model, partner_side, filters or PartnerFilters())
     features, coefficients = model.query(query, channel=channel)
-    term = model.region_term[row] if side == "northeast" else model.region_term[:, row]
+    multiplier = model.multiplier[row] if side == "northeast" else model.multiplier[:, row]
     if channel is not None:
-        term = np.zeros_like(term)
+        multiplier = np.ones_like(multiplier)
     found = [
         (base.ids[m.row].decode(), m.score, base, m.row)
         for m in search_partners(
             base,
             features,
             coefficients,
-            term,
+            multiplier,
             k=k,
             filters=search,
             removed=None if pool is None else pool.removed_rows,
@@ -213,7 +213,7 @@ def find_partners(
         found += [
             (pool.overlay.ids[m.row].decode(), m.score, pool.overlay, m.row)
             for m in search_partners(
-                pool.overlay, features, coefficients, term, k=k, filters=search
+                pool.overlay, features, coefficients, multiplier, k=k, filters=search
             )
         ]
         found.sort(key=lambda item: (-item[1], item[0]))

@@ -415,11 +415,11 @@ def generate_enterprises(
     >>> harbin["region"], harbin["size"], harbin["ownership"], harbin["founded"]
     ('harbin', 'small', 'state', 2015)
     >>> harbin["offers"], harbin["seeks"]
-    ({'northeast_asia_corridor': 0.94}, {'finance_capital': 0.8})
+    ({'northeast_asia_corridor': 0.54}, {'opening_up': 0.72, 'administrative_reform': 0.59})
     >>> harbin["name"]
-    'Harbin Kailong Corridor to Russia, Mongolia and Northeast Asia Co., Ltd.'
+    'Harbin Longzhong Corridor to Russia, Mongolia and Northeast Asia Co., Ltd.'
     >>> harbin["description"]
-    'Offers corridor to Russia, Mongolia and Northeast Asia; seeks finance and capital markets.'
+    'Offers corridor to Russia, Mongolia and Northeast Asia; seeks opening up, free-trade zones...'
     """
     check_count("count", count)
     check_count("seed", seed)

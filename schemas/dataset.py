@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import datetime
 
 from pydantic import Field
 
@@ -18,6 +18,9 @@ class SourceOut(Schema):
     kind: str
     url: str | None = None
     published: str | None = None
+    repository: str | None = Field(default=None, description="For a table: where it came from.")
+    commit: str | None = None
+    path: str | None = None
 
 
 class DatasetInfo(Schema):
@@ -25,10 +28,13 @@ class DatasetInfo(Schema):
 
     version: str
     digest: str = Field(description="SHA-256 of the dataset document.")
+    adopted: datetime.date = Field(
+        description="The plan's adoption: the default evaluation date of every score."
+    )
     title: str
     description: str
     origin: str = Field(description="`shipped` (the package's dataset) or `uploaded`.")
-    activated_at: datetime
+    activated_at: datetime.datetime
     regions: int
     ties: int
     sources: dict[str, SourceOut]

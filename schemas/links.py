@@ -53,8 +53,15 @@ class LinkTermOut(Schema):
         )
     )
     value: float
-    northeast_value: float = Field(description="The northeast profile value the term multiplies.")
-    east_value: float = Field(description="The eastern profile value the term multiplies.")
+    northeast_value: float = Field(description="The northeast profile value that meets.")
+    east_value: float = Field(description="The eastern profile value that meets.")
+    northeast_share: float | None = Field(
+        default=None,
+        description="For a sector term: the northeast value as a share of its region's total "
+        "(strengths or needs); the term is the channel's weight over its directions times the "
+        "smaller share. Null for a factor's terms.",
+    )
+    east_share: float | None = Field(default=None, description="The same for the eastern value.")
 
 
 class ContributionOut(Schema):

@@ -12,7 +12,8 @@ from app.cli import whatif
 from app.cli.enterprises import batch_cli, import_cli
 from app.cli.generate import generate_cli
 from app.errors import USER_ERRORS
-from app.services.datasets import read_dataset
+from app.services.dataset_build import build_dataset, shipped_path
+from app.services.datasets import read_dataset, stability
 
 cli = typer.Typer(
     help="counterpart: matchmaking for northeast–east counterpart cooperation.",
@@ -84,3 +85,57 @@ def what_if(
     except whatif.WhatIfError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc
+
+
+@dataset_cli.command("build")
+def build(
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 if the file differs.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option(help="Where to write (default: the shipped regions.json).")
+    ] = None,
+) -> None:
+    """Build the dataset from its source tables and hand-written inputs (matching/data)."""
+    where = output or shipped_path()
+    if check:
+        if not build_dataset(output, check=True):
+            typer.echo(
+                f"{where}: differs from the build; run `counterpart dataset build`", err=True
+            )
+            raise typer.Exit(code=1)
+        typer.echo(f"{where}: up to date")
+        return
+    build_dataset(output)
+    typer.echo(f"wrote {where}")
+
+
+#: What reading a dataset file can raise besides a bug.
+READ_ERRORS: tuple[type[Exception], ...] = (*USER_ERRORS, OSError, UnicodeDecodeError)
+
+
+@dataset_cli.command("stability")
+def stability_table(
+    k: Annotated[int, typer.Option(min=1, max=20, help="Suggestions per region.")] = 3,
+    draws: Annotated[int, typer.Option(min=1, max=100_000, help="Perturbed datasets.")] = 1000,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the draws.")] = 0,
+    dataset: Annotated[
+        Path | None, typer.Option(help="A dataset file (default: the shipped dataset).")
+    ] = None,
+) -> None:
+    """How stable each region's top suggestions are under the estimates' stated uncertainty.
+
+    Every estimated value is drawn uniformly within its range, `draws` times; measured and
+    derived values stay as published.
+    """
+    try:
+        rows = stability(k=k, draws=draws, seed=seed, path=dataset)
+    except READ_ERRORS as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    typer.echo(f"| region | top {k} suggestions | same top {k} | same best |")
+    typer.echo("|---|---|---|---|")
+    for row in rows:
+        typer.echo(
+            f"| {row.region} | {', '.join(row.top)} | {row.same_set:.0%} | {row.same_best:.0%} |"
+        )

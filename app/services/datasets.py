@@ -26,6 +26,7 @@ from matching import (
     Dataset,
     EnterpriseModel,
     Network,
+    RegionStability,
     Taxonomy,
     Weights,
     dataset_document,
@@ -34,6 +35,7 @@ from matching import (
     network_from_dataset,
     parse_dataset,
     score_components,
+    suggestion_stability,
 )
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "DatasetState",
     "document_digest",
     "read_dataset",
+    "stability",
     "shipped_document",
     "standalone_state",
 ]
@@ -226,3 +229,9 @@ def read_dataset(path: Path | None = None) -> Dataset:
         If the file cannot be read.
     """
     return load_dataset(path)
+
+
+def stability(*, k: int, draws: int, seed: int, path: Path | None = None) -> list[RegionStability]:
+    """How often each region's top-k suggestions survive its estimates' stated uncertainty."""
+    with engine_errors():
+        return suggestion_stability(read_dataset(path), k=k, draws=draws, seed=seed)

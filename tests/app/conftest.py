@@ -21,6 +21,8 @@ from matching import Weights, load_dataset, network_from_dataset, score_componen
 from matching.enterprises import EnterpriseModel
 
 ADMIN_KEY = "test-key"
+#: The version of the dataset the package ships (what a new app serves).
+SHIPPED_VERSION = load_dataset().version
 
 
 class Api:
@@ -72,11 +74,16 @@ class Api:
         return grouped
 
     def ties(self) -> set[tuple[str, str]]:
-        """The (northeast, east) pairs that already cooperate, as GET /regions lists them."""
+        """The (northeast, east) pairs that cooperated at the plan's adoption (GET /regions).
+
+        Ties that started later are the plan's results: listed, but not yet in force.
+        """
+        adopted = self.get("/dataset")["adopted"]
         return {
             (tie["northeast"], tie["east"])
             for region in self.get("/regions")["regions"]
             for tie in region["ties"]
+            if tie["start"] <= adopted
         }
 
 

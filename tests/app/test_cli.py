@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 from app.cli import cli
 from schemas.scenarios import ScenarioOut
 
-SHIPPED_VERSION = "2017-plan.1"
-SCENARIO = {"weights": {"channels": {"agriculture": 0.3}}, "capacity": 1}
+from .conftest import SHIPPED_VERSION
+
+SCENARIO = {"weights": {"channels": {"innovation": 0.5}}, "capacity": 1}
 SWEEP_VALUES = [0.0, 0.2, 0.4, 0.6]
 
 
@@ -129,9 +130,8 @@ def test_a_sweep_as_json_gives_the_plan_at_each_value(run, scenario_file, api):
     assert [row["value"] for row in rows] == SWEEP_VALUES
     baseline = pair_set(api.post("/plans", {"capacity": 1})["pairs"])
     for row in rows:
-        plan = api.post(
-            "/plans", {**SCENARIO, "weights": {"channels": {"agriculture": row["value"]}}}
-        )
+        channels = {**SCENARIO["weights"]["channels"], "agriculture": row["value"]}
+        plan = api.post("/plans", {**SCENARIO, "weights": {"channels": channels}})
         pairs = pair_set(plan["pairs"])
         assert close(row["objective"], plan["objective"])
         assert row["pairs"] == len(pairs)
@@ -279,3 +279,35 @@ def test_dataset_validate_reports_a_file_that_is_not_utf8_in_one_line(run, tmp_p
     assert printed.exit_code in (1, 2), printed.output
     assert isinstance(printed.exception, SystemExit), printed.exception
     assert len(printed.stderr.splitlines()) == 1, printed.stderr
+
+
+# The dataset's build and its stability.
+
+
+def test_dataset_build_check_passes_on_the_shipped_file_and_fails_on_another(run, tmp_path):
+    checked = run("dataset", "build", "--check")
+    assert checked.exit_code == 0, checked.output
+    assert "up to date" in checked.output
+
+    other = tmp_path / "regions.json"
+    other.write_text("{}\n", "utf-8")
+    stale = run("dataset", "build", "--check", "--output", other)
+    assert stale.exit_code == 1
+    assert "differs from the build" in stale.output
+
+    built = run("dataset", "build", "--output", other)
+    assert built.exit_code == 0, built.output
+    assert json.loads(other.read_text("utf-8")) == shipped_document()
+    assert run("dataset", "build", "--check", "--output", other).exit_code == 0
+
+
+def test_dataset_stability_prints_a_row_per_region_with_shares(run):
+    printed = run("dataset", "stability", "--draws", "20", "--k", "2")
+
+    assert printed.exit_code == 0, printed.output
+    rows = [line.split("|")[1:-1] for line in printed.stdout.splitlines()[2:]]
+    regions = [r["id"] for r in shipped_document()["regions"]]
+    assert [row[0].strip() for row in rows] == regions
+    for row in rows:
+        assert len(row[1].split(",")) <= 2
+        assert all(cell.strip().endswith("%") for cell in row[2:])

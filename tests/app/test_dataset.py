@@ -7,8 +7,9 @@ from datetime import datetime
 
 import pytest
 
-SHIPPED_VERSION = "2017-plan.1"
-NEW_VERSION = "2017-plan.1-test.2"
+from .conftest import SHIPPED_VERSION
+
+NEW_VERSION = f"{SHIPPED_VERSION}-test.2"
 
 
 def region_in(document, region_id):
@@ -37,7 +38,10 @@ def edited(document, sector):
     """The document with a new version and harbin's strength in `sector` changed."""
     new = copy.deepcopy(document)
     new["version"] = NEW_VERSION
-    region_in(new, "harbin")["strengths"][sector]["value"] = 0.123
+    value = region_in(new, "harbin")["strengths"][sector]
+    value["value"] = 0.123
+    if value["kind"] == "estimate":
+        value["range"] = [0.1, 0.2]
     return new
 
 
@@ -48,9 +52,12 @@ def test_dataset_names_version_digest_origin_and_sources(api):
     assert len(info["digest"]) == 64 and int(info["digest"], 16) >= 0
     assert info["origin"] == "shipped"
     assert info["regions"] == 14
-    assert "estimate" in info["sources"]
     for source in info["sources"].values():
         assert source["title"] and source["kind"]
+    # Tables copied into the repository say where they came from, down to the commit.
+    tables = [s for s in info["sources"].values() if s["path"]]
+    assert len(tables) >= 6 and all(s["repository"] and s["commit"] for s in tables)
+    assert info["adopted"] == "2017-03-07"
 
 
 def test_document_is_the_active_dataset(api, document):

@@ -7,6 +7,8 @@ import math
 
 import networkx as nx
 
+from .conftest import SHIPPED_VERSION
+
 
 def test_graph_loads_in_networkx_with_every_region_and_every_pair(api):
     regions = api.regions()
@@ -14,7 +16,7 @@ def test_graph_loads_in_networkx_with_every_region_and_every_pair(api):
     data = api.get("/graph")
     graph = nx.node_link_graph(data, edges="links")
 
-    assert graph.graph["dataset_version"] == "2017-plan.1"
+    assert graph.graph["dataset_version"] == SHIPPED_VERSION
     assert graph.number_of_nodes() == 14
     assert graph.number_of_edges() == 49
     assert nx.is_bipartite(graph)

@@ -6,6 +6,8 @@ import math
 
 import pytest
 
+from .conftest import SHIPPED_VERSION
+
 COMPONENTS = [
     "equipment",
     "emerging",
@@ -34,7 +36,7 @@ def test_links_are_best_first_and_each_score_is_the_sum_of_its_contributions(api
     body = api.get("/links", limit=100)
     links = body["links"]
 
-    assert body["dataset_version"] == "2017-plan.1"
+    assert body["dataset_version"] == SHIPPED_VERSION
     assert body["total"] == len(links) == 49
     assert len({(link["northeast"], link["east"]) for link in links}) == 49
     assert non_increasing([link["score"] for link in links])
@@ -122,7 +124,7 @@ def test_explanation_adds_up_to_the_score_listed_in_links(api):
     link = api.get("/links/harbin/beijing")
 
     assert (link["northeast"], link["east"], link["existing"]) == ("harbin", "beijing", False)
-    assert link["dataset_version"] == "2017-plan.1"
+    assert link["dataset_version"] == SHIPPED_VERSION
     assert close(link["score"], listed["score"])
     assert link["contributions"].keys() == listed["contributions"].keys()
     for component, value in link["contributions"].items():

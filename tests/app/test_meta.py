@@ -6,6 +6,8 @@ import math
 
 import pytest
 
+from .conftest import SHIPPED_VERSION
+
 CHANNELS = [
     "equipment",
     "emerging",
@@ -49,7 +51,7 @@ def test_health_names_the_active_dataset_and_counts_its_regions(api):
         "dataset_version": api.get("/dataset")["version"],
         "regions": 14,
     }
-    assert health["dataset_version"] == "2017-plan.1"
+    assert health["dataset_version"] == SHIPPED_VERSION
 
 
 def test_taxonomy_lists_the_channels_and_the_four_factors(api):

@@ -8,6 +8,8 @@ from itertools import combinations
 
 import pytest
 
+from .conftest import SHIPPED_VERSION
+
 DEFAULT_CAPACITY = 2
 
 
@@ -99,7 +101,7 @@ def test_default_plan_is_optimal_adds_only_new_pairs_and_respects_capacity(api):
     plan = api.post("/plans", {})
 
     assert plan["status"] == "optimal"
-    assert plan["dataset_version"] == "2017-plan.1"
+    assert plan["dataset_version"] == SHIPPED_VERSION
     assert plan["threshold"] == 0
     assert plan["pairs"]
     assert close(plan["objective"], sum(p["score"] for p in plan["pairs"]))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import SHIPPED_VERSION
+
 NORTHEAST = ["liaoning", "jilin", "heilongjiang", "shenyang", "dalian", "changchun", "harbin"]
 EAST = ["jiangsu", "zhejiang", "guangdong", "beijing", "shanghai", "tianjin", "shenzhen"]
 OFFICIAL_PAIRS = [
@@ -20,7 +22,7 @@ OFFICIAL_PAIRS = [
 def test_lists_the_fourteen_regions_northeast_first(api):
     body = api.get("/regions")
 
-    assert body["dataset_version"] == "2017-plan.1"
+    assert body["dataset_version"] == SHIPPED_VERSION
     assert [r["id"] for r in body["regions"]] == NORTHEAST + EAST
     assert [r["side"] for r in body["regions"]] == ["northeast"] * 7 + ["east"] * 7
     for region in body["regions"]:

@@ -11,8 +11,9 @@ import pytest
 
 from app.settings import Settings
 
-SHIPPED_VERSION = "2017-plan.1"
-NEW_VERSION = "2017-plan.1-scenarios.2"
+from .conftest import SHIPPED_VERSION
+
+NEW_VERSION = f"{SHIPPED_VERSION}-scenarios.2"
 LINKS = 49  # 7 northeast x 7 east regions: `"links": LINKS` returns every link
 CHANNELS = 7
 FACTORS = 4
@@ -48,17 +49,24 @@ def reweighted(grouped, component, value):
     }
 
 
-def agriculture_sectors(api):
-    taxonomy = api.get("/taxonomy")
-    return [s["id"] for c in taxonomy["channels"] if c["id"] == "agriculture" for s in c["sectors"]]
+def harbin_tianjin_overrides(api):
+    """Tianjin made Harbin's perfect fit: it needs what Harbin is strong in, in the same
+    proportions, and is strong in what Harbin needs."""
+    harbin = api.get("/regions/harbin")
+    sectors = [s["id"] for c in api.get("/taxonomy")["channels"] for s in c["sectors"]]
 
+    def value(table, sector):
+        return harbin[table][sector]["value"] if sector in harbin[table] else 0.0
 
-def harbin_shanghai_overrides(api):
-    """Harbin at full strength in farming and Shanghai in full need of grain."""
     return [
-        {"region": "harbin", "sector": sector, "strength": 1.0}
-        for sector in agriculture_sectors(api)
-    ] + [{"region": "shanghai", "sector": "grain", "need": 1.0}]
+        {
+            "region": "tianjin",
+            "sector": sector,
+            "need": value("strengths", sector),
+            "strength": value("needs", sector),
+        }
+        for sector in sectors
+    ]
 
 
 # What-if evaluation.
@@ -220,12 +228,12 @@ def test_an_override_that_strengthens_a_pair_brings_it_into_the_plan(api):
     weights = api.weights_body({"agriculture": 0.5})
     baseline_plan = pair_set(api.post("/plans", {"capacity": 1})["pairs"])
     reweighted_plan = pair_set(api.post("/plans", {"capacity": 1, "weights": weights})["pairs"])
-    assert ("harbin", "shanghai") not in baseline_plan | reweighted_plan
+    assert ("harbin", "tianjin") not in baseline_plan | reweighted_plan
 
     result = api.post(
         "/scenarios/evaluate",
         {
-            "overrides": harbin_shanghai_overrides(api),
+            "overrides": harbin_tianjin_overrides(api),
             "weights": weights,
             "capacity": 1,
             "links": LINKS,
@@ -233,12 +241,12 @@ def test_an_override_that_strengthens_a_pair_brings_it_into_the_plan(api):
     )
 
     plan = pair_set(result["plan"]["pairs"])
-    assert ("harbin", "shanghai") in plan
-    assert ("harbin", "shanghai") in pair_set(result["diff"]["entered"])
+    assert ("harbin", "tianjin") in plan
+    assert ("harbin", "tianjin") in pair_set(result["diff"]["entered"])
     assert pair_set(result["diff"]["entered"]) == plan - baseline_plan
     assert pair_set(result["diff"]["left"]) == baseline_plan - plan
-    without_overrides = api.get("/links/harbin/shanghai", weights="agriculture:0.5")
-    assert by_pair(result["links"])[("harbin", "shanghai")]["score"] > without_overrides["score"]
+    without_overrides = api.get("/links/harbin/tianjin", weights="agriculture:0.5")
+    assert by_pair(result["links"])[("harbin", "tianjin")]["score"] > without_overrides["score"]
 
 
 @pytest.mark.parametrize(
@@ -705,12 +713,12 @@ def test_saved_scenarios_are_listed_newest_first_a_page_at_a_time(api, admin_hea
 
 def test_a_saved_scenario_reads_as_its_evaluation(api, admin_headers):
     scenario = {
-        "overrides": harbin_shanghai_overrides(api),
+        "overrides": harbin_tianjin_overrides(api),
         "weights": {"channels": {"agriculture": 0.5}},
         "capacity": 1,
         "pinned": [["dalian", "beijing"]],
     }
-    ident = save(api, admin_headers, "harbin farms", scenario)["id"]
+    ident = save(api, admin_headers, "harbin tianjin", scenario)["id"]
 
     read = api.get(f"/scenarios/{ident}")
 
@@ -799,11 +807,10 @@ def test_a_saved_scenario_is_recomputed_on_a_new_dataset(api, admin_headers, doc
     scenario = {"weights": {"channels": {"agriculture": 0.3}}, "links": LINKS}
     saved = save(api, admin_headers, "on the old data", scenario)
     old_link = by_pair(saved["result"]["links"])[("harbin", "beijing")]
-    needs = region_in(document, "beijing")["needs"]
-    sector = next(s for s in region_in(document, "harbin")["strengths"] if s in needs)
     edited = copy.deepcopy(document)
     edited["version"] = NEW_VERSION
-    region_in(edited, "harbin")["strengths"][sector]["value"] = 0.0
+    # Without an industrial base, Harbin loses that factor's part with every partner.
+    region_in(edited, "harbin")["factors"]["industrial_base"]["value"] = 0.0
     response = api.client.put("/dataset", json=edited, headers=admin_headers)
     assert response.status_code == 200, response.text
 
@@ -890,26 +897,26 @@ def test_a_saved_scenario_not_naming_a_dropped_region_is_still_served(api, admin
 def test_comparing_two_saved_scenarios_diffs_the_second_against_the_first(api, admin_headers):
     first = {"capacity": 1, "links": LINKS}
     second = {
-        "overrides": harbin_shanghai_overrides(api),
+        "overrides": harbin_tianjin_overrides(api),
         "weights": {"channels": {"agriculture": 0.5}},
         "capacity": 1,
         "links": LINKS,
     }
     a = save(api, admin_headers, "capacity 1", first)
-    b = save(api, admin_headers, "harbin farms", second)
+    b = save(api, admin_headers, "harbin tianjin", second)
 
     comparison = api.get(f"/scenarios/{a['id']}/compare/{b['id']}")
 
     assert comparison["dataset_version"] == SHIPPED_VERSION
     assert comparison["scenario"] == {"id": a["id"], "name": "capacity 1"}
-    assert comparison["other"] == {"id": b["id"], "name": "harbin farms"}
+    assert comparison["other"] == {"id": b["id"], "name": "harbin tianjin"}
     diff = comparison["diff"]
     plan_a, plan_b = a["result"]["plan"], b["result"]["plan"]
     assert close(diff["baseline_objective"], plan_a["objective"])
     assert close(diff["scenario_objective"], plan_b["objective"])
     assert pair_set(diff["entered"]) == pair_set(plan_b["pairs"]) - pair_set(plan_a["pairs"])
     assert pair_set(diff["left"]) == pair_set(plan_a["pairs"]) - pair_set(plan_b["pairs"])
-    assert ("harbin", "shanghai") in pair_set(diff["entered"])
+    assert ("harbin", "tianjin") in pair_set(diff["entered"])
     links_a, links_b = a["result"]["links"], b["result"]["links"]
     before, after = ranks(links_a), ranks(links_b)
     old, new = by_pair(links_a), by_pair(links_b)

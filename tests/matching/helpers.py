@@ -110,8 +110,8 @@ def brute_scores(model, northeast: list[Enterprise], east: Population) -> np.nda
         features, coefficients = model.query(enterprise)
         dense = np.zeros(model.n_features)
         dense[features] = coefficients
-        term = model.region_term[net.northeast.index[enterprise.region]]
-        out[i] = east.features @ dense + term[east.region]
+        multiplier = model.multiplier[net.northeast.index[enterprise.region]]
+        out[i] = (east.features @ dense) * multiplier[east.region]
     return out
 
 

@@ -83,11 +83,12 @@ def test_profile_classes_hold_equal_profiles_only() -> None:
     region = np.array([1, 0, 1, 0])
     assert len(set((features @ weights + region * np.pi).tolist())) == 2
     classes = _Classes.group(features, region)
-    assert classes.of.tolist() == [0, 1, 0, 2]
-    assert classes.reps.tolist() == [0, 1, 3]
-    owner, rows = classes.first(np.array([0, 2, 0]), 1)
+    # Classes go region by region, then by their first row: {1}, {3} (region 0), {0, 2}.
+    assert classes.of.tolist() == [2, 0, 2, 1]
+    assert classes.reps.tolist() == [1, 3, 0]
+    owner, rows = classes.first(np.array([2, 1, 2]), 1)
     assert owner.tolist() == [0, 1, 2] and rows.tolist() == [0, 3, 0]
-    owner, rows = classes.first(np.array([0]), None)
+    owner, rows = classes.first(np.array([2]), None)
     assert rows.tolist() == [0, 2]
 
 

@@ -143,7 +143,7 @@ def test_invalid_dataset_errors_name_file_record_and_field(
 
 
 def test_load_dataset_names_the_file(tmp_path: Path, document: dict[str, Any]) -> None:
-    region(document, "dalian")["needs"]["finance_capital"]["value"] = 2
+    region(document, "dalian")["needs"]["private_economy"]["value"] = 2
     path = tmp_path / "broken.json"
     path.write_text(json.dumps(document))
     with pytest.raises(DatasetError, match=r"broken\.json: region\[dalian\]: needs"):

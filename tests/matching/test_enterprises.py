@@ -54,11 +54,11 @@ def brute_force(model, population, partners, query, query_side, *, k, filters, c
     dense[features] = coefficients
     scores = population.features @ dense
     if query_side == "northeast":
-        term = model.region_term[model.network.northeast.index[query.region]]
+        multiplier = model.multiplier[model.network.northeast.index[query.region]]
     else:
-        term = model.region_term[:, model.network.east.index[query.region]]
+        multiplier = model.multiplier[:, model.network.east.index[query.region]]
     if channel is None:
-        scores = scores + term[population.region]
+        scores = scores * multiplier[population.region]
     ok = scores > 0
     if filters.regions is not None:
         ok &= np.isin(population.region, list(filters.regions))
@@ -100,11 +100,11 @@ def test_search_equals_brute_force(model, seed, data) -> None:
     )
     features, coefficients = model.query(query, channel=channel)
     if query_side == "northeast":
-        term = model.region_term[net.northeast.index[query.region]]
+        multiplier = model.multiplier[net.northeast.index[query.region]]
     else:
-        term = model.region_term[:, net.east.index[query.region]]
+        multiplier = model.multiplier[:, net.east.index[query.region]]
     if channel is not None:
-        term = np.zeros_like(term)
+        multiplier = np.ones_like(multiplier)
     # Small block counts exercise the block-maxima bound on small populations too.
     blocks = data.draw(st.sampled_from([1024, 8, 2, 1]))
     with patch.object(enterprises_module, "_BLOCKS", blocks):
@@ -112,7 +112,7 @@ def test_search_equals_brute_force(model, seed, data) -> None:
             population,
             features,
             coefficients,
-            term,
+            multiplier,
             k=k,
             filters=filters,
         )
@@ -130,10 +130,10 @@ def test_removed_rows_are_never_found(model) -> None:
     population = build_population(partners, net, "east")
     query = random_population(net, "northeast", 1, rng, "q")[0]
     features, coefficients = model.query(query)
-    term = model.region_term[net.northeast.index[query.region]]
-    first = search_partners(population, features, coefficients, term, k=10)
+    multiplier = model.multiplier[net.northeast.index[query.region]]
+    first = search_partners(population, features, coefficients, multiplier, k=10)
     removed = np.array([m.row for m in first[:3]], dtype=np.int64)
-    second = search_partners(population, features, coefficients, term, k=10, removed=removed)
+    second = search_partners(population, features, coefficients, multiplier, k=10, removed=removed)
     assert not {m.row for m in second} & {m.row for m in first[:3]}
     assert [m.row for m in second[:7]] == [m.row for m in first[3:]]
 
@@ -157,9 +157,27 @@ def test_explanation_adds_up_and_matches_the_search(model) -> None:
     assert {d for _, d, _ in ex.terms} == {"northeast_to_east", "east_to_northeast", "synergy"}
     population = build_population([partner], net, "east")
     features, coefficients = model.query(harbin)
-    term = model.region_term[net.northeast.index["harbin"]]
-    (match,) = search_partners(population, features, coefficients, term, k=1)
+    multiplier = model.multiplier[net.northeast.index["harbin"]]
+    (match,) = search_partners(population, features, coefficients, multiplier, k=1)
     assert match.score == pytest.approx(ex.score, abs=1e-12)
+
+
+def test_a_pair_without_fit_scores_zero_and_the_region_link_raises_a_fit_by_its_bound(model):
+    net = model.network
+    harbin = Enterprise("q", "harbin", offers={"grain": 0.8}, seeks={})
+    # Shenzhen is Harbin's official counterpart (tie 1): the strongest link there can be.
+    unrelated = Enterprise("u", "shenzhen", offers={"ict_electronics": 1.0}, seeks={"talent": 1})
+    buyer = Enterprise("b", "shenzhen", offers={}, seeks={"grain": 0.5})
+    population = build_population([unrelated, buyer], net, "east")
+    features, coefficients = model.query(harbin)
+    multiplier = model.multiplier[net.northeast.index["harbin"]]
+    found = search_partners(population, features, coefficients, multiplier, k=10)
+    assert [population.ids[m.row].decode() for m in found] == ["b"]
+    assert explain_match(model, harbin, unrelated).score == 0
+    explained = explain_match(model, harbin, buyer)
+    fit = explained.contributions["agriculture"]
+    assert fit < explained.score <= fit * (1 + model.region_weight)
+    assert model.multiplier.min() >= 1 and model.multiplier.max() <= 1 + model.region_weight
 
 
 def test_population_checks() -> None:

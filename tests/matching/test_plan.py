@@ -218,7 +218,7 @@ def test_min_score_is_relative_so_scaling_weights_changes_no_plan(shipped_networ
     comps = score_components(net)
     base = Weights.resolve(net.taxonomy)
     doubled = Weights(component_ids=base.component_ids, vector=base.vector * 2)
-    settings_ = PlanSettings(capacity=2, min_score=0.115)
+    settings_ = PlanSettings(capacity=2, min_score=0.09)
     a = plan_network(net, comps, base, settings_)
     b = plan_network(net, comps, doubled, settings_)
     assert [(p.northeast, p.east) for p in a.pairs] == [(p.northeast, p.east) for p in b.pairs]

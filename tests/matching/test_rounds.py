@@ -310,3 +310,17 @@ def test_rounds_import_no_web_or_database_code() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_enterprises_with_nothing_to_offer_each_other_never_meet(model) -> None:
+    net = model.network
+    # Harbin and Shenzhen are official counterparts: the strongest region link there is.
+    harbin = [Enterprise("a", "harbin", {"grain": 1.0}, {"talent": 0.5})]
+    shenzhen = [
+        Enterprise("x", "shenzhen", {"ict_electronics": 1.0}, {"venture_capital": 1.0}),
+        Enterprise("y", "shenzhen", {}, {"grain": 0.25}),
+    ]
+    ne = build_population(harbin, net, "northeast")
+    east = build_population(shenzhen, net, "east")
+    result = propose_round(model, ne, east, b=2, candidates=5)
+    assert [(m.northeast, m.east) for m in result.meetings] == [("a", "y")]

@@ -190,18 +190,23 @@ def test_an_override_can_bring_a_new_partner_into_the_plan(shipped_network) -> N
     net = shipped_network
     comps = score_components(net)
     base = evaluate_scenario(net, comps, Scenario(plan=PlanSettings(capacity=1)))
-    # Make Harbin a perfect agricultural partner for Shanghai's consumer market.
-    boost = tuple(
-        Override(region="harbin", sector=s, strength=1.0)
-        for s in ("grain", "specialty_agri_products", "livestock_dairy", "agri_food_processing")
-    ) + (Override(region="shanghai", sector="grain", need=1.0),)
-    result = evaluate_scenario(
-        net,
-        comps,
-        Scenario(weights={"agriculture": 1.0}, overrides=boost, plan=PlanSettings(capacity=1)),
+    harbin = net.northeast.index["harbin"]
+    planned = {p.east for p in base.plan.pairs if p.northeast == harbin}
+    east = next(j for j in range(len(net.east)) if j not in planned and not net.existing[harbin, j])
+    east_id = net.east.ids[east]
+    # Make the two a perfect fit: the eastern region needs exactly what Harbin is strong in, and
+    # is strong in exactly what Harbin needs (as shares, every channel overlaps fully).
+    fit = tuple(
+        Override(
+            region=east_id,
+            sector=sector,
+            need=float(net.northeast.strengths[harbin, s]),
+            strength=float(net.northeast.needs[harbin, s]),
+        )
+        for s, sector in enumerate(net.taxonomy.sector_ids)
     )
-    harbin_shanghai = (net.northeast.index["harbin"], net.east.index["shanghai"])
-    assert harbin_shanghai in {(p.northeast, p.east) for p in result.plan.pairs}
-    assert harbin_shanghai in result.diff.entered
+    result = evaluate_scenario(net, comps, Scenario(overrides=fit, plan=PlanSettings(capacity=1)))
+    assert (harbin, east) in {(p.northeast, p.east) for p in result.plan.pairs}
+    assert (harbin, east) in result.diff.entered
     # A scenario without overrides works on the network itself, no copy.
     assert base.network is net

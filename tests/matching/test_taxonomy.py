@@ -25,8 +25,9 @@ def test_channels_have_their_fixed_ids_and_every_sector_one_channel(taxonomy: Ta
     by_channel = [set(taxonomy.channel_sectors[c]) for c in taxonomy.channel_ids]
     assert set().union(*by_channel) == set(range(len(taxonomy.sectors)))
     assert sum(len(s) for s in by_channel) == len(taxonomy.sectors)
-    # Like docks with like on emerging industries only.
-    assert [c.id for c in taxonomy.channels if c.synergy] == ["emerging"]
+    # Like docks with like where the plan asks for joint development: equipment and emerging
+    # industries.
+    assert [c.id for c in taxonomy.channels if c.synergy] == ["equipment", "emerging"]
 
 
 def test_default_weights_sum_to_one(taxonomy: Taxonomy) -> None:
