@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from app.errors import InvalidInput, Problem
 from app.services.datasets import DatasetState
@@ -579,8 +579,8 @@ def comparison_out(state: DatasetState, comparison: Comparison) -> ComparisonOut
 # Enterprises, partners and rounds --------------------------------------------------------------
 
 
-def enterprise_out(stored: StoredEnterprise) -> EnterpriseOut:
-    """A stored enterprise."""
+def enterprise_out(stored: StoredEnterprise, *, private: bool = True) -> EnterpriseOut:
+    """A stored enterprise; its contact only for a reader allowed to see it (`private`)."""
     return EnterpriseOut(
         id=stored.id,
         name=stored.name,
@@ -592,15 +592,19 @@ def enterprise_out(stored: StoredEnterprise) -> EnterpriseOut:
         ownership=stored.ownership,
         founded=stored.founded,
         description=stored.description,
-        contact=stored.contact,
+        contact=stored.contact if private else None,
         partners=stored.partners,
         updated_at=stored.updated_at,
     )
 
 
-def enterprise_list(items: Iterable[StoredEnterprise], next_cursor: str | None) -> EnterpriseList:
-    """A page of enterprises."""
-    return EnterpriseList(items=[enterprise_out(e) for e in items], next_cursor=next_cursor)
+def enterprise_list(
+    items: Iterable[StoredEnterprise], next_cursor: str | None, *, private: bool
+) -> EnterpriseList:
+    """A page of enterprises (contacts only for a reader allowed to see them)."""
+    return EnterpriseList(
+        items=[enterprise_out(e, private=private) for e in items], next_cursor=next_cursor
+    )
 
 
 def import_report(report: ImportReport) -> ImportReportOut:
@@ -635,21 +639,48 @@ def partner_list(state: DatasetState, found: PartnerResult) -> PartnerList:
 
 
 def round_out(state: DatasetState, found: Round) -> RoundOut:
-    """The round as its response schema; slots count from 1."""
+    """The round as its response schema; slots count from 1.
+
+    Built without validation (`model_construct`): the values are the engine's, already typed,
+    and validating tens of thousands of meetings in one call would hold the interpreter (and
+    every other request of the worker) for hundreds of milliseconds.
+    """
     result = found.result
-    return RoundOut(
+    return RoundOut.model_construct(
         dataset_version=state.version,
         status="optimal",
         objective=result.objective,
         slots=result.slots,
         candidates=result.candidates,
         meetings=[
-            MeetingOut(
+            MeetingOut.model_construct(
                 northeast=m.northeast, east=m.east, score=m.score, slot=m.slot + 1, pinned=m.pinned
             )
             for m in result.meetings
         ],
     )
+
+
+_MEETINGS = TypeAdapter(list[MeetingOut])
+#: Meetings encoded per call: each call holds the interpreter for a few milliseconds at most.
+_MEETINGS_PER_CHUNK = 2_000
+
+
+def round_json(state: DatasetState, found: Round) -> bytes:
+    """The round as the JSON of `round_out`, encoded a chunk of meetings at a time.
+
+    One call encoding tens of thousands of meetings would hold the interpreter for about 100 ms,
+    and with it every other request of the worker.
+    """
+    response = round_out(state, found)
+    meetings = response.meetings
+    head = response.model_copy(update={"meetings": []}).model_dump_json().encode()
+    assert head.endswith(b'"meetings":[]}')
+    parts = [
+        _MEETINGS.dump_json(meetings[start : start + _MEETINGS_PER_CHUNK])[1:-1]
+        for start in range(0, len(meetings), _MEETINGS_PER_CHUNK)
+    ]
+    return head[:-2] + b",".join(parts) + b"]}"
 
 
 #: Columns of a round's CSV schedule.

@@ -15,6 +15,7 @@ from app.services.datasets import ActiveDataset, DatasetState
 from app.services.enterprises import EnterpriseService
 from app.services.rounds import ParticipantSource, stored_participants
 from app.services.scenarios import ScenarioService
+from app.services.work import WorkBudget
 from app.settings import Settings
 from app.storage.database import Database
 
@@ -22,9 +23,11 @@ __all__ = [
     "ActiveDep",
     "AdminDep",
     "AdminRoute",
+    "BudgetDep",
     "DatabaseDep",
     "EnterprisesDep",
     "ParticipantsDep",
+    "PrivateDep",
     "ScenariosDep",
     "SettingsDep",
     "StateDep",
@@ -63,7 +66,14 @@ def get_scenarios(request: Request) -> ScenarioService:
     return service
 
 
+def get_budget(request: Request) -> WorkBudget:
+    """The time and memory budget of one heavy computation."""
+    budget: WorkBudget = request.app.state.budget
+    return budget
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+BudgetDep = Annotated[WorkBudget, Depends(get_budget)]
 ActiveDep = Annotated[ActiveDataset, Depends(get_active)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 EnterprisesDep = Annotated[EnterpriseService, Depends(get_enterprises)]
@@ -96,10 +106,12 @@ def check_admin_key(settings: Settings, authorization: str | None) -> None:
     if settings.admin_key is None:
         raise Unauthorized("writes are disabled: the server has no COUNTERPART_ADMIN_KEY set")
     scheme, _, key = (authorization or "").partition(" ")
+    key = key.strip()
     if scheme.lower() != "bearer" or not key:
         raise Unauthorized("this is a write: send 'Authorization: Bearer <admin key>'")
     expected = settings.admin_key.get_secret_value().encode()
-    if not secrets.compare_digest(key.strip().encode(), expected):
+    # Compared as UTF-8 bytes whatever the header holds; an empty key never gets here.
+    if not secrets.compare_digest(key.encode("utf-8", "surrogateescape"), expected):
         raise Unauthorized("the API key is not valid")
 
 
@@ -113,6 +125,19 @@ def require_admin(
 
 
 AdminDep = Annotated[None, Depends(require_admin)]
+
+
+def holds_admin_key(request: Request, settings: SettingsDep) -> bool:
+    """Whether the request carries the admin key (for what only it may see; never raises)."""
+    try:
+        check_admin_key(settings, request.headers.get("authorization"))
+    except Unauthorized:
+        return False
+    return True
+
+
+#: Whether the request may see private fields (an enterprise's contact).
+PrivateDep = Annotated[bool, Depends(holds_admin_key)]
 
 
 class AdminRoute(APIRoute):

@@ -25,6 +25,7 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "Unauthorized",
+    "WorkLimitExceeded",
     "engine_errors",
     "install_error_handlers",
 ]
@@ -52,10 +53,18 @@ class AppError(Exception):
         self.detail = detail
         self.errors = errors
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Picklable with its problems (work runs in other processes).
+        return _app_error, (type(self), self.detail, self.errors)
+
     @classmethod
     def listing(cls, problems: list[Problem]) -> AppError:
         """The error for several problems, its detail joining them."""
         return cls("; ".join(f"{p.field}: {p.error}" for p in problems), errors=problems)
+
+
+def _app_error(kind: type[AppError], detail: str, errors: list[Problem] | None) -> AppError:
+    return kind(detail, errors=errors)
 
 
 class InvalidInput(AppError):
@@ -84,6 +93,13 @@ class Unauthorized(AppError):
 
     status_code = 401
     code = "Unauthorized"
+
+
+class WorkLimitExceeded(AppError):
+    """A computation went beyond its time or memory budget; nothing was written."""
+
+    status_code = 422
+    code = "WorkLimitExceeded"
 
 
 #: What a user's input can cause (a bad request, file or dataset); anything else is a bug.

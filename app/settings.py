@@ -9,7 +9,10 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["MIN_KEY_LENGTH", "Settings", "get_settings"]
+
+#: Shortest admin key accepted.
+MIN_KEY_LENGTH = 16
 
 
 class Settings(BaseSettings):
@@ -27,14 +30,48 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default: sqlite in data_dir."
     )
     admin_key: SecretStr | None = Field(
-        default=None, description="Bearer key for writes; without it, writes are refused."
+        default=None,
+        description=(
+            "Bearer key for writes (at least 16 characters); unset or empty, writes are refused."
+        ),
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
-        default=["*"], description="Origins allowed by CORS, comma-separated in the environment."
+        default=[],
+        description=(
+            "Origins allowed by CORS, comma-separated in the environment; none by default "
+            "(the service's own web app is same-origin)."
+        ),
     )
     max_body_bytes: int = Field(
         default=16 * 2**20, ge=1024, description="Largest request body accepted (413 beyond)."
     )
+    work_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Time budget of one heavy computation (a round, a scenario, a plan).",
+    )
+    work_memory_mb: int = Field(
+        default=2048,
+        ge=256,
+        description="Memory budget of one heavy computation, run in a process of its own.",
+    )
+
+    @field_validator("admin_key", mode="before")
+    @classmethod
+    def _no_weak_key(cls, value: object) -> object:
+        # An empty key (COUNTERPART_ADMIN_KEY=) means no key: writes refused, never "anyone".
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str):
+            if not text.strip():
+                return None
+            if text != text.strip() or len(text) < MIN_KEY_LENGTH:
+                raise ValueError(
+                    f"COUNTERPART_ADMIN_KEY must be at least {MIN_KEY_LENGTH} characters without "
+                    "surrounding spaces (e.g. `python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(32))'`)"
+                )
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -42,7 +42,7 @@ from matching import (
     score_components,
     search_partners,
 )
-from matching._flow import _scale, solve_edges  # the engine's solver, timed on its own
+from matching._flow import integer_costs, solve_edges  # the engine's solver, timed on its own
 
 
 def sides(size: int, seed: int) -> tuple[list[Enterprise], list[Enterprise]]:
@@ -123,8 +123,7 @@ def networkx_objective(
     The engine's network sends exactly sum(b) units from the source, some straight to the sink;
     an arc of that capacity into the source makes it the maximum flow networkx looks for.
     """
-    scale = _scale(float(weights.max(initial=0.0)))
-    costs = -np.rint(weights * scale).astype(np.int64)
+    costs = -integer_costs(weights, float(weights.max(initial=0.0))).astype(np.int64)
     graph = nx.DiGraph()
     supply = int(cap_rows.sum())
     graph.add_edge("origin", "s", capacity=supply, weight=0)

@@ -5,8 +5,9 @@ at most once, each node in at most its capacity of them, maximising the total we
 source -> left node (capacity b_i) -> right node (capacity 1, cost -weight) -> sink (capacity b_j),
 plus a free source -> sink arc so that no edge is forced in.
 
-OR-Tools' solver wants integer costs, so weights are scaled to integers below 2**31: the optimum is
-exact for the scaled weights, i.e. to within 1e-9 of the largest weight.
+OR-Tools' solver wants integer costs, so weights are divided by the largest and scaled to integers
+below 2**31 (`integer_costs`): the optimum is exact for the scaled weights, i.e. to within 1e-9 of
+the largest weight, whatever the weights' magnitude (1e-300 or 1e6 alike).
 
 On dense instances we solve on a few candidate edges per node first, then price every other edge
 against the node potentials of the optimal flow (shortest-path distances in the residual graph).
@@ -31,8 +32,15 @@ _SOLVE_WHOLE_BELOW = 20_000
 _CANDIDATE_SLACK = 5
 
 
-def _scale(weight_max: float) -> float:
-    return _COST_RANGE / weight_max if weight_max > 0 else 1.0
+def integer_costs(weights: FloatArray, norm: float) -> FloatArray:
+    """`weights` as integers in [0, 2**31]: `norm` (the largest weight) maps to 2**31.
+
+    Dividing first keeps the scale finite for any positive `norm`, tiny ones included.
+    """
+    if not norm > 0:
+        return np.zeros_like(weights)
+    costs: FloatArray = np.rint(weights / norm * _COST_RANGE)
+    return costs
 
 
 def solve_edges(
@@ -42,7 +50,7 @@ def solve_edges(
     cap_rows: IntArray,
     cap_cols: IntArray,
     *,
-    scale: float | None = None,
+    norm: float | None = None,
     potentials: bool = False,
     start: FloatArray | None = None,
 ) -> tuple[BoolArray, FloatArray | None]:
@@ -53,9 +61,9 @@ def solve_edges(
     `start` seeds their computation with the potentials of a similar solve.
     """
     n, m = len(cap_rows), len(cap_cols)
-    if scale is None:
-        scale = _scale(float(weights.max(initial=0.0)))
-    costs = -np.rint(weights * scale).astype(np.int64)
+    if norm is None:
+        norm = float(weights.max(initial=0.0))
+    costs = -integer_costs(weights, norm).astype(np.int64)
     n_edges = len(rows)
     src, snk = n + m, n + m + 1
     supply = int(cap_rows.sum())
@@ -147,7 +155,8 @@ class WarmStart:
 
     candidates: BoolArray
     potentials: FloatArray | None = None
-    scale: float = 1.0
+    #: The weight that mapped to 2**31 in the solve these potentials come from.
+    norm: float = 1.0
 
 
 def solve_dense(
@@ -167,10 +176,10 @@ def solve_dense(
     edges for many rounds.
     """
     eligible = eligible & (weights > 0)
-    scale = _scale(float(np.max(weights, where=eligible, initial=0.0)))
+    norm = float(np.max(weights, where=eligible, initial=0.0))
     if not price or int(eligible.sum()) <= _SOLVE_WHOLE_BELOW:
         rows, cols = np.nonzero(eligible)
-        chosen, _ = solve_edges(rows, cols, weights[rows, cols], cap_rows, cap_cols, scale=scale)
+        chosen, _ = solve_edges(rows, cols, weights[rows, cols], cap_rows, cap_cols, norm=norm)
         out = np.zeros_like(eligible)
         out[rows[chosen], cols[chosen]] = True
         return out, WarmStart(candidates=eligible)
@@ -180,12 +189,12 @@ def solve_dense(
     if warm is not None and (warm.candidates & eligible).any():
         pool = warm.candidates & eligible
         if warm.potentials is not None:
-            start = warm.potentials * (scale / warm.scale)
+            start = warm.potentials * (warm.norm / norm) if norm > 0 else None
     else:
         pool = _initial_candidates(weights, eligible, cap_rows, cap_cols)
     # Pricing: an edge outside the pool improves the plan when its reduced cost is negative,
-    # -rint(w * scale) + p[row] - p[col] < 0, i.e. rint(w * scale) > p[row] - p[col].
-    gains = np.rint(weights * scale)
+    # -cost(w) + p[row] - p[col] < 0, i.e. cost(w) > p[row] - p[col], cost as `integer_costs`.
+    gains = integer_costs(weights, norm)
     outside = eligible & ~pool
     n, m = len(cap_rows), len(cap_cols)
     while True:
@@ -196,7 +205,7 @@ def solve_dense(
             weights[rows, cols],
             cap_rows,
             cap_cols,
-            scale=scale,
+            norm=norm,
             potentials=True,
             start=start,
         )
@@ -215,4 +224,4 @@ def solve_dense(
         outside &= ~improving
     out = np.zeros_like(eligible)
     out[rows[chosen], cols[chosen]] = True
-    return out, WarmStart(candidates=pool, potentials=potential, scale=scale)
+    return out, WarmStart(candidates=pool, potentials=potential, norm=norm)

@@ -28,6 +28,11 @@ class DatasetError(ValueError):
         where = f"{origin}: {record}" + (f": {field}" if field else "")
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self) -> tuple[type[DatasetError], tuple[str, str, str, str]]:
+        # Picklable with its parts (work runs in other processes): the default would pass only
+        # the message back to __init__.
+        return type(self), (self.origin, self.record, self.field, self.problem)
+
 
 class UnknownRegionError(KeyError):
     """No region with this id in the network.
@@ -59,6 +64,9 @@ class UnknownRegionError(KeyError):
         where = f"`{self.field}`: " if self.field else ""
         return f"{where}no region with id {self.region_id!r}"
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return _unknown_region, (self.region_id, self.field)
+
 
 class InfeasiblePlanError(ValueError):
     """The plan's constraints contradict each other; `conflicts` names each contradiction."""
@@ -66,3 +74,10 @@ class InfeasiblePlanError(ValueError):
     def __init__(self, conflicts: Sequence[str]) -> None:
         self.conflicts = tuple(conflicts)
         super().__init__("; ".join(self.conflicts))
+
+    def __reduce__(self) -> tuple[type[InfeasiblePlanError], tuple[tuple[str, ...]]]:
+        return type(self), (self.conflicts,)
+
+
+def _unknown_region(region_id: str, field: str | None) -> UnknownRegionError:
+    return UnknownRegionError(region_id, field=field)

@@ -76,6 +76,31 @@ class RoundResult:
     candidates: int
     message: str = ""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled column by column: a round of tens of thousands of meetings crosses a process
+        # boundary as a few arrays, not as one object per meeting.
+        columns = (
+            [m.northeast for m in self.meetings],
+            [m.east for m in self.meetings],
+            np.array([m.score for m in self.meetings], dtype=np.float64),
+            np.array([m.slot for m in self.meetings], dtype=np.int64),
+            np.array([m.pinned for m in self.meetings], dtype=bool),
+        )
+        fields = (self.status, self.objective, self.slots, self.candidates, self.message)
+        return _round_result, (fields, columns)
+
+
+def _round_result(fields: tuple[Any, ...], columns: tuple[Any, ...]) -> RoundResult:
+    status, objective, slots, candidates, message = fields
+    northeast, east, scores, slot, pinned = columns
+    meetings = tuple(
+        Meeting(a, b, score, s, p)
+        for a, b, score, s, p in zip(
+            northeast, east, scores.tolist(), slot.tolist(), pinned.tolist(), strict=True
+        )
+    )
+    return RoundResult(status, objective, meetings, slots, candidates, message)
+
 
 def _pair_rows(
     name: str, pairs: Iterable[Any], northeast: Population, east: Population

@@ -207,7 +207,14 @@ def _gallop(
 
 
 def _crossing(mine: tuple[float, float], other: tuple[float, float], at: float) -> float:
-    """Where the line `other` (steeper) crosses `mine`, given both lines' values are known."""
+    """Where the line `other` (steeper) crosses `mine`, given both lines' values are known.
+
+    A line that is not steeper and still beats ours is ahead of it from `at` on: ours was
+    optimal at `at` only to within the solver's precision (weights spanning more than 1e9), so
+    the crossing is `at` itself.
+    """
+    if other[1] <= mine[1]:
+        return at
     return at + ((mine[0] + at * mine[1]) - (other[0] + at * other[1])) / (other[1] - mine[1])
 
 

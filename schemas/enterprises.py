@@ -65,7 +65,11 @@ class EnterpriseIn(Schema):
     ownership: Ownership = "private"
     founded: int | None = Field(default=None, ge=1800, le=CURRENT_YEAR + 1, strict=True)
     description: str = Field(default="", max_length=2000)
-    contact: str | None = Field(default=None, max_length=300)
+    contact: str | None = Field(
+        default=None,
+        max_length=300,
+        description="How to reach the enterprise; shown only to a request with the key.",
+    )
     partners: list[EnterpriseId] = Field(
         default_factory=list,
         max_length=MAX_PARTNERS,

@@ -36,6 +36,7 @@ from app.services.datasets import DatasetState
 from app.services.enterprise_index import EnterpriseIndex
 from app.services.enterprises import EnterpriseService
 from app.services.imports import ImportFailed, import_file
+from app.services.work import WorkBudget
 from app.settings import get_settings
 
 __all__ = ["batch_cli", "import_cli"]
@@ -47,8 +48,10 @@ console = Console(stderr=True)
 
 @contextmanager
 def _service(*, build_index: bool) -> Iterator[tuple[EnterpriseService, DatasetState]]:
-    url = get_settings().resolved_database_url
-    with open_services(url, build_index=build_index) as services:
+    settings = get_settings()
+    budget = WorkBudget.of(settings.work_seconds, settings.work_memory_mb)
+    url = settings.resolved_database_url
+    with open_services(url, budget=budget, build_index=build_index) as services:
         yield services.enterprises, services.active.current()
 
 

@@ -15,6 +15,8 @@ from app import convert
 from app.errors import USER_ERRORS
 from app.services import scenarios
 from app.services.datasets import DatasetState, shipped_document, standalone_state
+from app.services.work import WorkBudget
+from app.settings import get_settings
 from schemas.scenarios import PairOut, PlanChangeOut, ScenarioIn, ScenarioOut
 
 __all__ = [
@@ -70,11 +72,12 @@ def read_scenario(path: Path) -> ScenarioIn:
 
 def evaluate(state: DatasetState, body: ScenarioIn, *, sensitivity: bool = True) -> ScenarioOut:
     """Evaluate, turning request errors into one-line messages."""
+    settings = get_settings()
+    budget = WorkBudget.of(settings.work_seconds, settings.work_memory_mb)
     try:
         scenario = convert.scenario_in(body, state.taxonomy)
-        return convert.scenario_out(
-            state, scenarios.evaluate(state, scenario, sensitivity=sensitivity)
-        )
+        view = scenarios.evaluate(state, scenario, budget, sensitivity=sensitivity)
+        return convert.scenario_out(state, view)
     except USER_ERRORS as exc:
         raise WhatIfError(str(exc)) from exc
 

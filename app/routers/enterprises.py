@@ -15,6 +15,7 @@ from app.dependencies import (
     AdminRoute,
     DatabaseDep,
     EnterprisesDep,
+    PrivateDep,
     SettingsDep,
     StateDep,
 )
@@ -51,6 +52,7 @@ WRITE: dict[int | str, dict[str, Any]] = {
 def list_enterprises(
     state: StateDep,
     service: EnterprisesDep,
+    private: PrivateDep,
     region: Annotated[str | None, Query(max_length=100)] = None,
     side: Annotated[str | None, Query(pattern="^(northeast|east)$")] = None,
     sector: Annotated[
@@ -74,13 +76,15 @@ def list_enterprises(
         ownership=ownership,
         size=size,
     )
-    return convert.enterprise_list(page.items, page.next_cursor)
+    return convert.enterprise_list(page.items, page.next_cursor, private=private)
 
 
 @router.get("/{enterprise_id}", summary="One enterprise", responses=NOT_FOUND)
-def get_enterprise(service: EnterprisesDep, enterprise_id: IdPath) -> EnterpriseOut:
-    """A stored enterprise profile."""
-    return convert.enterprise_out(service.get(enterprise_id))
+def get_enterprise(
+    service: EnterprisesDep, private: PrivateDep, enterprise_id: IdPath
+) -> EnterpriseOut:
+    """A stored enterprise profile; its `contact` only with the key."""
+    return convert.enterprise_out(service.get(enterprise_id), private=private)
 
 
 @router.get(

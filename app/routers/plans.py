@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app import convert
-from app.dependencies import StateDep
+from app.dependencies import BudgetDep, StateDep
 from app.services import plans as service
 from schemas.common import ErrorBody
 from schemas.plans import PlanIn, PlanOut
@@ -18,10 +18,11 @@ router = APIRouter(prefix="/plans", tags=["plans"])
     summary="An optimal plan of additional partnerships",
     responses={422: {"model": ErrorBody, "description": "Invalid or contradictory request."}},
 )
-def create_plan(state: StateDep, body: PlanIn) -> PlanOut:
+def create_plan(state: StateDep, budget: BudgetDep, body: PlanIn) -> PlanOut:
     """Choose the additional pairs that maximise the total score under the constraints.
 
     Solved exactly as a min-cost flow. Computing a plan writes nothing, so it needs no key.
     """
     changes = convert.weight_changes(body.weights, state.taxonomy)
-    return convert.plan_out(state, service.make_plan(state, changes, convert.plan_settings(body)))
+    plan = service.make_plan(state, changes, convert.plan_settings(body), budget)
+    return convert.plan_out(state, plan)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from app import convert
-from app.dependencies import ParticipantsDep, StateDep
+from app.dependencies import BudgetDep, ParticipantsDep, StateDep
 from app.services import rounds as service
 from schemas.common import ErrorBody
 from schemas.rounds import RoundIn, RoundOut
@@ -38,6 +38,7 @@ def _wants_csv(request: Request, output: str | None) -> bool:
 def create_round(
     state: StateDep,
     source: ParticipantsDep,
+    budget: BudgetDep,
     body: RoundIn,
     request: Request,
     output: Annotated[
@@ -58,11 +59,13 @@ def create_round(
     Computing a round writes nothing, so it needs no key. The CSV schedule has the columns
     `slot,northeast,northeast_name,east,east_name,score`, in the order of the JSON meetings.
     """
-    found = service.run_round(state, source, convert.round_request(body))
+    found = service.run_round(state, source, convert.round_request(body), budget)
     if _wants_csv(request, output):
         return Response(
             content=convert.round_csv(found),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="round.csv"'},
         )
-    return convert.round_out(state, found)
+    # Encoded here, in the threadpool and in chunks: a round of tens of thousands of meetings
+    # rendered by the framework would hold the event loop (and every other request) meanwhile.
+    return Response(convert.round_json(state, found), media_type="application/json")

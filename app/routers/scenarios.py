@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response, status
 
 from app import convert
-from app.dependencies import AdminDep, AdminRoute, ScenariosDep, StateDep
+from app.dependencies import AdminDep, AdminRoute, BudgetDep, ScenariosDep, StateDep
 from app.services import scenarios as service
 from schemas.common import ErrorBody
 from schemas.scenarios import (
@@ -40,13 +40,13 @@ WRITE: dict[int | str, dict[str, Any]] = {
     summary="Evaluate a what-if scenario against the baseline",
     responses={422: {"model": ErrorBody, "description": "Invalid or contradictory scenario."}},
 )
-def evaluate(state: StateDep, body: ScenarioIn) -> ScenarioOut:
+def evaluate(state: StateDep, budget: BudgetDep, body: ScenarioIn) -> ScenarioOut:
     """Links, suggestions, the plan, the diff from the baseline and each weight's interval.
 
     The baseline is the default weights with no overrides and the same plan settings. Overrides
     never touch the stored dataset. Evaluating is a read: it needs no key.
     """
-    view = service.evaluate(state, convert.scenario_in(body, state.taxonomy))
+    view = service.evaluate(state, convert.scenario_in(body, state.taxonomy), budget)
     return convert.scenario_out(state, view)
 
 

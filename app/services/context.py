@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from app.services.datasets import ActiveDataset
 from app.services.enterprises import EnterpriseService
 from app.services.scenarios import ScenarioService
+from app.services.work import WorkBudget
 from app.storage.database import Database, connect
 
 __all__ = ["Services", "open_services"]
@@ -22,10 +23,14 @@ class Services:
     active: ActiveDataset
     enterprises: EnterpriseService
     scenarios: ScenarioService
+    #: The budget of each heavy computation.
+    budget: WorkBudget
 
 
 @contextmanager
-def open_services(database_url: str, *, build_index: bool = True) -> Iterator[Services]:
+def open_services(
+    database_url: str, *, budget: WorkBudget, build_index: bool = True
+) -> Iterator[Services]:
     """Connect, seed the shipped dataset on first start, load it and build the partner index.
 
     The index is built before the block starts, so that the first query does not wait for it;
@@ -39,6 +44,6 @@ def open_services(database_url: str, *, build_index: bool = True) -> Iterator[Se
         if build_index:
             with enterprises.reading(state):
                 pass
-        yield Services(database, active, enterprises, ScenarioService(database))
+        yield Services(database, active, enterprises, ScenarioService(database, budget), budget)
     finally:
         database.dispose()

@@ -168,6 +168,13 @@ class ActiveDataset:
                 )
         return self.current()
 
+    def loaded(self) -> DatasetState:
+        """The state this process last loaded, without asking the database (for liveness)."""
+        state = self._state
+        if state is None:
+            raise RuntimeError("no dataset loaded: the service was not started")
+        return state
+
     def current(self) -> DatasetState:
         """The model of the active dataset, rebuilt if another process replaced it."""
         with self._database.read() as session:

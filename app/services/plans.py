@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from app.errors import engine_errors
 from app.services.datasets import DatasetState
+from app.services.work import WorkBudget, bounded
 from matching import (
     ComponentScores,
     Network,
@@ -18,7 +19,7 @@ from matching import (
     scored_links,
 )
 
-__all__ = ["Plan", "make_plan", "plan_links"]
+__all__ = ["Plan", "make_plan", "plan_links", "solve"]
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,29 @@ def plan_links(
     )
 
 
-def make_plan(state: DatasetState, changes: Mapping[str, float], settings: PlanSettings) -> Plan:
+#: Networks with at most this many pairs are planned in the worker; larger ones in a process of
+#: their own, within the work budget (`app.services.work`).
+INLINE_PAIRS = 10_000
+
+
+def make_plan(
+    state: DatasetState,
+    changes: Mapping[str, float],
+    settings: PlanSettings,
+    budget: WorkBudget,
+) -> Plan:
     """The optimal plan for the request under the default weights with `changes`."""
     weights = state.weights(changes)
-    with engine_errors():
-        result = plan_network(state.network, state.components, weights, settings)
+    n, m = state.network.shape
+    if n * m <= INLINE_PAIRS:
+        result = solve(state, weights, settings)
+    else:
+        result = bounded(budget, solve, state, weights, settings)
     links = plan_links(state.network, state.components, weights, result)
     return Plan(weights=weights, result=result, links=links)
+
+
+def solve(state: DatasetState, weights: Weights, settings: PlanSettings) -> PlanResult:
+    """The engine's optimal plan on the active dataset."""
+    with engine_errors():
+        return plan_network(state.network, state.components, weights, settings)

@@ -16,10 +16,13 @@ from app.errors import InvalidInput, NotFound, Problem, engine_errors
 from app.services.datasets import DatasetState
 from app.services.enterprise_index import enterprise_of
 from app.services.enterprises import EnterpriseService
+from app.services.work import WorkBudget, bounded
 from app.storage import enterprises as store
 from matching import (
     SIDES,
     Enterprise,
+    EnterpriseModel,
+    Population,
     RoundResult,
     build_population,
     propose_round,
@@ -30,6 +33,7 @@ __all__ = [
     "ParticipantSource",
     "Round",
     "RoundRequest",
+    "compute_round",
     "load_participants",
     "run_round",
     "stored_participants",
@@ -137,28 +141,55 @@ def load_participants(
     return found[0], found[1]
 
 
-def run_round(state: DatasetState, source: ParticipantSource, request: RoundRequest) -> Round:
+#: Rounds with at most this many candidate edges (candidates x participants) run in the worker;
+#: larger ones in a process of their own, within the work budget (`app.services.work`).
+INLINE_EDGES = 20_000
+
+
+def run_round(
+    state: DatasetState, source: ParticipantSource, request: RoundRequest, budget: WorkBudget
+) -> Round:
     """The engine's round on the participants' profiles, under the request's rules."""
     northeast, east = load_participants(state, source, request)
-    model = state.enterprise_model
     # Existing partners count whichever of the two lists the other.
     ne_ids = {p.enterprise.id for p in northeast}
     east_ids = {p.enterprise.id for p in east}
     existing = {(p.enterprise.id, q) for p in northeast for q in p.partners if q in east_ids}
     existing |= {(q, p.enterprise.id) for p in east for q in p.partners if q in ne_ids}
     with engine_errors():
-        result = propose_round(
-            model,
+        populations = (
             build_population([p.enterprise for p in northeast], state.network, "northeast"),
             build_population([p.enterprise for p in east], state.network, "east"),
+        )
+    # The populations are arrays: they reach another process cheaply, unlike the profiles.
+    arguments = (state.enterprise_model, *populations, request, sorted(existing))
+    if request.candidates * (len(northeast) + len(east)) <= INLINE_EDGES:
+        result = compute_round(*arguments)
+    else:
+        result = bounded(budget, compute_round, *arguments)
+    names = {p.enterprise.id: p.name for side in (northeast, east) for p in side}
+    return Round(result=result, names=names)
+
+
+def compute_round(
+    model: EnterpriseModel,
+    northeast: Population,
+    east: Population,
+    request: RoundRequest,
+    existing: list[tuple[str, str]],
+) -> RoundResult:
+    """The round itself: candidates, the flow and the slots."""
+    with engine_errors():
+        return propose_round(
+            model,
+            northeast,
+            east,
             b=request.b,
             b_overrides=request.b_overrides,
             min_score=request.min_score,
             pinned=request.pinned,
             forbidden=request.forbidden,
-            existing=sorted(existing),
+            existing=existing,
             exclude_existing=request.exclude_existing,
             candidates=request.candidates,
         )
-    names = {p.enterprise.id: p.name for side in (northeast, east) for p in side}
-    return Round(result=result, names=names)

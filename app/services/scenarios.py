@@ -16,6 +16,7 @@ from app.errors import AppError, Conflict, NotFound, engine_errors
 from app.services.datasets import DatasetState
 from app.services.plans import plan_links
 from app.services.regions import SuggestedPartner, suggested_partners
+from app.services.work import WorkBudget, bounded
 from app.storage import scenarios as store
 from app.storage.database import Database
 from app.storage.scenarios import StoredScenario
@@ -38,6 +39,7 @@ __all__ = [
     "ScenarioService",
     "ScenarioView",
     "evaluate",
+    "view_scenario",
 ]
 
 #: Turns a stored definition (the JSON of the request that saved it) back into a scenario.
@@ -56,8 +58,27 @@ class ScenarioView:
     plan_links: list[ScoredLink]
 
 
-def evaluate(state: DatasetState, scenario: Scenario, *, sensitivity: bool = True) -> ScenarioView:
+#: Networks with at most this many pairs are evaluated in the worker; larger ones (an uploaded
+#: dataset of hundreds of regions) in a process of their own, within the work budget.
+INLINE_PAIRS = 10_000
+
+
+def evaluate(
+    state: DatasetState,
+    scenario: Scenario,
+    budget: WorkBudget,
+    *,
+    sensitivity: bool = True,
+) -> ScenarioView:
     """Evaluate a scenario against the baseline on the active dataset."""
+    n, m = state.network.shape
+    if n * m <= INLINE_PAIRS:
+        return view_scenario(state, scenario, sensitivity)
+    return bounded(budget, view_scenario, state, scenario, sensitivity)
+
+
+def view_scenario(state: DatasetState, scenario: Scenario, sensitivity: bool) -> ScenarioView:
+    """The scenario evaluated, its links, suggestions and plan pairs scored and explained."""
     with engine_errors():
         result = evaluate_scenario(
             state.network, state.components, scenario, sensitivity=sensitivity
@@ -109,8 +130,9 @@ def _stale(stored: StoredScenario, state: DatasetState, error: Exception) -> Con
 class ScenarioService:
     """Saved scenarios over the database, with this worker's cache of their results."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, budget: WorkBudget) -> None:
         self.database = database
+        self.budget = budget
         self._lock = threading.Lock()
         self._results: OrderedDict[tuple[int, str, bool], ScenarioView] = OrderedDict()
 
@@ -127,7 +149,7 @@ class ScenarioService:
         if cached is not None:
             return cached
         try:
-            result = evaluate(state, decode(stored.body), sensitivity=sensitivity)
+            result = evaluate(state, decode(stored.body), self.budget, sensitivity=sensitivity)
         except (AppError, ValueError, KeyError, InfeasiblePlanError) as exc:
             raise _stale(stored, state, exc) from exc
         with self._lock:
@@ -146,7 +168,7 @@ class ScenarioService:
         definition: str,
     ) -> SavedResult:
         """Evaluate (which validates it) and save a scenario; 409 if the name is taken."""
-        result = evaluate(state, scenario)
+        result = evaluate(state, scenario, self.budget)
         try:
             with self.database.write() as session:
                 stored = store.insert_scenario(

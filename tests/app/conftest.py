@@ -20,7 +20,7 @@ from app.settings import Settings
 from matching import Weights, load_dataset, network_from_dataset, score_components
 from matching.enterprises import EnterpriseModel
 
-ADMIN_KEY = "test-key"
+ADMIN_KEY = "test-key-0123456789abcdef"
 #: The version of the dataset the package ships (what a new app serves).
 SHIPPED_VERSION = load_dataset().version
 
@@ -31,10 +31,15 @@ class Api:
     def __init__(self, client: TestClient) -> None:
         self.client = client
 
-    def get(self, path: str, **params: Any) -> Any:
-        """The JSON body of a GET that must succeed (parameters that are None are left out)."""
+    def get(self, path: str, *, key: bool = False, **params: Any) -> Any:
+        """The JSON body of a GET that must succeed (parameters that are None are left out).
+
+        With `key`, the request carries the admin key (private fields are shown).
+        """
         response = self.client.get(
-            path, params={name: value for name, value in params.items() if value is not None}
+            path,
+            params={name: value for name, value in params.items() if value is not None},
+            headers={"Authorization": f"Bearer {ADMIN_KEY}"} if key else None,
         )
         assert response.status_code == 200, response.text
         return response.json()
@@ -173,11 +178,14 @@ def enterprise_model() -> EnterpriseModel:
 
 
 def walk_enterprises(api: Api, *, limit: int = 500, **filters: Any) -> list[dict[str, Any]]:
-    """Every enterprise GET /enterprises lists under `filters`, following `next_cursor`."""
+    """Every enterprise GET /enterprises lists under `filters`, following `next_cursor`.
+
+    Listed with the key, so that every field (the contact too) is shown.
+    """
     items: list[dict[str, Any]] = []
     cursor = None
     while True:
-        page = api.get("/enterprises", limit=limit, cursor=cursor, **filters)
+        page = api.get("/enterprises", key=True, limit=limit, cursor=cursor, **filters)
         assert len(page["items"]) <= limit, page
         items += page["items"]
         cursor = page["next_cursor"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 from datetime import datetime
 
 import pytest
 
-from .conftest import SHIPPED_VERSION
+from app.settings import Settings
+
+from .conftest import ADMIN_KEY, SHIPPED_VERSION
 
 NEW_VERSION = f"{SHIPPED_VERSION}-test.2"
 
@@ -73,13 +76,40 @@ def test_write_without_a_key_is_a_401_asking_for_a_bearer_token(api, edited, che
     assert api.get("/health")["dataset_version"] == SHIPPED_VERSION
 
 
-@pytest.mark.parametrize("authorization", ["Bearer wrong-key", "Basic dGVzdC1rZXk=", "test-key"])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer wrong-key-0123456789abcdef",
+        f"Basic {base64.b64encode(ADMIN_KEY.encode()).decode()}",
+        ADMIN_KEY,
+        "Bearer \xa0",
+        "Bearer ",
+    ],
+)
 def test_write_with_a_wrong_key_is_a_401(api, edited, authorization, check_error):
-    response = api.client.put("/dataset", json=edited, headers={"Authorization": authorization})
+    header = authorization.encode("latin-1")
+    response = api.client.put("/dataset", json=edited, headers={"Authorization": header})
 
     check_error(response, 401, "Unauthorized")
     assert response.headers["www-authenticate"] == "Bearer"
     assert api.get("/health")["dataset_version"] == SHIPPED_VERSION
+
+
+@pytest.mark.parametrize("key", ["", "   "])
+def test_an_empty_admin_key_means_writes_are_refused(open_api, settings, edited, key, check_error):
+    with open_api(settings.model_copy(update={"admin_key": None})) as api:
+        assert Settings(data_dir=settings.data_dir, admin_key=key).admin_key is None
+        for authorization in ("Bearer \xa0", "Bearer ", f"Bearer {key}"):
+            # A non-breaking space, sent as the raw byte 0xA0 a careless client might send.
+            header = authorization.encode("latin-1")
+            response = api.client.put("/dataset", json=edited, headers={"Authorization": header})
+            check_error(response, 401, "Unauthorized")
+
+
+@pytest.mark.parametrize("key", ["short", " test-key-0123456789abcdef", "x" * 15])
+def test_a_weak_admin_key_is_refused_at_start_naming_the_setting(key, tmp_path):
+    with pytest.raises(ValueError, match="COUNTERPART_ADMIN_KEY must be at least 16 characters"):
+        Settings(data_dir=tmp_path, admin_key=key)
 
 
 def test_writes_are_refused_when_the_server_has_no_admin_key(
@@ -248,8 +278,10 @@ def test_a_replacement_by_one_worker_is_served_by_the_others(
         response = writer.client.put("/dataset", json=edited, headers=admin_headers)
 
         assert response.status_code == 200, response.text
-        assert reader.get("/health")["dataset_version"] == NEW_VERSION
+        assert reader.get("/dataset")["version"] == NEW_VERSION
         assert reader.get("/dataset")["digest"] == response.json()["digest"]
+        # /health answers from memory (liveness): it shows the version once the worker serves it.
+        assert reader.get("/health")["dataset_version"] == NEW_VERSION
         assert reader.get("/regions/harbin")["strengths"][sector]["value"] == 0.123
 
 

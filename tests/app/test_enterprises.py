@@ -13,7 +13,7 @@ from app.enterprise_files import write_jsonl
 from app.settings import Settings
 from matching import Enterprise, explain_match, generate_enterprises, load_dataset
 
-from .conftest import SHIPPED_VERSION
+from .conftest import ADMIN_KEY, SHIPPED_VERSION
 
 NORTHEAST = ("liaoning", "jilin", "heilongjiang", "shenyang", "dalian", "changchun", "harbin")
 EAST = ("jiangsu", "zhejiang", "guangdong", "beijing", "shanghai", "tianjin", "shenzhen")
@@ -279,7 +279,7 @@ def test_post_stores_the_profile_and_derives_the_side_from_the_region(
     assert_stored(created, profile)
     assert created["side"] == side_name
     assert before <= aware(created["updated_at"]) <= datetime.now(UTC)
-    assert api.get(f"/enterprises/{profile['id']}") == created
+    assert api.get(f"/enterprises/{profile['id']}", key=True) == created
 
 
 def test_post_fills_in_defaults(api, write):
@@ -299,7 +299,7 @@ def test_post_without_an_id_gets_a_new_server_made_id(api, write, all_enterprise
     ids = [first.json()["id"], second.json()["id"]]
     assert ids[0] != ids[1] and all(ids), ids
     for ident in ids:
-        assert_stored(api.get(f"/enterprises/{ident}"), {**body, "id": ident})
+        assert_stored(api.get(f"/enterprises/{ident}", key=True), {**body, "id": ident})
     assert sorted(item["id"] for item in all_enterprises(api)) == sorted(ids)
 
 
@@ -309,7 +309,7 @@ def test_post_with_a_taken_id_is_a_409_and_keeps_the_stored_profile(api, write, 
     response = write("POST", "/enterprises", {**SHANGHAI_FUND, "id": HARBIN_TOOLS["id"]})
 
     check_error(response, 409, "Conflict")
-    assert api.get(f"/enterprises/{HARBIN_TOOLS['id']}") == stored
+    assert api.get(f"/enterprises/{HARBIN_TOOLS['id']}", key=True) == stored
 
 
 # Every sector of the equipment, emerging and agriculture channels: one more than a profile holds.
@@ -392,7 +392,7 @@ def test_put_with_the_same_id_in_body_and_path_is_accepted(api, write):
     response = write("PUT", f"/enterprises/{HARBIN_TOOLS['id']}", HARBIN_TOOLS)
 
     assert response.status_code == 201, response.text
-    assert api.get(f"/enterprises/{HARBIN_TOOLS['id']}") == response.json()
+    assert api.get(f"/enterprises/{HARBIN_TOOLS['id']}", key=True) == response.json()
 
 
 def test_put_with_another_id_in_the_body_is_a_422_and_writes_nothing(
@@ -432,7 +432,7 @@ def test_patch_changes_only_the_fields_given_and_replaces_sector_maps_whole(api,
     }
     assert_stored(response.json(), expected)
     assert aware(response.json()["updated_at"]) >= aware(stored["updated_at"])
-    assert api.get(f"/enterprises/{HARBIN_TOOLS['id']}") == response.json()
+    assert api.get(f"/enterprises/{HARBIN_TOOLS['id']}", key=True) == response.json()
 
 
 def test_patch_of_the_region_moves_the_enterprise_to_the_other_side(api, write):
@@ -483,7 +483,7 @@ def test_an_invalid_patch_is_a_422_and_changes_nothing(api, write, check_error, 
     body = check_error(response, 422, ("ValidationError", "InvalidRequest"))
     fields = [item["field"] for item in body.get("errors", [])]
     assert any(f == field or f.endswith(f".{field}") for f in fields), body
-    assert api.get(f"/enterprises/{HARBIN_TOOLS['id']}") == stored
+    assert api.get(f"/enterprises/{HARBIN_TOOLS['id']}", key=True) == stored
 
 
 def test_delete_removes_the_enterprise_for_good(api, write, check_error, all_enterprises):
@@ -512,7 +512,7 @@ def test_a_deleted_id_can_be_registered_again(api, write):
     response = write("POST", "/enterprises", {**HARBIN_TOOLS, "name": "Reborn"})
 
     assert response.status_code == 201, response.text
-    assert api.get(f"/enterprises/{HARBIN_TOOLS['id']}")["name"] == "Reborn"
+    assert api.get(f"/enterprises/{HARBIN_TOOLS['id']}", key=True)["name"] == "Reborn"
 
 
 def test_everything_accepted_survives_a_restart(
@@ -534,7 +534,7 @@ def test_everything_accepted_survives_a_restart(
         assert {q: restarted.get(f"/enterprises/{q}/partners", k=100) for q in queries} == partners
 
     assert len(listed) == len(population) + 1 - len(gone)
-    assert api.get(f"/enterprises/{HARBIN_TOOLS['id']}")["offers"] == {"grain": 0.4}
+    assert api.get(f"/enterprises/{HARBIN_TOOLS['id']}", key=True)["offers"] == {"grain": 0.4}
 
 
 # A shared random population, read through three workers: one that registered it (its index
@@ -544,8 +544,8 @@ def test_everything_accepted_survives_a_restart(
 
 @pytest.fixture(scope="module")
 def population(tmp_path_factory, launch_api, put_enterprises):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("population"), admin_key="test-key")
-    headers = {"Authorization": "Bearer test-key"}
+    settings = Settings(data_dir=tmp_path_factory.mktemp("population"), admin_key=ADMIN_KEY)
+    headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
     rng = random.Random(20170301)
     profiles = random_population(rng, 120)
     with launch_api(settings) as first:
@@ -1007,3 +1007,22 @@ def test_partners_with_identical_explanations_have_equal_scores_in_id_order(api,
     assert partners[0]["contributions"] == partners[1]["contributions"]
     assert [p["id"] for p in partners] == ["p1", "p2"]
     assert partners[0]["score"] == partners[1]["score"]
+
+
+def test_a_contact_is_shown_only_to_a_request_with_the_key(api, write):
+    profile = {**HARBIN_TOOLS, "contact": "sales@harbin-tools.example"}
+    write("POST", "/enterprises", profile)
+
+    anonymous = api.get(f"/enterprises/{profile['id']}")
+    listed = api.get("/enterprises")["items"]
+    keyed = api.get(f"/enterprises/{profile['id']}", key=True)
+    wrong = api.client.get(
+        f"/enterprises/{profile['id']}", headers={"Authorization": "Bearer not-the-key-0123456789"}
+    )
+
+    assert anonymous["contact"] is None and [e["contact"] for e in listed] == [None]
+    assert wrong.json()["contact"] is None
+    assert keyed["contact"] == "sales@harbin-tools.example"
+    assert {k: v for k, v in anonymous.items() if k != "contact"} == {
+        k: v for k, v in keyed.items() if k != "contact"
+    }

@@ -8,6 +8,7 @@ import pytest
 
 from .conftest import SHIPPED_VERSION
 
+JSON = {"Content-Type": "application/json"}
 CHANNELS = [
     "equipment",
     "emerging",
@@ -87,11 +88,29 @@ def test_default_weights_sum_to_one_so_min_score_is_on_the_score_scale(api):
     }
 
 
-def test_cors_preflight_is_allowed_from_any_origin_by_default(api):
-    response = preflight(api.client, "https://planner.example")
+def test_no_origin_is_allowed_by_cors_unless_configured(api):
+    # The service's own web app is same-origin; other origins must be listed.
+    response = preflight(api.client, "https://planner.example", method="PUT")
+    simple = api.client.get("/health", headers={"Origin": "https://planner.example"})
 
-    assert response.status_code == 200
-    assert response.headers["access-control-allow-origin"] in ("*", "https://planner.example")
+    assert response.status_code >= 400
+    assert "access-control-allow-origin" not in response.headers
+    assert "access-control-allow-origin" not in simple.headers
+
+
+def test_errors_carry_cors_headers_for_a_listed_origin_even_a_413(open_api, strict_cors_settings):
+    settings = strict_cors_settings.model_copy(update={"max_body_bytes": 2048})
+    origin = {"Origin": "https://app.example"}
+    with open_api(settings) as api:
+        too_large = api.client.post(
+            "/plans", content=b"{" + b" " * 4096 + b"}", headers={**origin, **JSON}
+        )
+        unauthorised = api.client.put("/dataset", json={}, headers=origin)
+        missing = api.client.get("/regions/atlantis", headers=origin)
+
+    assert (too_large.status_code, unauthorised.status_code, missing.status_code) == (413, 401, 404)
+    for response in (too_large, unauthorised, missing):
+        assert response.headers["access-control-allow-origin"] == "https://app.example"
 
 
 @pytest.fixture
@@ -163,3 +182,44 @@ def test_unknown_route_is_a_404_in_the_error_shape(api):
 
 def test_wrong_method_is_a_405_in_the_error_shape(api):
     api.fails("DELETE", "/health", 405, "MethodNotAllowed")
+
+
+# Response headers.
+
+
+def test_every_answer_carries_the_security_headers(api):
+    for response in (
+        api.client.get("/taxonomy"),
+        api.client.get("/regions/atlantis"),
+        api.client.post("/plans", json={"capacity": -1}),
+    ):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+@pytest.mark.parametrize("path", ["/taxonomy", "/regions", "/links?limit=5", "/dataset", "/graph"])
+def test_gets_revalidate_with_an_etag_and_answer_304_when_unchanged(api, path):
+    first = api.client.get(path)
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "no-cache"
+
+    again = api.client.get(path, headers={"If-None-Match": etag})
+    other = api.client.get(path, headers={"If-None-Match": '"something-else"'})
+
+    assert (again.status_code, again.content) == (304, b"")
+    assert again.headers["etag"] == etag
+    assert other.status_code == 200 and other.content == first.content
+
+
+def test_the_etag_changes_when_the_dataset_does(api, admin_headers):
+    etag = api.client.get("/regions/harbin").headers["etag"]
+    document = api.get("/dataset/document")
+    document["version"] = f"{document['version']}-etag"
+    harbin = next(r for r in document["regions"] if r["id"] == "harbin")
+    harbin["name_en"] = "Harbin City"
+    assert api.client.put("/dataset", json=document, headers=admin_headers).status_code == 200
+
+    changed = api.client.get("/regions/harbin", headers={"If-None-Match": etag})
+
+    assert changed.status_code == 200 and changed.headers["etag"] != etag

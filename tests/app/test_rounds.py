@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from app.dependencies import participant_source
 from app.errors import NotFound
 from app.main import create_app
+from app.services import rounds as rounds_service
 from app.services.rounds import Participant
 from app.settings import Settings
 from matching import (
@@ -379,3 +380,50 @@ def test_the_csv_is_documented(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"]["/rounds"]["post"]
     assert {"application/json", "text/csv"} <= operation["responses"]["200"]["content"].keys()
     assert {"404", "422"} <= operation["responses"].keys()
+
+
+# Work limits: a large round runs in a process of its own, within the work budget.
+
+LARGE = population(seed=4, n=600)  # 1,200 participants x 20 candidates: past the worker's share
+
+
+def large_app(settings: Settings) -> FastAPI:
+    app = create_app(settings)
+    app.dependency_overrides[participant_source] = lambda: InMemoryParticipants(LARGE)
+    return app
+
+
+def test_a_round_too_large_for_the_worker_is_the_same_round_computed_apart(settings) -> None:
+    ids = {side: [p.enterprise.id for p in LARGE if p.enterprise.id.startswith(side)]
+           for side in ("ne", "ea")}  # fmt: skip
+    assert 20 * len(LARGE) > rounds_service.INLINE_EDGES
+    with TestClient(large_app(settings)) as client:
+        response = client.post("/rounds", json={"northeast": ids["ne"], "east": ids["ea"]})
+
+    assert response.status_code == 200, response.text
+    expected = engine_round(LARGE, b=3)
+    assert response.json()["objective"] == expected.objective
+    assert meetings_of(response.json()) == [(m.northeast, m.east) for m in expected.meetings]
+
+
+def test_a_round_past_the_time_budget_is_a_422_naming_the_budget(settings, check_error) -> None:
+    ids = {side: [p.enterprise.id for p in LARGE if p.enterprise.id.startswith(side)]
+           for side in ("ne", "ea")}  # fmt: skip
+    tight = settings.model_copy(update={"work_seconds": 0.01})
+    with TestClient(large_app(tight), raise_server_exceptions=False) as client:
+        response = client.post("/rounds", json={"northeast": ids["ne"], "east": ids["ea"]})
+
+    body = check_error(response, 422, "WorkLimitExceeded")
+    assert "time budget of 0.01 s" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("b", 11), ("candidates", 51), ("northeast", [f"ne{i}" for i in range(5001)])],
+)
+def test_rounds_beyond_the_limits_are_refused_naming_the_limit(client, field, value, check_error):
+    body = {"northeast": NORTHEAST, "east": EAST, field: value}
+
+    error = check_error(client.post("/rounds", json=body), 422, "ValidationError")
+
+    assert any(field in item["field"] for item in error["errors"])

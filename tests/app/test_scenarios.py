@@ -11,7 +11,7 @@ import pytest
 
 from app.settings import Settings
 
-from .conftest import SHIPPED_VERSION
+from .conftest import ADMIN_KEY, SHIPPED_VERSION
 
 NEW_VERSION = f"{SHIPPED_VERSION}-scenarios.2"
 LINKS = 49  # 7 northeast x 7 east regions: `"links": LINKS` returns every link
@@ -601,7 +601,7 @@ def test_a_body_over_the_limit_is_a_413(
     assert len(body) > 4096 * 2
     content = (body[i : i + 1000] for i in range(0, len(body), 1000)) if streamed else body
     headers = {"Content-Type": "application/json", **admin_headers}
-    settings = Settings(data_dir=tmp_path, admin_key="test-key", max_body_bytes=4096)
+    settings = Settings(data_dir=tmp_path, admin_key=ADMIN_KEY, max_body_bytes=4096)
 
     with open_api(settings) as api:
         small = api.client.post("/scenarios/evaluate", content=big_scenario(3000), headers=headers)
@@ -953,3 +953,22 @@ def test_a_deleted_scenario_id_is_never_given_again(api, admin_headers):
     later = save(api, admin_headers, "later", {"capacity": 3})
     assert later["id"] not in (first["id"], gone["id"])
     assert api.client.get(f"/scenarios/{gone['id']}").status_code == 404
+
+
+def test_reading_a_saved_scenario_writes_nothing_even_on_a_new_dataset(
+    api, admin_headers, document
+):
+    saved = save(api, admin_headers, "read only", {"capacity": 1})
+    edited = copy.deepcopy(document)
+    edited["version"] = NEW_VERSION
+    assert api.client.put("/dataset", json=edited, headers=admin_headers).status_code == 200
+    database = api.client.app.state.database
+
+    def refuse_writes():
+        raise AssertionError("a read wrote to the database")
+
+    database.write = refuse_writes
+    read = api.client.get(f"/scenarios/{saved['id']}")
+
+    assert read.status_code == 200, read.text
+    assert read.json()["result"]["dataset_version"] == NEW_VERSION

@@ -224,3 +224,15 @@ def test_min_score_is_relative_so_scaling_weights_changes_no_plan(shipped_networ
     assert [(p.northeast, p.east) for p in a.pairs] == [(p.northeast, p.east) for p in b.pairs]
     assert b.objective == pytest.approx(2 * a.objective)
     assert 0 < len(a.pairs) < len(plan_network(net, comps, base, PlanSettings()).pairs)
+
+
+@pytest.mark.parametrize("factor", [1e-300, 1e-150, 1e6])
+def test_a_plan_is_the_same_at_any_scale_of_the_weights(shipped_network, factor: float) -> None:
+    net = shipped_network
+    comps = score_components(net)
+    base = Weights.resolve(net.taxonomy)
+    scaled = Weights(component_ids=base.component_ids, vector=base.vector * factor)
+    a = plan_network(net, comps, base, PlanSettings(capacity=2))
+    b = plan_network(net, comps, scaled, PlanSettings(capacity=2))
+    assert [(p.northeast, p.east) for p in a.pairs] == [(p.northeast, p.east) for p in b.pairs]
+    assert b.objective == pytest.approx(factor * a.objective, rel=1e-9)

@@ -176,3 +176,22 @@ def test_plan_intervals_honour_pins(shipped_network) -> None:
             if change is not None:
                 harbin_beijing = (net.northeast.index["harbin"], net.east.index["beijing"])
                 assert harbin_beijing not in change.leaving
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        # Weights spanning more than the solver's 1e9 precision: once a ZeroDivisionError.
+        Scenario(
+            weights={"resource_endowment": 1e6}, plan=PlanSettings(capacity=3, same_level=True)
+        ),
+        Scenario(weights={"development_level": 1e6}, plan=PlanSettings(capacity=1)),
+    ],
+)
+def test_intervals_exist_and_hold_the_weight_when_weights_span_a_billion(
+    shipped_network, scenario
+) -> None:
+    result = evaluate_scenario(shipped_network, score_components(shipped_network), scenario)
+    assert len(result.sensitivity) == 11
+    for interval in result.sensitivity:
+        assert 0 <= interval.lower <= interval.weight <= interval.upper

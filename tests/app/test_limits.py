@@ -1,0 +1,123 @@
+"""While the heaviest request the limits allow runs, the service keeps answering.
+
+A real server (uvicorn in a process of its own, one worker): 5,000 northeast and 5,000 eastern
+enterprises are imported, then the largest round the schema allows (every one of them, 50
+candidates each, up to 10 meetings each) is proposed while `/health` is asked every 20 ms.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.enterprise_files import write_csv
+from matching import generate_enterprises, load_dataset
+from schemas.rounds import MAX_B, MAX_CANDIDATES, MAX_PARTICIPANTS
+
+from .conftest import ADMIN_KEY
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "COUNTERPART_DATA_DIR": str(tmp_path),
+        "COUNTERPART_ADMIN_KEY": ADMIN_KEY,
+        "PYTHONPATH": str(ROOT),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--log-level",
+         "warning"],
+        env=env,
+        cwd=ROOT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"{base}/health", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def largest_population() -> tuple[list[str], list[str], bytes]:
+    dataset = load_dataset()
+    side = {r.id: r.side for r in dataset.regions}
+    chosen: dict[str, list[dict[str, object]]] = {"northeast": [], "east": []}
+    for record in generate_enterprises(dataset, 60_000, seed=11):
+        listed = chosen[side[str(record["region"])]]
+        if len(listed) < MAX_PARTICIPANTS:
+            listed.append(dict(record))
+        if all(len(v) == MAX_PARTICIPANTS for v in chosen.values()):
+            break
+    text = io.StringIO(newline="")
+    write_csv(chosen["northeast"] + chosen["east"], text)
+    ids = {name: [str(r["id"]) for r in rows] for name, rows in chosen.items()}
+    return ids["northeast"], ids["east"], text.getvalue().encode()
+
+
+# The round is posted from a process of its own, so that receiving its answer (megabytes of
+# JSON) does not hold this process while it times /health.
+POST_ROUND = """
+import json, sys, httpx
+body = json.load(open(sys.argv[2]))
+response = httpx.post(sys.argv[1] + "/rounds", json=body, timeout=300)
+json.dump({"status": response.status_code, "meetings": len(response.json().get("meetings", []))},
+          sys.stdout)
+"""
+
+
+@pytest.mark.slow
+def test_health_answers_within_100_ms_while_the_largest_round_runs(server, tmp_path):
+    northeast, east, csv_body = largest_population()
+    key = {"Authorization": f"Bearer {ADMIN_KEY}", "Content-Type": "text/csv"}
+    imported = httpx.post(
+        f"{server}/enterprises/import", content=csv_body, headers=key, timeout=120
+    )
+    assert imported.status_code == 200, imported.text
+    body = {"northeast": northeast, "east": east, "candidates": MAX_CANDIDATES, "b": MAX_B}
+    request = tmp_path / "round.json"
+    request.write_text(json.dumps(body))
+
+    with httpx.Client(base_url=server, timeout=5) as client:
+        client.get("/health")
+        poster = subprocess.Popen(
+            [sys.executable, "-c", POST_ROUND, server, str(request)], stdout=subprocess.PIPE
+        )
+        latencies = []
+        while poster.poll() is None:
+            started = time.perf_counter()
+            assert client.get("/health").status_code == 200
+            latencies.append(time.perf_counter() - started)
+            time.sleep(0.02)
+
+    printed, _ = poster.communicate()
+    outcome = json.loads(printed)
+    assert outcome["status"] == 200, outcome
+    assert outcome["meetings"] > MAX_PARTICIPANTS
+    assert len(latencies) > 20
+    assert max(latencies) < 0.1, sorted(latencies)[-5:]
