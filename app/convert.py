@@ -17,6 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from app.errors import InvalidInput, Problem
 from app.services.datasets import DatasetState
 from app.services.enterprises import EnterpriseProfile, ProfileChange
+from app.services.health import Readiness
 from app.services.imports import ImportReport
 from app.services.links import LinkPage
 from app.services.partners import PartnerResult
@@ -52,7 +53,7 @@ from matching import (
     Weights,
 )
 from schemas.common import WeightsIn
-from schemas.dataset import DatasetInfo, HealthOut, SourceOut
+from schemas.dataset import DatasetInfo, HealthOut, ReadyOut, SourceOut
 from schemas.enterprises import (
     EnterpriseIn,
     EnterpriseList,
@@ -261,6 +262,17 @@ def taxonomy_out(taxonomy: Taxonomy) -> TaxonomyOut:
 def health_out(state: DatasetState) -> HealthOut:
     """Liveness and the dataset in use."""
     return HealthOut(status="ok", dataset_version=state.version, regions=len(state.dataset.regions))
+
+
+def ready_out(found: Readiness) -> ReadyOut:
+    """The readiness of the worker that answers."""
+    return ReadyOut(
+        status="ready" if found.ready else "not ready",
+        database=found.database,
+        dataset_version=found.dataset_version,
+        indexed=found.indexed,
+        problems=found.problems,
+    )
 
 
 def tie_out(tie: Tie) -> TieOut:

@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.errors import ERROR_RESPONSES, install_error_handlers
 from app.http_headers import ResponseHeaders
 from app.limits import BodySizeLimit
+from app.observability import RequestContext
 from app.routers import API_DESCRIPTION, BULK_PATHS, ROUTERS
 from app.services.context import open_services
 from app.services.work import WorkBudget
@@ -64,9 +65,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "If-None-Match"],
-        expose_headers=["ETag", "Retry-After"],
+        allow_headers=["Authorization", "Content-Type", "If-None-Match", "X-Request-ID"],
+        expose_headers=["ETag", "Retry-After", "X-Request-ID"],
     )
+    # Outermost of all: every answer, CORS preflights and errors included, is counted and logged.
+    app.add_middleware(RequestContext)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

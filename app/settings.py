@@ -57,6 +57,15 @@ class Settings(BaseSettings):
         description="Memory budget of one heavy computation, run in a process of its own.",
     )
 
+    log_level: str = Field(
+        default="info",
+        pattern="^(debug|info|warning|error)$",
+        description="Level of the service's logs.",
+    )
+    log_json: bool = Field(
+        default=True, description="Logs as one JSON object per line (false: plain text)."
+    )
+
     @field_validator("admin_key", mode="before")
     @classmethod
     def _no_weak_key(cls, value: object) -> object:

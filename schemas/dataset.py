@@ -8,7 +8,7 @@ from pydantic import Field
 
 from schemas.common import Schema
 
-__all__ = ["DatasetInfo", "HealthOut", "SourceOut"]
+__all__ = ["DatasetInfo", "HealthOut", "ReadyOut", "SourceOut"]
 
 
 class SourceOut(Schema):
@@ -46,3 +46,13 @@ class HealthOut(Schema):
     status: str = Field(examples=["ok"])
     dataset_version: str
     regions: int
+
+
+class ReadyOut(Schema):
+    """Readiness of this worker: the database reachable, the dataset and the index loaded."""
+
+    status: str = Field(examples=["ready"], description="`ready`, or `not ready` (with 503).")
+    database: str = Field(examples=["ok"], description="`ok` or `unreachable`.")
+    dataset_version: str | None
+    indexed: dict[str, int] = Field(description="Enterprises in the partner index, by side.")
+    problems: list[str] = Field(description="What keeps the worker from being ready.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -12,8 +14,10 @@ from app.cli import whatif
 from app.cli.enterprises import batch_cli, import_cli
 from app.cli.generate import generate_cli
 from app.errors import USER_ERRORS
+from app.observability import configure_logging
 from app.services.dataset_build import build_dataset, shipped_path
 from app.services.datasets import read_dataset, stability
+from app.settings import get_settings
 
 cli = typer.Typer(
     help="counterpart: matchmaking for northeast–east counterpart cooperation.",
@@ -32,8 +36,26 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
-    """Start the HTTP service (creates and seeds the database on first start)."""
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers)
+    """Start the HTTP service (creates and seeds the database on first start).
+
+    Logs are JSON lines (``COUNTERPART_LOG_JSON=false`` for plain text). With several workers,
+    their metrics are gathered in a folder of the data directory so that ``GET /metrics`` of any
+    worker answers for all of them. On SIGTERM, requests under way get 20 s to finish.
+    """
+    settings = get_settings()
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        folder = settings.data_dir / "metrics"
+        shutil.rmtree(folder, ignore_errors=True)  # counts of a previous run's workers
+        folder.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
+    uvicorn.run(
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=configure_logging(settings.log_level, json_lines=settings.log_json),
+        timeout_graceful_shutdown=20,
+    )
 
 
 @dataset_cli.command("validate")

@@ -162,6 +162,11 @@ class IndexKeeper:
         self._lock = threading.Lock()
         self._index: EnterpriseIndex | None = None
 
+    @property
+    def loaded(self) -> EnterpriseIndex | None:
+        """The index this worker serves from, None before the first one is built."""
+        return self._index
+
     def sync(self, session: Session, state: DatasetState) -> EnterpriseIndex:
         """The index as of the session's snapshot of the database.
 
