@@ -76,7 +76,7 @@ from matching.sensitivity import PlanChange, WeightInterval, weight_intervals
 from matching.slots import assign_slots
 from matching.stability import RegionStability, suggestion_stability
 from matching.suggest import Suggestion, rank_links, suggest_partners
-from matching.synthetic_enterprises import generate_enterprises
+from matching.synthetic_enterprises import enterprises_per_side, generate_enterprises
 from matching.taxonomy import FACTOR_IDS, Taxonomy, load_taxonomy, parse_taxonomy
 
 __all__ = [
@@ -142,6 +142,7 @@ __all__ = [
     "explain_link",
     "explain_match",
     "find_partners",
+    "enterprises_per_side",
     "generate_enterprises",
     "graphml_ready",
     "load_dataset",

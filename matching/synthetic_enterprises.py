@@ -72,6 +72,7 @@ __all__ = [
     "OWNERSHIP_SHARES",
     "SIZE_SHARES",
     "EnterpriseRecord",
+    "enterprises_per_side",
     "generate_enterprises",
     "region_shares",
 ]
@@ -425,6 +426,40 @@ def generate_enterprises(
     check_count("seed", seed)
     model = _Model.from_dataset(dataset)
     return _generate(model, count, np.random.default_rng(seed))
+
+
+#: Ids have seven digits: at most this many records of one side.
+MAX_PER_SIDE = 9_999_999
+
+
+def enterprises_per_side(
+    dataset: Dataset, per_side: int, *, seed: int = 0
+) -> dict[str, list[EnterpriseRecord]]:
+    """The first `per_side` records of each side that `generate_enterprises` draws.
+
+    A population of a given size on both sides (a round of n + n enterprises, say), whatever
+    the sides' shares of the dataset's GDP.
+
+    Examples
+    --------
+    >>> from matching.dataset import load_dataset
+    >>> drawn = enterprises_per_side(load_dataset(), 2, seed=1)
+    >>> {side: [r["id"] for r in records] for side, records in drawn.items()}
+    {'northeast': ['ne0000001', 'ne0000002'], 'east': ['ea0000001', 'ea0000002']}
+    """
+    check_count("per_side", per_side)
+    if per_side > MAX_PER_SIDE // 100:
+        raise ValueError(f"per_side must be at most {MAX_PER_SIDE // 100:,}, got {per_side:,}")
+    side = {region.id: region.side for region in dataset.regions}
+    chosen: dict[str, list[EnterpriseRecord]] = {"northeast": [], "east": []}
+    # Records are drawn lazily, a block at a time: the count is only a bound.
+    for record in generate_enterprises(dataset, MAX_PER_SIDE, seed=seed):
+        if all(len(records) >= per_side for records in chosen.values()):
+            break
+        listed = chosen[side[str(record["region"])]]
+        if len(listed) < per_side:
+            listed.append(record)
+    return chosen
 
 
 def _listing_key(sectors: IntArray, count: IntArray, n_sectors: int) -> IntArray:
