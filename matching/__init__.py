@@ -17,6 +17,7 @@ Everything a caller needs is exported here; modules whose names start with ``_``
 
 from matching._types import BoolArray, FloatArray, IntArray
 from matching.candidates import candidate_pairs
+from matching.coverage import CoverageRules, covered_channels
 from matching.dataset import (
     LEVELS,
     SIDES,
@@ -42,8 +43,32 @@ from matching.enterprises import (
     search_partners,
 )
 from matching.errors import DatasetError, InfeasiblePlanError, UnknownRegionError
+from matching.evaluation import (
+    Attainment,
+    CalibrationYear,
+    EvaluationReport,
+    IndicatorSummary,
+    PairActivity,
+    RegionGaps,
+    activity_index,
+    calibration,
+    evaluation_report,
+)
 from matching.graph import build_graph, graphml_ready
 from matching.network import Network, Side, network_from_dataset, synthetic_network
+from matching.outcomes import (
+    DEFAULT_HALF_LIFE_DAYS,
+    INDICATOR_UNITS,
+    OUTCOME_INDICATORS,
+    DrawnOutcome,
+    Outcome,
+    OutcomeEvidence,
+    Target,
+    decay,
+    load_outcomes,
+    outcome_evidence,
+    parse_outcomes,
+)
 from matching.partners import PartnerFilters, PartnerMatch, PartnerPool, find_partners
 from matching.plan import PlannedPair, PlanResult, PlanSettings, plan_network, solve_plan
 from matching.profiles import build_dataset_document
@@ -80,17 +105,25 @@ from matching.synthetic_enterprises import generate_enterprises
 from matching.taxonomy import FACTOR_IDS, Taxonomy, load_taxonomy, parse_taxonomy
 
 __all__ = [
+    "Attainment",
     "BoolArray",
+    "CalibrationYear",
     "ComponentScores",
     "Contribution",
+    "CoverageRules",
+    "DEFAULT_HALF_LIFE_DAYS",
     "DIRECTIONS",
     "Dataset",
     "DatasetError",
+    "DrawnOutcome",
     "Enterprise",
     "EnterpriseModel",
+    "EvaluationReport",
     "FACTOR_IDS",
     "FloatArray",
+    "INDICATOR_UNITS",
     "Indicator",
+    "IndicatorSummary",
     "InfeasiblePlanError",
     "IntArray",
     "LEVELS",
@@ -101,8 +134,12 @@ __all__ = [
     "MatchExplanation",
     "Meeting",
     "Network",
+    "OUTCOME_INDICATORS",
     "OWNERSHIPS",
+    "Outcome",
+    "OutcomeEvidence",
     "Override",
+    "PairActivity",
     "PartnerFilters",
     "PartnerMatch",
     "PartnerPool",
@@ -112,6 +149,7 @@ __all__ = [
     "PlannedPair",
     "Population",
     "Region",
+    "RegionGaps",
     "RegionStability",
     "RoundResult",
     "SIDES",
@@ -124,30 +162,39 @@ __all__ = [
     "Source",
     "Sourced",
     "Suggestion",
+    "Target",
     "Taxonomy",
     "Term",
     "Tie",
     "UnknownRegionError",
     "WeightInterval",
     "Weights",
+    "activity_index",
     "apply_overrides",
     "assign_slots",
     "build_dataset_document",
     "build_graph",
     "build_population",
+    "calibration",
     "candidate_pairs",
+    "covered_channels",
     "dataset_document",
+    "decay",
     "diff_results",
     "evaluate_scenario",
+    "evaluation_report",
     "explain_link",
     "explain_match",
     "find_partners",
     "generate_enterprises",
     "graphml_ready",
     "load_dataset",
+    "load_outcomes",
     "load_taxonomy",
     "network_from_dataset",
+    "outcome_evidence",
     "parse_dataset",
+    "parse_outcomes",
     "parse_taxonomy",
     "plan_network",
     "propose_round",
