@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import spearmanr
 
-from matching._types import BoolArray, FloatArray
+from matching._types import FloatArray
 from matching._validate import check_count
 from matching.dataset import Dataset
 from matching.network import Network, network_from_dataset
@@ -272,7 +272,7 @@ def evaluation_report(
         for t in targets_in_range
     )
     region_rows = range(n) if only is None else (only[0],)
-    per_region: BoolArray = pair_channels.reshape(n, m, len(channels)).any(axis=1)
+    per_region = np.asarray(pair_channels.reshape(n, m, len(channels)).any(axis=1), dtype=bool)
     gaps = tuple(
         RegionGaps(
             northeast=ne_ids[i],
