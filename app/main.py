@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.active = services.active
             app.state.enterprises = services.enterprises
             app.state.scenarios = services.scenarios
+            app.state.outcomes = services.outcomes
             await _build_routes(app)
             yield
 

@@ -42,6 +42,7 @@ from scipy.spatial.distance import cdist
 from matching._types import FloatArray
 from matching._validate import check_number
 from matching.network import Network
+from matching.outcomes import DrawnOutcome, OutcomeEvidence
 from matching.taxonomy import Taxonomy
 
 __all__ = [
@@ -50,10 +51,12 @@ __all__ = [
     "ComponentScores",
     "Contribution",
     "LinkExplanation",
+    "OutcomeTerm",
     "ScoredLink",
     "Term",
     "Weights",
     "explain_link",
+    "outcome_terms",
     "overlap",
     "score_components",
     "scored_links",
@@ -389,3 +392,39 @@ def _contribution(component: str, kind: str, weight: float, terms: list[Term]) -
         value=math.fsum(t.value for t in terms),
         terms=tuple(terms),
     )
+
+
+@dataclass(frozen=True)
+class OutcomeTerm:
+    """An outcome a link's score drew on, and what it adds to the score."""
+
+    drawn: DrawnOutcome
+    value: float
+
+
+def outcome_terms(
+    network: Network, evidence: OutcomeEvidence, i: int, j: int, weights: Weights
+) -> tuple[OutcomeTerm, ...]:
+    """The outcomes pair (i, j)'s score drew on, newest first, each with its part of the score.
+
+    An outcome adds the cooperation weight x (1 - t) x its evidence / 2; together they make the
+    ``outcomes`` term of the cooperation contribution (`explain_link`). `evidence` must be the
+    one `network` was built with.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> from matching.dataset import load_dataset
+    >>> from matching.network import network_from_dataset
+    >>> from matching.outcomes import Outcome, outcome_evidence
+    >>> ds, day = load_dataset(), datetime.date(2019, 1, 1)
+    >>> found = [Outcome("harbin", "beijing", "projects_signed", 3, day, ("equipment",), "s")]
+    >>> net = network_from_dataset(ds, as_of=day, outcomes=found)
+    >>> ev = outcome_evidence(found, net.northeast.ids, net.east.ids, as_of=day)
+    >>> w = Weights.resolve(net.taxonomy)
+    >>> i, j = net.northeast.index["harbin"], net.east.index["beijing"]
+    >>> [round(t.value, 4) for t in outcome_terms(net, ev, i, j, w)]
+    [0.01]
+    """
+    scale = 0.5 * weights["cooperation_status"] * (1.0 - float(network.ties[i, j]))
+    return tuple(OutcomeTerm(d, scale * d.evidence) for d in evidence.of_pair(i, j))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from app.services.datasets import ActiveDataset
 from app.services.enterprises import EnterpriseService
+from app.services.outcomes import OutcomeService
 from app.services.scenarios import ScenarioService
 from app.storage.database import Database, connect
 
@@ -22,11 +23,12 @@ class Services:
     active: ActiveDataset
     enterprises: EnterpriseService
     scenarios: ScenarioService
+    outcomes: OutcomeService
 
 
 @contextmanager
 def open_services(database_url: str, *, build_index: bool = True) -> Iterator[Services]:
-    """Connect, seed the shipped dataset on first start, load it and build the partner index.
+    """Connect, seed the shipped dataset and outcomes on first start, load them, build the index.
 
     The index is built before the block starts, so that the first query does not wait for it;
     a process that only writes (an import) passes `build_index=False`.
@@ -39,6 +41,8 @@ def open_services(database_url: str, *, build_index: bool = True) -> Iterator[Se
         if build_index:
             with enterprises.reading(state):
                 pass
-        yield Services(database, active, enterprises, ScenarioService(database))
+        outcomes = OutcomeService(database)
+        outcomes.start()
+        yield Services(database, active, enterprises, ScenarioService(database), outcomes)
     finally:
         database.dispose()
