@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import math
 
+import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -25,6 +26,8 @@ __all__ = ["CHARTS", "CHART_FORMATS", "render_chart"]
 CHARTS = ("trend", "channels", "league", "attainment")
 #: Formats and their media types.
 CHART_FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
+# SVG ids from a fixed salt, set once for the process (rc_context per call would race).
+matplotlib.rcParams["svg.hashsalt"] = "counterpart"
 _WIDTH = 9.0
 _DPI = 110
 _BAR = "#3b6ea5"
@@ -149,7 +152,7 @@ def render_chart(report: EvaluationReport, chart: str, fmt: str) -> bytes:
     figure.suptitle(_title(report, _TITLES[chart]), fontsize=11)
     figure.tight_layout()
     buffer = io.BytesIO()
-    # No creation date in the metadata, so the same report draws the same bytes.
+    # No creation date (and fixed SVG ids, above), so the same report draws the same bytes.
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
     figure.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue()

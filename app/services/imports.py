@@ -82,15 +82,16 @@ def parsed_rows(
     """
     with path.open("r", encoding="utf-8-sig", newline="") as text:
         for row_number, values, problems in read_rows(text, kind, record_format=record_format):
+            if any(p.field == "row" for p in problems):
+                yield row_number, problems
+                continue
             parsed = parse(values)
-            if problems:
-                named = {p.field for p in problems}
-                more = (
-                    [p for p in parsed if p.field not in named] if isinstance(parsed, list) else []
-                )
-                yield row_number, problems + more
-            else:
+            if not problems:
                 yield row_number, parsed
+                continue
+            named = {p.field for p in problems}
+            more = [p for p in parsed if p.field not in named] if isinstance(parsed, list) else []
+            yield row_number, problems + more
 
 
 @dataclass(frozen=True)
