@@ -190,25 +190,28 @@ def evaluation_report(
         if (side_a, side_b) != ("northeast", "east"):
             raise ValueError(f"`pair` must be [northeast id, east id], got {list(pair)}")
         only = (row, col)
+    ne_index, east_index = network.northeast.index, network.east.index
+    first_day, last_day = datetime.date(first_year, 1, 1), datetime.date(last_year, 12, 31)
     kept = [
         o
         for o in outcomes
-        if first_year <= o.year <= last_year
-        and o.northeast in network.northeast.index
-        and o.east in network.east.index
-        and (only is None or (pair is not None and (o.northeast, o.east) == pair))
+        if first_day <= o.date <= last_day
+        and o.northeast in ne_index
+        and o.east in east_index
+        and (pair is None or (o.northeast, o.east) == pair)
     ]
     n_years, n_kinds = last_year - first_year + 1, len(OUTCOME_INDICATORS)
-    flat = np.array(
-        [network.northeast.index[o.northeast] * m + network.east.index[o.east] for o in kept],
-        dtype=np.int64,
-    )
-    kinds = np.array([OUTCOME_INDICATORS.index(o.indicator) for o in kept], dtype=np.int64)
-    years = np.array([o.year - first_year for o in kept], dtype=np.int64)
+    kind_of = {k: i for i, k in enumerate(OUTCOME_INDICATORS)}
+    channel_of = network.taxonomy.channel_index
+    flat = np.array([ne_index[o.northeast] * m + east_index[o.east] for o in kept], dtype=np.int64)
+    kinds = np.array([kind_of[o.indicator] for o in kept], dtype=np.int64)
+    years = np.array([o.date.year - first_year for o in kept], dtype=np.int64)
     values = np.array([o.value for o in kept], dtype=np.float64)
+    # Which channels each outcome belongs to, set in one indexing operation.
     member = np.zeros((len(kept), len(channels)), dtype=bool)
-    for row_, o in enumerate(kept):
-        member[row_, [channels.index(c) for c in o.channels if c in channels]] = True
+    hit_rows = [k for k, o in enumerate(kept) for c in o.channels if c in channel_of]
+    hit_cols = [channel_of[c] for o in kept for c in o.channels if c in channel_of]
+    member[hit_rows, hit_cols] = True
 
     by_year = np.zeros((n_kinds, n_years))
     np.add.at(by_year, (kinds, years), values)
@@ -265,8 +268,11 @@ def evaluation_report(
         for cell in np.flatnonzero(considered & (pair_counts == 0)).tolist()
     )
     achieved: dict[tuple[str, str, str, int], float] = defaultdict(float)
-    for o in kept:
-        achieved[(o.northeast, o.east, o.indicator, o.year)] += o.value
+    wanted = {(t.northeast, t.east, t.indicator, t.year) for t in targets_in_range}
+    for o in kept if wanted else ():
+        key = (o.northeast, o.east, o.indicator, o.date.year)
+        if key in wanted:
+            achieved[key] += o.value
     attainment = tuple(
         _attainment(t, achieved[(t.northeast, t.east, t.indicator, t.year)])
         for t in targets_in_range

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from app import convert
 from app.dependencies import OutcomesDep, StateDep
-from app.routers.params import WeightChanges
+from app.routers.params import WeightChanges, json_response
 from app.services import evaluation as service
 from schemas.common import ErrorBody
 from schemas.evaluation import CalibrationOut, ReportOut
@@ -42,7 +42,7 @@ def report(
     northeast: PairEnd = None,
     east: PairEnd = None,
     format: Annotated[Literal["json", "csv"], Query(description="json or csv.")] = "json",
-) -> Any:
+) -> Response:
     """Totals, trends, targets, a league of pairs, inactive pairs and channel gaps.
 
     Totals and trend per indicator and channel, target attainment, the league table of pairs,
@@ -58,7 +58,7 @@ def report(
     )
     if format == "csv":
         return Response(convert.report_csv(found), media_type="text/csv")
-    return convert.report_out(state, found)
+    return json_response(convert.report_out(state, found))
 
 
 @router.get(
