@@ -61,8 +61,9 @@ def document_digest(document: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-#: Evaluation dates (with outcome revisions) whose state each dataset state keeps.
-CACHED_DATES = 32
+#: Evaluation dates (with outcome revisions) whose state each dataset state keeps: a state holds
+#: the component matrices (11 x regions x regions floats), so only a few.
+CACHED_DATES = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,6 +104,9 @@ class DatasetState:
             cached = self._dated.get(key)
         if cached is not None:
             return cached
+        if when == self.as_of and self.evidence is None and all(o.date > when for o in outcomes):
+            # Nothing known by the adoption: the state is this one (no second copy).
+            return self
         with engine_errors():
             network = network_from_dataset(self.dataset, as_of=when, outcomes=outcomes)
             evidence = outcome_evidence(

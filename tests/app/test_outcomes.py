@@ -192,3 +192,21 @@ def test_coverage_rules_in_plans_and_scenarios(api: Any) -> None:
     error = api.fails("POST", "/scenarios", 422, "InvalidRequest", headers=KEY,
                       json={"name": "later", "scenario": {"as_of": "2020-01-01"}})  # fmt: skip
     assert "saved scenarios are evaluated at the plan's adoption" in error["detail"]
+
+
+def test_a_state_per_evaluation_date_is_cached_per_outcome_revision() -> None:
+    import datetime
+
+    from app.services.datasets import shipped_document, standalone_state
+
+    state = standalone_state(shipped_document(), origin="test")
+    # Nothing is known by the adoption: the default state is the state itself.
+    assert state.dated(None, PUBLISHED, 1) is state
+    later = state.dated(datetime.date(2020, 1, 1), PUBLISHED, 1)
+    assert later is not state and later.as_of == datetime.date(2020, 1, 1)
+    assert state.dated(datetime.date(2020, 1, 1), PUBLISHED, 1) is later
+    # A new revision of the outcomes is a new state.
+    assert state.dated(datetime.date(2020, 1, 1), PUBLISHED[:3], 2) is not later
+    assert later.evidence is not None and {d.outcome.date.year for d in later.evidence.drawn} == {
+        2018, 2019
+    }  # fmt: skip
