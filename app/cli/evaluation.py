@@ -1,4 +1,4 @@
-"""``counterpart evaluation report``: the effectiveness report and its charts, into a folder.
+"""``counterpart evaluation report`` (the report and its charts, into a folder) and ``import``.
 
 It reads the service's database (the settings' COUNTERPART_DATABASE_URL, seeding it on first
 use like the service), so the report is the one GET /evaluation/report serves.
@@ -13,9 +13,11 @@ import typer
 
 from app import convert
 from app.charts import CHART_FORMATS, CHARTS
-from app.errors import USER_ERRORS
+from app.enterprise_files import file_format
+from app.errors import USER_ERRORS, AppError
 from app.services import evaluation
 from app.services.context import open_services
+from app.services.imports import ImportFailed
 from app.settings import get_settings
 
 __all__ = ["evaluation_cli"]
@@ -61,3 +63,28 @@ def report(
         typer.echo(f"error: cannot write to {output}: {exc}", err=True)
         raise typer.Exit(code=2) from exc
     typer.echo(f"wrote {len(files)} files to {output} ({found.outcomes} outcomes)")
+
+
+@evaluation_cli.command("import")
+def import_outcomes(
+    file: Annotated[Path, typer.Argument(help="A CSV or JSON Lines file (by its extension).")],
+) -> None:
+    """Record the outcomes of a file, all or nothing (the format of POST /outcomes/import)."""
+    try:
+        kind = file_format(None, file.name)
+        with open_services(get_settings().resolved_database_url, build_index=False) as services:
+            imported = services.outcomes.import_file(
+                services.active.current(), file, kind, convert.outcome_from_row
+            )
+    except ImportFailed as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        for problem in exc.errors or []:
+            typer.echo(f"  row {problem.row}: {problem.field}: {problem.error}", err=True)
+        raise typer.Exit(code=1) from exc
+    except AppError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(code=1) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"error: cannot read {file}: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    typer.echo(f"imported {len(imported)} outcomes")

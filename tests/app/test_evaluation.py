@@ -128,5 +128,21 @@ def test_the_command_writes_the_report_and_charts_to_a_folder(
             cli, ["evaluation", "report", "--output", str(out), "--northeast", "harbin"]
         )
         assert failed.exit_code == 1 and "needs both" in failed.output
+        header = "northeast,east,indicator,value,date,channels,source\n"
+        bad = tmp_path / "bad.csv"
+        bad.write_text(header + "harbin,beijing,projects_signed,1,2020-01-01,equipment,x\n"
+                       "harbin,atlantis,projects_signed,1,2020-01-01,equipment,x\n")  # fmt: skip
+        failed = CliRunner().invoke(cli, ["evaluation", "import", str(bad)])
+        assert (
+            failed.exit_code == 1 and "row 3: east: no region with id 'atlantis'" in failed.output
+        )
+        good = tmp_path / "good.csv"
+        good.write_text(header + "harbin,beijing,projects_signed,7,2021-05-01,equipment,x\n")
+        done = CliRunner().invoke(cli, ["evaluation", "import", str(good)])
+        assert done.exit_code == 0 and "imported 1 outcomes" in done.output
+        again = CliRunner().invoke(
+            cli, ["evaluation", "report", "--output", str(out), "--from", "2021", "--to", "2021"]
+        )
+        assert again.exit_code == 0 and "(1 outcomes)" in again.output
     finally:
         get_settings.cache_clear()
