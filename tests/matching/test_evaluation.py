@@ -7,9 +7,12 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import spearmanr
 
 from matching import (
+    OUTCOME_INDICATORS,
     Outcome,
     Target,
     Weights,
@@ -23,6 +26,7 @@ from matching import (
 )
 
 DATASET = load_dataset()
+BASE = network_from_dataset(DATASET)
 D = datetime.date
 
 
@@ -152,3 +156,63 @@ def test_the_published_outcomes_report() -> None:
     assert {("dalian", "shanghai"), ("changchun", "tianjin"), ("liaoning", "jiangsu")} <= set(
         report.inactive
     )
+
+
+@st.composite
+def random_outcomes(draw: st.DrawFn) -> list[Outcome]:
+    network = BASE
+    channels = network.taxonomy.channel_ids
+    count = draw(st.integers(0, 40))
+    return [
+        Outcome(
+            draw(st.sampled_from(network.northeast.ids)),
+            draw(st.sampled_from(network.east.ids)),
+            draw(st.sampled_from(OUTCOME_INDICATORS)),
+            draw(st.sampled_from([0.0, 1.0, 2.5, 7.0, 1e9])),
+            D(draw(st.integers(2016, 2021)), draw(st.integers(1, 12)), 1),
+            tuple(draw(st.sets(st.sampled_from(channels), min_size=1, max_size=3))),
+            "s",
+        )
+        for _ in range(count)
+    ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(random_outcomes())
+def test_the_report_matches_a_plain_loop(outcomes: list[Outcome]) -> None:
+    report = evaluation_report(BASE, outcomes, first_year=2017, last_year=2020)
+    inside = [o for o in outcomes if 2017 <= o.year <= 2020]
+    for summary in report.indicators:
+        mine = [o for o in inside if o.indicator == summary.indicator]
+        assert summary.total == pytest.approx(math.fsum(o.value for o in mine))
+        for k, year in enumerate(report.years):
+            expected = math.fsum(o.value for o in mine if o.year == year)
+            assert summary.by_year[k] == pytest.approx(expected)
+        for channel, value in summary.by_channel.items():
+            expected = math.fsum(o.value for o in mine if channel in o.channels)
+            assert value == pytest.approx(expected)
+    # The league's index, by hand: per indicator reported, the pair's total over the best pair's.
+    totals: dict[tuple[str, str], dict[str, float]] = {}
+    for o in inside:
+        pair = totals.setdefault((o.northeast, o.east), {})
+        pair[o.indicator] = pair.get(o.indicator, 0.0) + o.value
+    best = {k: max(t.get(k, 0.0) for t in totals.values()) for k in OUTCOME_INDICATORS if totals}
+    reported = [k for k, v in best.items() if v > 0]
+    for row in report.league:
+        expected = (
+            sum(totals[(row.northeast, row.east)].get(k, 0.0) / best[k] for k in reported)
+            / len(reported)
+            if reported
+            else 0.0
+        )
+        assert row.index == pytest.approx(expected)
+    assert {(r.northeast, r.east) for r in report.league} == set(totals)
+    assert [r.index for r in report.league] == sorted(
+        (r.index for r in report.league), reverse=True
+    )
+    active = {(o.northeast, c) for o in inside for c in o.channels}
+    for gap in report.gaps:
+        assert all((gap.northeast, c) not in active for c in gap.channels)
+        assert all(
+            (gap.northeast, c) in active for c in BASE.taxonomy.channel_ids if c not in gap.channels
+        )
