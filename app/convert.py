@@ -17,9 +17,11 @@ from pydantic import TypeAdapter, ValidationError
 from app.errors import InvalidInput, Problem
 from app.services.datasets import DatasetState
 from app.services.enterprises import EnterpriseProfile, ProfileChange
+from app.services.evaluation import Calibration
 from app.services.health import Readiness
 from app.services.imports import ImportReport
-from app.services.links import LinkPage
+from app.services.links import LinkPage, LinkView
+from app.services.outcomes import OutcomePage, TargetWrite
 from app.services.partners import PartnerResult
 from app.services.plans import Plan
 from app.services.regions import SuggestedPartner, Suggestions
@@ -34,10 +36,13 @@ from app.services.scenarios import (
 from app.storage.enterprises import StoredEnterprise
 from app.storage.scenarios import StoredScenario
 from matching import (
+    INDICATOR_UNITS,
+    CoverageRules,
     Dataset,
     Enterprise,
-    LinkExplanation,
+    EvaluationReport,
     Network,
+    Outcome,
     Override,
     PartnerFilters,
     PlanChange,
@@ -48,9 +53,9 @@ from matching import (
     ScenarioDiff,
     ScoredLink,
     Sourced,
+    Target,
     Taxonomy,
     Tie,
-    Weights,
 )
 from schemas.common import WeightsIn
 from schemas.dataset import DatasetInfo, HealthOut, ReadyOut, SourceOut
@@ -65,15 +70,34 @@ from schemas.enterprises import (
     PartnerQuery,
 )
 from schemas.enterprises import ImportReport as ImportReportOut
+from schemas.evaluation import (
+    AttainmentOut,
+    CalibrationOut,
+    CalibrationYearOut,
+    IndicatorReportOut,
+    LeagueRowOut,
+    RegionGapsOut,
+    ReportOut,
+)
 from schemas.graph import NodeLinkGraph
 from schemas.links import (
     ContributionOut,
+    DrawnOutcomeOut,
     LinkDetail,
     LinkList,
     LinkOut,
     LinkTermOut,
     SuggestionList,
     SuggestionOut,
+)
+from schemas.outcomes import (
+    OutcomeImportReport,
+    OutcomeIn,
+    OutcomeList,
+    OutcomeOut,
+    TargetIn,
+    TargetList,
+    TargetOut,
 )
 from schemas.plans import PlanIn, PlanOut, PlanPairOut, PlanResultOut
 from schemas.regions import IndicatorOut, MeasureOut, RegionList, RegionOut, SourcedOut, TieOut
@@ -121,6 +145,12 @@ def plan_settings(body: PlanIn) -> PlanSettings:
         pinned=tuple(body.pinned),
         forbidden=tuple(body.forbidden),
         same_level=body.same_level,
+        coverage=CoverageRules(
+            min_channels=body.coverage.min_channels,
+            per_docking=body.coverage.per_docking,
+            max_new_per_east=body.coverage.max_new_per_east,
+            cover_share=body.coverage.cover_share,
+        ),
     )
 
 
@@ -379,6 +409,7 @@ def link_list(state: DatasetState, page: LinkPage) -> LinkList:
     """A page of links, best first."""
     return LinkList(
         dataset_version=state.version,
+        as_of=state.as_of,
         weights=page.weights.as_dict(),
         channel=page.channel,
         total=page.total,
@@ -386,16 +417,31 @@ def link_list(state: DatasetState, page: LinkPage) -> LinkList:
     )
 
 
-def link_detail(state: DatasetState, weights: Weights, explanation: LinkExplanation) -> LinkDetail:
-    """A link with its full explanation."""
+def link_detail(state: DatasetState, view: LinkView) -> LinkDetail:
+    """A link with its full explanation and the outcomes it drew on."""
+    explanation = view.explanation
     return LinkDetail(
         dataset_version=state.version,
+        as_of=state.as_of,
         northeast=explanation.northeast,
         east=explanation.east,
         score=explanation.score,
         existing=explanation.existing,
         contributions={c.component: c.value for c in explanation.contributions},
-        weights=weights.as_dict(),
+        weights=view.weights.as_dict(),
+        outcomes=[
+            DrawnOutcomeOut(
+                id=t.drawn.outcome.id,
+                indicator=t.drawn.outcome.indicator,
+                value=t.drawn.outcome.value,
+                date=t.drawn.outcome.date,
+                source=t.drawn.outcome.source,
+                weight=t.drawn.weight,
+                evidence=t.drawn.evidence,
+                contribution=t.value,
+            )
+            for t in view.outcomes
+        ],
         explanation=[
             ContributionOut(
                 component=c.component,
@@ -437,6 +483,7 @@ def suggestion_list(state: DatasetState, found: Suggestions) -> SuggestionList:
     """A region's suggested partners."""
     return SuggestionList(
         dataset_version=state.version,
+        as_of=state.as_of,
         region=found.region,
         side=found.side,
         channel=found.channel,
@@ -469,7 +516,12 @@ def plan_result_out(result: PlanResult, links: list[ScoredLink]) -> PlanResultOu
 def plan_out(state: DatasetState, plan: Plan) -> PlanOut:
     """A plan on the active dataset."""
     body = plan_result_out(plan.result, plan.links)
-    return PlanOut(dataset_version=state.version, weights=plan.weights.as_dict(), **dict(body))
+    return PlanOut(
+        dataset_version=state.version,
+        as_of=state.as_of,
+        weights=plan.weights.as_dict(),
+        **dict(body),
+    )
 
 
 def graph_out(data: dict[str, Any]) -> NodeLinkGraph:
@@ -721,3 +773,204 @@ def round_csv(found: Round) -> str:
             ]
         )
     return out.getvalue()
+
+
+# Outcomes, targets and the evaluation -----------------------------------------------------------
+
+
+def outcome_in(body: OutcomeIn) -> Outcome:
+    """The engine's outcome from a request body (its references are the service's to check)."""
+    return Outcome(
+        northeast=body.northeast,
+        east=body.east,
+        indicator=body.indicator,
+        value=body.value,
+        date=body.date,
+        channels=tuple(dict.fromkeys(body.channels)),
+        source=body.source,
+        note=body.note,
+        northeast_enterprise=body.northeast_enterprise,
+        east_enterprise=body.east_enterprise,
+    )
+
+
+def outcome_from_row(values: Mapping[str, Any]) -> Outcome | list[Problem]:
+    """An outcome from the values of an imported row, checked as a request body is; or problems."""
+    try:
+        return outcome_in(OutcomeIn.model_validate(values))
+    except ValidationError as exc:
+        return _problems(exc)
+
+
+def outcome_out(outcome: Outcome) -> OutcomeOut:
+    """A stored outcome."""
+    assert outcome.id is not None
+    return OutcomeOut(
+        id=outcome.id,
+        northeast=outcome.northeast,
+        east=outcome.east,
+        indicator=outcome.indicator,
+        value=outcome.value,
+        date=outcome.date,
+        year=outcome.year,
+        unit=INDICATOR_UNITS[outcome.indicator],
+        channels=list(outcome.channels),
+        source=outcome.source,
+        note=outcome.note,
+        northeast_enterprise=outcome.northeast_enterprise,
+        east_enterprise=outcome.east_enterprise,
+    )
+
+
+def outcome_list(page: OutcomePage, *, limit: int, offset: int) -> OutcomeList:
+    """A page of outcomes."""
+    return OutcomeList(
+        items=[outcome_out(o) for o in page.items], total=page.total, limit=limit, offset=offset
+    )
+
+
+def outcome_import_report(imported: list[Outcome]) -> OutcomeImportReport:
+    """What an outcome import recorded."""
+    return OutcomeImportReport(
+        imported=len(imported), ids=[o.id for o in imported if o.id is not None]
+    )
+
+
+def target_in(body: TargetIn) -> Target:
+    """The engine's target from a request body."""
+    return Target(body.northeast, body.east, body.year, body.indicator, body.value)
+
+
+def target_out(target: Target) -> TargetOut:
+    """A stored target."""
+    assert target.id is not None
+    return TargetOut(
+        id=target.id,
+        northeast=target.northeast,
+        east=target.east,
+        year=target.year,
+        indicator=target.indicator,
+        value=target.value,
+        unit=INDICATOR_UNITS[target.indicator],
+    )
+
+
+def target_write(write: TargetWrite) -> TargetOut:
+    """A target as written."""
+    return target_out(write.target)
+
+
+def target_list(targets: Iterable[Target]) -> TargetList:
+    """Targets by year, pair and indicator."""
+    return TargetList(items=[target_out(t) for t in targets])
+
+
+def report_out(state: DatasetState, report: EvaluationReport) -> ReportOut:
+    """The effectiveness report for front-ends."""
+    return ReportOut(
+        dataset_version=state.version,
+        first_year=report.first_year,
+        last_year=report.last_year,
+        years=list(report.years),
+        pair=None
+        if report.pair is None
+        else PairOut(northeast=report.pair[0], east=report.pair[1]),
+        outcomes=report.outcomes,
+        indicators=[
+            IndicatorReportOut(
+                indicator=s.indicator,
+                unit=s.unit,
+                total=s.total,
+                by_year=list(s.by_year),
+                slope=s.slope,
+                by_channel=dict(s.by_channel),
+                by_channel_year={c: list(v) for c, v in s.by_channel_year.items()},
+            )
+            for s in report.indicators
+        ],
+        league=[
+            LeagueRowOut(
+                rank=p.rank,
+                northeast=p.northeast,
+                east=p.east,
+                index=p.index,
+                outcomes=p.outcomes,
+                totals=dict(p.totals),
+                channels=list(p.channels),
+                existing=p.existing,
+            )
+            for p in report.league
+        ],
+        attainment=[
+            AttainmentOut(
+                target_id=a.target.id,
+                northeast=a.target.northeast,
+                east=a.target.east,
+                year=a.target.year,
+                indicator=a.target.indicator,
+                target=a.target.value,
+                actual=a.actual,
+                ratio=a.ratio,
+                met=a.met,
+            )
+            for a in report.attainment
+        ],
+        inactive=[PairOut(northeast=ne, east=ea) for ne, ea in report.inactive],
+        gaps=[RegionGapsOut(northeast=g.northeast, channels=list(g.channels)) for g in report.gaps],
+    )
+
+
+#: Columns of the report's CSV: one table per `table`, every row one number.
+REPORT_CSV_COLUMNS = ("table", "northeast", "east", "year", "indicator", "channel", "value")
+
+
+def report_csv(report: EvaluationReport) -> str:
+    """The report as CSV in long form, one number a row.
+
+    Tables: `total`, `year`, `channel`, `channel_year` (non-zero cells), `index` and `pair` (the
+    league), `target`, `actual` and `attainment`, `inactive` pairs and channel `gap`s.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REPORT_CSV_COLUMNS)
+    for s in report.indicators:
+        writer.writerow(["total", "", "", "", s.indicator, "", repr(s.total)])
+        for year, value in zip(report.years, s.by_year, strict=True):
+            writer.writerow(["year", "", "", year, s.indicator, "", repr(value)])
+        for channel, value in s.by_channel.items():
+            writer.writerow(["channel", "", "", "", s.indicator, channel, repr(value)])
+        for channel, series in s.by_channel_year.items():
+            for year, value in zip(report.years, series, strict=True):
+                if value:
+                    writer.writerow(
+                        ["channel_year", "", "", year, s.indicator, channel, repr(value)]
+                    )
+    for p in report.league:
+        writer.writerow(["index", p.northeast, p.east, "", "", "", repr(p.index)])
+        for indicator, value in p.totals.items():
+            writer.writerow(["pair", p.northeast, p.east, "", indicator, "", repr(value)])
+    for a in report.attainment:
+        t = a.target
+        writer.writerow(["target", t.northeast, t.east, t.year, t.indicator, "", repr(t.value)])
+        writer.writerow(["actual", t.northeast, t.east, t.year, t.indicator, "", repr(a.actual)])
+        ratio = "" if a.ratio is None else repr(a.ratio)
+        writer.writerow(["attainment", t.northeast, t.east, t.year, t.indicator, "", ratio])
+    for northeast, east in report.inactive:
+        writer.writerow(["inactive", northeast, east, "", "", "", ""])
+    for gap in report.gaps:
+        for channel in gap.channels:
+            writer.writerow(["gap", gap.northeast, "", "", "", channel, ""])
+    return out.getvalue()
+
+
+def calibration_out(state: DatasetState, found: Calibration) -> CalibrationOut:
+    """Calibration, year by year."""
+    return CalibrationOut(
+        dataset_version=state.version,
+        weights=found.weights.as_dict(),
+        half_life_days=found.half_life,
+        years=[
+            CalibrationYearOut(year=r.year, rho=r.rho, pairs=r.pairs, active_pairs=r.active_pairs)
+            for r in found.years
+        ],
+    )

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Coroutine
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.errors import Unauthorized
 from app.services.datasets import ActiveDataset, DatasetState
 from app.services.enterprises import EnterpriseService
+from app.services.outcomes import OutcomeService, dated
 from app.services.rounds import ParticipantSource, stored_participants
 from app.services.scenarios import ScenarioService
 from app.services.work import WorkBudget
@@ -25,7 +27,9 @@ __all__ = [
     "AdminRoute",
     "BudgetDep",
     "DatabaseDep",
+    "DatedStateDep",
     "EnterprisesDep",
+    "OutcomesDep",
     "ParticipantsDep",
     "PrivateDep",
     "ScenariosDep",
@@ -72,12 +76,19 @@ def get_budget(request: Request) -> WorkBudget:
     return budget
 
 
+def get_outcomes(request: Request) -> OutcomeService:
+    """The app's outcome service (with this worker's cache of outcomes and targets)."""
+    service: OutcomeService = request.app.state.outcomes
+    return service
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 BudgetDep = Annotated[WorkBudget, Depends(get_budget)]
 ActiveDep = Annotated[ActiveDataset, Depends(get_active)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 EnterprisesDep = Annotated[EnterpriseService, Depends(get_enterprises)]
 ScenariosDep = Annotated[ScenarioService, Depends(get_scenarios)]
+OutcomesDep = Annotated[OutcomeService, Depends(get_outcomes)]
 
 
 def current_state(active: ActiveDep) -> DatasetState:
@@ -86,6 +97,27 @@ def current_state(active: ActiveDep) -> DatasetState:
 
 
 StateDep = Annotated[DatasetState, Depends(current_state)]
+
+
+def dated_state(
+    state: StateDep,
+    outcomes: OutcomesDep,
+    as_of: Annotated[
+        date | None,
+        Query(
+            description=(
+                "Evaluation date (YYYY-MM-DD): the ties in force and the outcomes known then "
+                "count; default the plan's adoption (GET /dataset `adopted`)."
+            ),
+            examples=["2020-01-01"],
+        ),
+    ] = None,
+) -> DatasetState:
+    """The state of the active dataset at the `as_of` query parameter, with its outcomes."""
+    return dated(state, outcomes, as_of)
+
+
+DatedStateDep = Annotated[DatasetState, Depends(dated_state)]
 
 
 def participant_source(service: EnterprisesDep) -> ParticipantSource:

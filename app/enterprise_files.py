@@ -1,5 +1,8 @@
 """Enterprise files in the import format: CSV and JSON Lines, read and written a record at a time.
 
+The readers serve every import (enterprises, outcomes): a `RecordFormat` names a record type's
+columns and how its CSV cells read.
+
 JSON Lines
     One enterprise profile per line as a compact JSON object, UTF-8.
 CSV
@@ -19,12 +22,22 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from app.errors import InvalidInput, Problem
 
-__all__ = ["ENTERPRISE_FIELDS", "Row", "file_format", "read_rows", "write_csv", "write_jsonl"]
+__all__ = [
+    "ENTERPRISE_FIELDS",
+    "ENTERPRISE_FORMAT",
+    "RecordFormat",
+    "Row",
+    "file_format",
+    "read_rows",
+    "write_csv",
+    "write_jsonl",
+]
 
 #: A row read from a file: its number (CSV counts the header as row 1), values and problems.
 Row = tuple[int, dict[str, Any], list[Problem]]
@@ -225,14 +238,32 @@ def _csv_record(cells: dict[str, str]) -> tuple[dict[str, Any], list[Problem]]:
     return values, problems
 
 
-def _csv_rows(text: IO[str]) -> Iterator[Row]:
+@dataclass(frozen=True)
+class RecordFormat:
+    """A record type's file format: its CSV columns, those required, and how cells read.
+
+    `cells` turns a CSV row's cells (column to text) into values and the cells' problems; JSON
+    Lines records need no such step.
+    """
+
+    fields: tuple[str, ...]
+    required: tuple[str, ...]
+    cells: Callable[[dict[str, str]], tuple[dict[str, Any], list[Problem]]]
+
+
+#: The enterprise import format.
+ENTERPRISE_FORMAT = RecordFormat(ENTERPRISE_FIELDS, ("id", "name", "region"), _csv_record)
+
+
+def _csv_rows(text: IO[str], record_format: RecordFormat) -> Iterator[Row]:
     reader = csv.reader(text)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         return
-    unknown = [h for h in header if h not in ENTERPRISE_FIELDS]
-    missing = [h for h in ("id", "name", "region") if h not in header]
+    fields = record_format.fields
+    unknown = [h for h in header if h not in fields]
+    missing = [h for h in record_format.required if h not in header]
     repeated = sorted({h for h in header if header.count(h) > 1})
     if unknown or missing or repeated:
         faults = []
@@ -243,7 +274,7 @@ def _csv_rows(text: IO[str]) -> Iterator[Row]:
         if repeated:
             faults.append(f"repeated columns {repeated}")
         raise InvalidInput(
-            f"CSV header: {'; '.join(faults)}; the columns are {', '.join(ENTERPRISE_FIELDS)}",
+            f"CSV header: {'; '.join(faults)}; the columns are {', '.join(fields)}",
             errors=[Problem(field="header", error="; ".join(faults), row=1)],
         )
     for row_number, cells in enumerate(reader, start=2):
@@ -253,7 +284,7 @@ def _csv_rows(text: IO[str]) -> Iterator[Row]:
             error = f"{len(cells)} cells for {len(header)} columns"
             yield row_number, {}, [Problem(field="row", error=error)]
             continue
-        values, problems = _csv_record(dict(zip(header, cells, strict=True)))
+        values, problems = record_format.cells(dict(zip(header, cells, strict=True)))
         yield row_number, values, problems
 
 
@@ -298,7 +329,11 @@ def _position(text: IO[str]) -> int:
 
 
 def read_rows(
-    text: IO[str], kind: str, *, progress: Callable[[int], None] | None = None
+    text: IO[str],
+    kind: str,
+    *,
+    progress: Callable[[int], None] | None = None,
+    record_format: RecordFormat = ENTERPRISE_FORMAT,
 ) -> Iterator[Row]:
     """The rows of an open CSV or JSON Lines file, one at a time.
 
@@ -311,13 +346,15 @@ def read_rows(
         The format (see `file_format`).
     progress : callable, optional
         Called with the file position every few thousand rows, and at the end.
+    record_format : RecordFormat
+        The records' columns and cell reading (default: enterprises).
 
     Raises
     ------
     InvalidInput
         If a CSV header has unknown, missing or repeated columns.
     """
-    rows = _readable(_csv_rows(text) if kind == "csv" else _jsonl_rows(text))
+    rows = _readable(_csv_rows(text, record_format) if kind == "csv" else _jsonl_rows(text))
     for count, item in enumerate(rows, start=1):
         if progress is not None and count % 5000 == 0:
             progress(_position(text))

@@ -16,7 +16,6 @@ from app.limits import BodySizeLimit
 from app.observability import RequestContext
 from app.routers import API_DESCRIPTION, BULK_PATHS, ROUTERS
 from app.services.context import open_services
-from app.services.work import WorkBudget
 from app.settings import Settings, get_settings
 
 __all__ = ["app", "create_app"]
@@ -33,13 +32,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        budget = WorkBudget.of(settings.work_seconds, settings.work_memory_mb)
-        with open_services(settings.resolved_database_url, budget=budget) as services:
+        with open_services(settings) as services:
             app.state.database = services.database
             app.state.active = services.active
             app.state.enterprises = services.enterprises
             app.state.scenarios = services.scenarios
             app.state.budget = services.budget
+            app.state.outcomes = services.outcomes
             await _build_routes(app)
             # What start-up built lives as long as the process: moved out of the collector's
             # way, so that a collection while a request allocates stays short (and with it the

@@ -8,7 +8,7 @@ a `Network` can be shared between threads and scenarios without copying.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from matching._types import BoolArray, FloatArray
 from matching.dataset import LEVELS, Dataset, Tie
 from matching.errors import UnknownRegionError
+from matching.outcomes import DEFAULT_HALF_LIFE_DAYS, Outcome, outcome_evidence
 from matching.taxonomy import FACTOR_IDS, Taxonomy, load_taxonomy
 
 __all__ = ["Network", "Side", "network_from_dataset", "synthetic_network", "ties_in_force"]
@@ -93,6 +94,9 @@ class Network:
     existing : ndarray of bool, same shape
         Whether the pair already cooperates (an official pairing or any recorded tie). Existing
         pairs are scored and shown, never suggested.
+    evidence : ndarray, same shape, optional
+        Outcome evidence o(i, j) in [0, 1] at the evaluation date (see `matching.outcomes`);
+        None when no outcome is known, which scores as zeros.
     """
 
     taxonomy: Taxonomy
@@ -100,6 +104,7 @@ class Network:
     east: Side
     ties: FloatArray
     existing: BoolArray
+    evidence: FloatArray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -129,6 +134,7 @@ class Network:
             east=self.east.take(cols),
             ties=_frozen(self.ties[np.ix_(rows, cols)]),
             existing=_frozen(self.existing[np.ix_(rows, cols)]),
+            evidence=None if self.evidence is None else _frozen(self.evidence[np.ix_(rows, cols)]),
         )
 
     def locate(self, region_id: str, *, field: str | None = None) -> tuple[str, int]:
@@ -196,11 +202,20 @@ def ties_in_force(dataset: Dataset, as_of: datetime.date | None = None) -> tuple
     return tuple(t for t in dataset.ties if t.start <= when)
 
 
-def network_from_dataset(dataset: Dataset, *, as_of: datetime.date | None = None) -> Network:
+def network_from_dataset(
+    dataset: Dataset,
+    *,
+    as_of: datetime.date | None = None,
+    outcomes: Iterable[Outcome] = (),
+    half_life: float = DEFAULT_HALF_LIFE_DAYS,
+) -> Network:
     """Build the network's matrices from a validated dataset, with the ties in force at `as_of`.
 
     `as_of` defaults to the plan's adoption (`Dataset.adopted`): the official pairs and the ties
-    that existed then. A later date adds the ties the plan produced since.
+    that existed then. A later date adds the ties the plan produced since. The `outcomes` dated
+    on or before `as_of` give each pair its outcome evidence (decayed with `half_life` days, see
+    `matching.outcomes.outcome_evidence`), which the cooperation factor uses; later ones are
+    ignored.
 
     Examples
     --------
@@ -215,6 +230,10 @@ def network_from_dataset(dataset: Dataset, *, as_of: datetime.date | None = None
     >>> i, j = net.northeast.index["heilongjiang"], net.east.index["shenzhen"]
     >>> bool(net.existing[i, j]), bool(later.existing[i, j])
     (False, True)
+    >>> from matching.outcomes import load_outcomes
+    >>> _, published = load_outcomes(ds)
+    >>> network_from_dataset(ds, outcomes=published).evidence is None   # none before adoption
+    True
     """
     northeast = _side_from_regions(dataset, "northeast")
     east = _side_from_regions(dataset, "east")
@@ -224,12 +243,15 @@ def network_from_dataset(dataset: Dataset, *, as_of: datetime.date | None = None
         i, j = northeast.index[tie.northeast], east.index[tie.east]
         ties[i, j] = max(ties[i, j], tie.strength)
         existing[i, j] = True
+    when = dataset.adopted if as_of is None else as_of
+    evidence = outcome_evidence(outcomes, northeast.ids, east.ids, as_of=when, half_life=half_life)
     return Network(
         taxonomy=dataset.taxonomy,
         northeast=northeast,
         east=east,
         ties=_frozen(ties),
         existing=_frozen(existing),
+        evidence=evidence.matrix if evidence.drawn else None,
     )
 
 

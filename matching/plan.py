@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike
 from matching._flow import WarmStart, solve_dense
 from matching._types import BoolArray, FloatArray, IntArray, Pair
 from matching._validate import check_count, check_number
+from matching.coverage import CoverageRules, covered_channels, solve_covered
 from matching.errors import InfeasiblePlanError
 from matching.network import Network
 from matching.scoring import ComponentScores, Weights
@@ -68,6 +69,8 @@ class PlanSettings:
     `min_score` is relative to the weights: a pair qualifies when its score is at least
     ``min_score * weights.total``. With the default weights (which sum to 1) it is on the scale of
     the scores themselves, and scaling every weight by the same factor changes no plan.
+    `coverage` holds the coverage rules (`matching.coverage`); with `min_channels` or
+    `per_docking` the plan is solved as a MILP, otherwise as a min-cost flow.
     """
 
     capacity: int = 2
@@ -76,6 +79,7 @@ class PlanSettings:
     pinned: tuple[tuple[str, str], ...] = ()
     forbidden: tuple[tuple[str, str], ...] = ()
     same_level: bool = False
+    coverage: CoverageRules = field(default_factory=CoverageRules)
 
 
 def _capacities(
@@ -247,7 +251,7 @@ def _result(
     chosen: BoolArray,
     pins: set[Pair],
     threshold: float,
-    warm_start: WarmStart,
+    warm_start: WarmStart | None,
 ) -> PlanResult:
     rows, cols = np.nonzero(chosen)
     values = matrix[rows, cols]
@@ -294,6 +298,17 @@ def plan_request(network: Network, settings: PlanSettings) -> PlanRequest:
     pins = pair_indices(network, "pinned", settings.pinned)
     bans = pair_indices(network, "forbidden", settings.forbidden)
     conflicts = []
+    most_new = settings.coverage.max_new_per_east
+    if most_new is not None:
+        most_new = check_count("coverage.max_new_per_east", most_new)
+        pinned_per_column = np.bincount([j for _, j in pins], minlength=len(cap_cols))
+        for j in np.flatnonzero(pinned_per_column > most_new).tolist():
+            conflicts.append(
+                f"`max_new_per_east`: {network.east.ids[j]} has {pinned_per_column[j]} pinned "
+                f"pairs but may get at most {most_new} new ties"
+            )
+        # The rule is a tighter capacity of every eastern region.
+        cap_cols = np.minimum(cap_cols, most_new)
     for i, j in pins:
         label = f"({network.northeast.ids[i]}, {network.east.ids[j]})"
         if network.existing[i, j]:
@@ -342,6 +357,8 @@ def plan_network(
     """
     request = plan_request(network, settings)
     min_score = check_number("min_score", settings.min_score)
+    if settings.coverage.needs_milp:
+        return _covered_plan(network, components, weights, settings, request, min_score)
     return solve_plan(
         components.combine(weights),
         capacity=(request.cap_rows, request.cap_cols),
@@ -352,6 +369,52 @@ def plan_network(
         names=(network.northeast.ids, network.east.ids),
         warm=warm,
     )
+
+
+def _covered_plan(
+    network: Network,
+    components: ComponentScores,
+    weights: Weights,
+    settings: PlanSettings,
+    request: PlanRequest,
+    min_score: float,
+) -> PlanResult:
+    """The plan under coverage rules: a MILP (`matching.coverage.solve_covered`)."""
+    rules = settings.coverage
+    tax = network.taxonomy
+    scores = components.combine(weights)
+    names = (network.northeast.ids, network.east.ids)
+    _check_pins(
+        request.pins, request.bans, request.allowed, request.cap_rows, request.cap_cols, *names
+    )
+    static, free_rows, free_cols = reduce_pins(
+        request.allowed, request.cap_rows, request.cap_cols, request.pins, request.bans
+    )
+    n_channels = len(tax.channels)
+    channel_values = weights.vector[:n_channels, None, None] * components.raw[:n_channels]
+    covers = covered_channels(channel_values, cover_share=rules.cover_share)
+    held = network.existing.copy()
+    for i, j in request.pins:
+        held[i, j] = True
+    threshold = min_score * weights.total
+    chosen = solve_covered(
+        scores,
+        covers,
+        static & (scores >= threshold),
+        held,
+        free_rows,
+        free_cols,
+        min_channels=rules.min_channels,
+        dockings=[k for k, c in enumerate(tax.channels) if c.kind == "docking"]
+        if rules.per_docking
+        else [],
+        names=names,
+        channel_names=tax.channel_ids,
+    )
+    for i, j in request.pins:
+        chosen[i, j] = True
+    result = _result(scores, chosen, set(request.pins), threshold, None)
+    return replace(result, message=f"{len(result.pairs)} pairs, proven optimal (coverage MILP)")
 
 
 def allowed_pairs(network: Network, *, same_level: bool = False) -> BoolArray:

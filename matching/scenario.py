@@ -162,6 +162,7 @@ def apply_overrides(
         east=sides["east"],
         ties=network.ties,
         existing=network.existing,
+        evidence=network.evidence,
     )
     rows = np.array(sorted(changed["northeast"]), dtype=np.int64)
     cols = np.array(sorted(changed["east"]), dtype=np.int64)
@@ -313,6 +314,12 @@ def evaluate_scenario(
     ((), (), 0)
     """
     check_count("k", scenario.k, minimum=1)
+    if sensitivity and scenario.plan.coverage.needs_milp:
+        raise ValueError(
+            "`coverage`: a scenario's sensitivity intervals assume the flow model, and the rules "
+            "min_channels and per_docking make the plan a MILP; plan with them on POST /plans, "
+            "or evaluate the scenario without them (max_new_per_east is fine)"
+        )
     weights = Weights.resolve(network.taxonomy, scenario.weights)
     baseline_weights = Weights.resolve(network.taxonomy)
     base_scores = components.combine(baseline_weights)

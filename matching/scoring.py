@@ -20,7 +20,10 @@ Summed over all channels, the first part is Michaely's trade complementarity ind
 the second the same the other way, and the synergy part the Finger-Kreinin similarity of the two
 strength profiles; each is split by channel and averaged over its directions, so x_c is in [0, 1].
 
-The factors are pair terms of the regions' factor values (see the taxonomy's ``formula``).
+The factors are pair terms of the regions' factor values (see the taxonomy's ``formula``). The
+cooperation factor also counts the ties in force, t(i, j), and the outcome evidence o(i, j) of
+the outcomes dated by the evaluation date (`matching.outcomes`): (c_i c_j + t + o (1 - t)) / 2,
+so outcomes raise it where ties leave room, and change nothing for an official pair (t = 1).
 
 Because scores are linear in the weights, we compute the K raw matrices once (`score_components`)
 and recombine them for any weights with one tensor product; a re-weighting never rescores profiles.
@@ -39,6 +42,7 @@ from scipy.spatial.distance import cdist
 from matching._types import FloatArray
 from matching._validate import check_number
 from matching.network import Network
+from matching.outcomes import DrawnOutcome, OutcomeEvidence
 from matching.taxonomy import Taxonomy
 
 __all__ = [
@@ -47,10 +51,12 @@ __all__ = [
     "ComponentScores",
     "Contribution",
     "LinkExplanation",
+    "OutcomeTerm",
     "ScoredLink",
     "Term",
     "Weights",
     "explain_link",
+    "outcome_terms",
     "overlap",
     "score_components",
     "scored_links",
@@ -251,6 +257,9 @@ def _factor_matrices(network: Network, out: FloatArray) -> None:
     np.subtract(1.0, development, out=development)
     np.multiply(f_ne[:, 3][:, None], f_ea[:, 3][None, :], out=cooperation)
     cooperation += network.ties
+    if network.evidence is not None:
+        # Outcomes add what the ties leave: t + o (1 - t), the probabilistic sum, in [0, 1].
+        cooperation += network.evidence * (1.0 - network.ties)
     cooperation *= 0.5
 
 
@@ -262,7 +271,8 @@ class Term:
     that meet (a strength and a need, or two strengths), and `northeast_share` and `east_share`
     the same as shares of their region's totals: the term is the channel's weight over its
     directions times the smaller share. For a factor they are the two regions' factor values
-    (for the ``ties`` term, the tie strength on both) and the shares are None.
+    (for the ``ties`` term, the tie strength on both; for the ``outcomes`` term, the outcome
+    evidence on both) and the shares are None.
     """
 
     sector: str | None
@@ -344,6 +354,7 @@ def explain_link(network: Network, i: int, j: int, weights: Weights) -> LinkExpl
         contributions.append(_contribution(channel.id, "channel", weight, terms))
     f_ne, f_ea = ne.factors[i], ea.factors[j]
     tie = float(network.ties[i, j])
+    evidence = 0.0 if network.evidence is None else float(network.evidence[i, j])
     factor_terms = {
         "resource_endowment": [("northeast_to_east", f_ne[0] * (1 - f_ea[0]), f_ne[0], f_ea[0])],
         "industrial_base": [("mutual", f_ne[1] * f_ea[1], f_ne[1], f_ea[1])],
@@ -351,6 +362,7 @@ def explain_link(network: Network, i: int, j: int, weights: Weights) -> LinkExpl
         "cooperation_status": [
             ("mutual", 0.5 * f_ne[3] * f_ea[3], f_ne[3], f_ea[3]),
             ("ties", 0.5 * tie, tie, tie),
+            ("outcomes", 0.5 * evidence * (1.0 - tie), evidence, evidence),
         ],
     }
     for factor in tax.factor_ids:
@@ -380,3 +392,39 @@ def _contribution(component: str, kind: str, weight: float, terms: list[Term]) -
         value=math.fsum(t.value for t in terms),
         terms=tuple(terms),
     )
+
+
+@dataclass(frozen=True)
+class OutcomeTerm:
+    """An outcome a link's score drew on, and what it adds to the score."""
+
+    drawn: DrawnOutcome
+    value: float
+
+
+def outcome_terms(
+    network: Network, evidence: OutcomeEvidence, i: int, j: int, weights: Weights
+) -> tuple[OutcomeTerm, ...]:
+    """The outcomes pair (i, j)'s score drew on, newest first, each with its part of the score.
+
+    An outcome adds the cooperation weight x (1 - t) x its evidence / 2; together they make the
+    ``outcomes`` term of the cooperation contribution (`explain_link`). `evidence` must be the
+    one `network` was built with.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> from matching.dataset import load_dataset
+    >>> from matching.network import network_from_dataset
+    >>> from matching.outcomes import Outcome, outcome_evidence
+    >>> ds, day = load_dataset(), datetime.date(2019, 1, 1)
+    >>> found = [Outcome("harbin", "beijing", "projects_signed", 3, day, ("equipment",), "s")]
+    >>> net = network_from_dataset(ds, as_of=day, outcomes=found)
+    >>> ev = outcome_evidence(found, net.northeast.ids, net.east.ids, as_of=day)
+    >>> w = Weights.resolve(net.taxonomy)
+    >>> i, j = net.northeast.index["harbin"], net.east.index["beijing"]
+    >>> [round(t.value, 4) for t in outcome_terms(net, ev, i, j, w)]
+    [0.01]
+    """
+    scale = 0.5 * weights["cooperation_status"] * (1.0 - float(network.ties[i, j]))
+    return tuple(OutcomeTerm(d, scale * d.evidence) for d in evidence.of_pair(i, j))

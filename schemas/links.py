@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import Field
 
 from schemas.common import DatasetStamped, Schema
 
 __all__ = [
     "ContributionOut",
+    "DrawnOutcomeOut",
     "LinkDetail",
     "LinkList",
     "LinkOut",
@@ -35,6 +38,7 @@ class LinkOut(Schema):
 class LinkList(DatasetStamped):
     """Links, best first."""
 
+    as_of: dt.date = Field(description="The evaluation date the scores are at.")
     weights: dict[str, float] = Field(description="The weights every score was computed with.")
     channel: str | None = Field(description="If set, links are ranked by this channel.")
     total: int = Field(description="How many links matched the filters before `limit`.")
@@ -49,7 +53,8 @@ class LinkTermOut(Schema):
         description=(
             "`northeast_to_east` (northeast strength meets eastern need; for resource endowment, "
             "the northeast's endowment where the east lacks it), `east_to_northeast`, `synergy` "
-            "(both strong), `mutual` (a factor both sides hold) or `ties` (recorded ties)."
+            "(both strong), `mutual` (a factor both sides hold), `ties` (recorded ties) or "
+            "`outcomes` (the outcome evidence, where the ties leave room)."
         )
     )
     value: float
@@ -74,11 +79,30 @@ class ContributionOut(Schema):
     terms: list[LinkTermOut]
 
 
+class DrawnOutcomeOut(Schema):
+    """An outcome the score drew on (dated by the evaluation date), and what it added."""
+
+    id: int | None
+    indicator: str
+    value: float
+    date: dt.date
+    source: str
+    weight: float = Field(description="Its decay: 2^(-age / half-life).")
+    evidence: float = Field(description="Its part of the pair's outcome evidence o in [0, 1].")
+    contribution: float = Field(
+        description="What it adds to the score: cooperation weight x (1 - tie) x evidence / 2."
+    )
+
+
 class LinkDetail(LinkOut, DatasetStamped):
     """One link with its full explanation."""
 
+    as_of: dt.date = Field(description="The evaluation date the score is at.")
     weights: dict[str, float]
     explanation: list[ContributionOut]
+    outcomes: list[DrawnOutcomeOut] = Field(
+        description="The outcomes the cooperation factor drew on, newest first."
+    )
 
 
 class SuggestionOut(Schema):
@@ -98,6 +122,7 @@ class SuggestionOut(Schema):
 class SuggestionList(DatasetStamped):
     """Additional partners of one region, best first; existing ties are never among them."""
 
+    as_of: dt.date = Field(description="The evaluation date the scores are at.")
     region: str
     side: str
     channel: str | None

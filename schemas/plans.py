@@ -2,19 +2,54 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import Field
 
 from schemas.common import DatasetStamped, RegionPair, Schema, WeightsIn
 
-__all__ = ["MAX_PINS", "PlanIn", "PlanOut", "PlanPairOut", "PlanResultOut"]
+__all__ = ["MAX_PINS", "CoverageIn", "PlanIn", "PlanOut", "PlanPairOut", "PlanResultOut"]
 
 #: Most pinned (and, separately, forbidden) pairs one request may carry.
 MAX_PINS = 2000
 #: Largest capacity of one region.
 MAX_CAPACITY = 1000
 Capacity = Annotated[int, Field(ge=0, le=MAX_CAPACITY, strict=True)]
+
+
+class CoverageIn(Schema):
+    """Coverage rules: the channels northeast regions' partners cover, few new ties per east.
+
+    A northeast region's partners are its ties in force, its pins and its new pairs. A partner
+    covers a channel when the channel's weighted contribution to the pair's score is at least
+    `cover_share` of the pair's channel total (default: an even share, 1/7).
+    """
+
+    min_channels: int = Field(
+        default=0,
+        ge=0,
+        le=20,
+        strict=True,
+        description="At least this many partners covering as many distinct channels.",
+    )
+    per_docking: bool = Field(
+        default=False, strict=True, description="A partner covering each of the four dockings."
+    )
+    max_new_per_east: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_CAPACITY,
+        strict=True,
+        description="Most new ties per eastern region.",
+    )
+    cover_share: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Share that makes a channel covered.",
+    )
 
 
 class PlanIn(Schema):
@@ -47,6 +82,16 @@ class PlanIn(Schema):
     )
     same_level: bool = Field(default=False, description="Only province-province, city-city.")
     weights: WeightsIn = Field(default_factory=WeightsIn)
+    coverage: CoverageIn = Field(
+        default_factory=CoverageIn,
+        description="Coverage rules; `min_channels` or `per_docking` make the plan a MILP.",
+    )
+    as_of: dt.date | None = Field(
+        default=None,
+        description="Evaluation date: ties in force and outcomes known then count; default the "
+        "plan's adoption.",
+        examples=["2020-01-01"],
+    )
 
 
 class PlanPairOut(Schema):
@@ -70,6 +115,7 @@ class PlanResultOut(Schema):
 
 
 class PlanOut(PlanResultOut, DatasetStamped):
-    """An optimal plan, with the weights and dataset version it was computed on."""
+    """An optimal plan, with the weights, dataset version and evaluation date it was made on."""
 
     weights: dict[str, float]
+    as_of: dt.date

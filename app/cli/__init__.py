@@ -12,6 +12,7 @@ import uvicorn
 
 from app.cli import whatif
 from app.cli.enterprises import batch_cli, import_cli
+from app.cli.evaluation import evaluation_cli
 from app.cli.generate import generate_cli
 from app.errors import USER_ERRORS
 from app.observability import configure_logging
@@ -28,6 +29,7 @@ cli.add_typer(dataset_cli, name="dataset")
 cli.add_typer(generate_cli, name="generate")
 cli.add_typer(import_cli, name="import")
 cli.add_typer(batch_cli, name="batch")
+cli.add_typer(evaluation_cli, name="evaluation")
 
 
 @cli.command()

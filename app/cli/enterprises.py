@@ -36,7 +36,6 @@ from app.services.datasets import DatasetState
 from app.services.enterprise_index import EnterpriseIndex
 from app.services.enterprises import EnterpriseService
 from app.services.imports import ImportFailed, import_file
-from app.services.work import WorkBudget
 from app.settings import get_settings
 
 __all__ = ["batch_cli", "import_cli"]
@@ -48,10 +47,7 @@ console = Console(stderr=True)
 
 @contextmanager
 def _service(*, build_index: bool) -> Iterator[tuple[EnterpriseService, DatasetState]]:
-    settings = get_settings()
-    budget = WorkBudget.of(settings.work_seconds, settings.work_memory_mb)
-    url = settings.resolved_database_url
-    with open_services(url, budget=budget, build_index=build_index) as services:
+    with open_services(get_settings(), build_index=build_index) as services:
         yield services.enterprises, services.active.current()
 
 

@@ -10,9 +10,11 @@ from fastapi import APIRouter
 from app.routers import (
     dataset,
     enterprises,
+    evaluation,
     graph,
     links,
     meta,
+    outcomes,
     partners,
     plans,
     regions,
@@ -49,4 +51,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     enterprises.admin_router,
     partners.router,
     rounds.router,
+    outcomes.router,
+    outcomes.admin_router,
+    evaluation.router,
 )

@@ -6,7 +6,7 @@ import networkx as nx
 from fastapi import APIRouter, Response
 
 from app import convert
-from app.dependencies import StateDep
+from app.dependencies import DatedStateDep
 from app.routers.params import WeightChanges
 from app.services import graph as service
 from schemas.graph import NodeLinkGraph
@@ -15,7 +15,7 @@ router = APIRouter(tags=["graph"])
 
 
 @router.get("/graph", summary="The whole graph as node-link JSON")
-def graph_json(state: StateDep, changes: WeightChanges) -> NodeLinkGraph:
+def graph_json(state: DatedStateDep, changes: WeightChanges) -> NodeLinkGraph:
     """Regions as nodes and every scored pair as an edge (networkx node-link format)."""
     return convert.graph_out(nx.node_link_data(service.graph(state, changes), edges="links"))
 
@@ -26,6 +26,6 @@ def graph_json(state: StateDep, changes: WeightChanges) -> NodeLinkGraph:
     response_class=Response,
     responses={200: {"content": {"application/graphml+xml": {}}}},
 )
-def graph_graphml(state: StateDep, changes: WeightChanges) -> Response:
+def graph_graphml(state: DatedStateDep, changes: WeightChanges) -> Response:
     """The same graph for Gephi or networkx (`networkx.read_graphml`)."""
     return Response(content=service.graphml(state, changes), media_type="application/graphml+xml")

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app import convert
-from app.dependencies import StateDep
+from app.dependencies import DatedStateDep
 from app.routers.params import ChannelQuery, EastIdPath, NortheastIdPath, WeightChanges
 from app.services import links as service
 from schemas.common import ErrorBody
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/links", tags=["links"])
 
 @router.get("", summary="Scored links, best first")
 def list_links(
-    state: StateDep,
+    state: DatedStateDep,
     changes: WeightChanges,
     northeast: Annotated[
         str | None, Query(description="Only links of this northeast region.", max_length=200)
@@ -44,11 +44,13 @@ def list_links(
     },
 )
 def get_link(
-    state: StateDep,
+    state: DatedStateDep,
     northeast_id: NortheastIdPath,
     east_id: EastIdPath,
     changes: WeightChanges,
 ) -> LinkDetail:
-    """Every contribution of the link's score, each split into its sector terms."""
-    weights, explanation = service.explain(state, changes, northeast_id, east_id)
-    return convert.link_detail(state, weights, explanation)
+    """Every contribution of the link's score, each split into its terms, and its outcomes.
+
+    The outcomes are those the cooperation factor drew on: dated by `as_of`, newest first.
+    """
+    return convert.link_detail(state, service.explain(state, changes, northeast_id, east_id))

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from app import convert
-from app.dependencies import StateDep
+from app.dependencies import DatedStateDep, StateDep
 from app.routers.params import ChannelQuery, LevelQuery, RegionIdPath, WeightChanges
 from app.services import regions as service
 from schemas.common import ErrorBody
@@ -43,7 +43,7 @@ def get_region(state: StateDep, region_id: RegionIdPath) -> RegionOut:
     responses=NOT_FOUND,
 )
 def suggestions(
-    state: StateDep,
+    state: DatedStateDep,
     region_id: RegionIdPath,
     changes: WeightChanges,
     k: Annotated[int, Query(ge=1, le=100, description="How many partners.")] = 5,

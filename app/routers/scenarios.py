@@ -7,8 +7,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response, status
 
 from app import convert
-from app.dependencies import AdminDep, AdminRoute, BudgetDep, ScenariosDep, StateDep
+from app.dependencies import (
+    AdminDep,
+    AdminRoute,
+    BudgetDep,
+    OutcomesDep,
+    ScenariosDep,
+    StateDep,
+)
 from app.services import scenarios as service
+from app.services.outcomes import dated, undated
 from schemas.common import ErrorBody
 from schemas.scenarios import (
     ComparisonOut,
@@ -40,12 +48,16 @@ WRITE: dict[int | str, dict[str, Any]] = {
     summary="Evaluate a what-if scenario against the baseline",
     responses={422: {"model": ErrorBody, "description": "Invalid or contradictory scenario."}},
 )
-def evaluate(state: StateDep, budget: BudgetDep, body: ScenarioIn) -> ScenarioOut:
+def evaluate(
+    state: StateDep, outcomes: OutcomesDep, budget: BudgetDep, body: ScenarioIn
+) -> ScenarioOut:
     """Links, suggestions, the plan, the diff from the baseline and each weight's interval.
 
     The baseline is the default weights with no overrides and the same plan settings. Overrides
-    never touch the stored dataset. Evaluating is a read: it needs no key.
+    never touch the stored dataset. Evaluating is a read: it needs no key. `as_of` evaluates
+    at another date (ties in force and outcomes known then).
     """
+    state = dated(state, outcomes, body.as_of)
     view = service.evaluate(state, convert.scenario_in(body, state.taxonomy), budget)
     return convert.scenario_out(state, view)
 
@@ -59,7 +71,8 @@ def evaluate(state: StateDep, budget: BudgetDep, body: ScenarioIn) -> ScenarioOu
 def save(
     _: AdminDep, state: StateDep, scenarios: ScenariosDep, body: SavedScenarioIn
 ) -> SavedScenarioOut:
-    """Validate, evaluate and save a scenario under a unique name."""
+    """Validate, evaluate and save a scenario under a unique name (at the adoption date)."""
+    undated(body.scenario.as_of)
     saved = scenarios.save(
         state,
         name=body.name,

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 from app.services.datasets import ActiveDataset
 from app.services.enterprises import EnterpriseService
+from app.services.outcomes import OutcomeService
 from app.services.scenarios import ScenarioService
 from app.services.work import WorkBudget
+from app.settings import Settings
 from app.storage.database import Database, connect
 
 __all__ = ["Services", "open_services"]
@@ -23,20 +25,20 @@ class Services:
     active: ActiveDataset
     enterprises: EnterpriseService
     scenarios: ScenarioService
+    outcomes: OutcomeService
     #: The budget of each heavy computation.
     budget: WorkBudget
 
 
 @contextmanager
-def open_services(
-    database_url: str, *, budget: WorkBudget, build_index: bool = True
-) -> Iterator[Services]:
-    """Connect, seed the shipped dataset on first start, load it and build the partner index.
+def open_services(settings: Settings, *, build_index: bool = True) -> Iterator[Services]:
+    """Connect, seed the shipped dataset and outcomes on first start, load them, build the index.
 
     The index is built before the block starts, so that the first query does not wait for it;
     a process that only writes (an import) passes `build_index=False`.
     """
-    database = connect(database_url)
+    budget = WorkBudget.of(settings.work_seconds, settings.work_memory_mb)
+    database = connect(settings.resolved_database_url)
     try:
         active = ActiveDataset(database)
         state = active.start()
@@ -44,6 +46,10 @@ def open_services(
         if build_index:
             with enterprises.reading(state):
                 pass
-        yield Services(database, active, enterprises, ScenarioService(database, budget), budget)
+        outcomes = OutcomeService(database)
+        outcomes.start()
+        yield Services(
+            database, active, enterprises, ScenarioService(database, budget), outcomes, budget
+        )
     finally:
         database.dispose()

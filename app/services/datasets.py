@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,8 @@ from matching import (
     Dataset,
     EnterpriseModel,
     Network,
+    Outcome,
+    OutcomeEvidence,
     RegionStability,
     Taxonomy,
     Weights,
@@ -33,6 +35,7 @@ from matching import (
     load_dataset,
     load_taxonomy,
     network_from_dataset,
+    outcome_evidence,
     parse_dataset,
     score_components,
     suggestion_stability,
@@ -58,9 +61,18 @@ def document_digest(document: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+#: Evaluation dates (with outcome revisions) whose state each dataset state keeps: a state holds
+#: the component matrices (11 x regions x regions floats), so only a few.
+CACHED_DATES = 8
+
+
 @dataclass(frozen=True, eq=False)
 class DatasetState:
-    """Everything computed from one dataset version."""
+    """Everything computed from one dataset version, at one evaluation date.
+
+    The state of the active dataset is at the plan's adoption without outcomes; `dated` gives
+    the state at another date with the outcomes dated by then (cached per date and revision).
+    """
 
     record_id: int
     digest: str
@@ -70,6 +82,49 @@ class DatasetState:
     dataset: Dataset
     network: Network
     components: ComponentScores
+    evidence: OutcomeEvidence | None = None
+    _dated: dict[tuple[date, int], DatasetState] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _dated_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def as_of(self) -> date:
+        """The evaluation date: which ties are in force and which outcomes are known."""
+        return self.dataset.adopted if self.evidence is None else self.evidence.as_of
+
+    def dated(self, as_of: date | None, outcomes: Sequence[Outcome], revision: int) -> DatasetState:
+        """The state at `as_of` (default: the adoption) with the outcomes dated by then.
+
+        `revision` names the outcomes' version; a state is cached per date and revision.
+        """
+        when = self.dataset.adopted if as_of is None else as_of
+        key = (when, revision)
+        with self._dated_lock:
+            cached = self._dated.get(key)
+        if cached is not None:
+            return cached
+        if when == self.as_of and self.evidence is None and all(o.date > when for o in outcomes):
+            # Nothing known by the adoption: the state is this one (no second copy).
+            return self
+        with engine_errors():
+            network = network_from_dataset(self.dataset, as_of=when, outcomes=outcomes)
+            evidence = outcome_evidence(
+                outcomes, network.northeast.ids, network.east.ids, as_of=when
+            )
+        state = replace(
+            self,
+            network=network,
+            components=score_components(network),
+            evidence=evidence,
+            _dated={},
+            _dated_lock=threading.Lock(),
+        )
+        with self._dated_lock:
+            self._dated[key] = state
+            while len(self._dated) > CACHED_DATES:
+                del self._dated[next(iter(self._dated))]
+        return state
 
     @property
     def version(self) -> str:

@@ -1,36 +1,97 @@
-"""Bulk import of enterprises from CSV or JSON Lines: every row checked, all written or none."""
+"""Bulk imports from CSV or JSON Lines: every row checked, all written or none.
+
+What every import shares: reading a file's rows and parsing them (`parsed_rows`), the log of
+bad rows that names each one (`ProblemLog`) and the error that lists them (`ImportFailed`).
+Enterprises stream into batched writes (`import_file`); outcomes use the same pieces.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from app.enterprise_files import read_rows
+from app.enterprise_files import RecordFormat, read_rows
 from app.errors import InvalidInput, Problem
 from app.services.datasets import DatasetState
 from app.services.enterprises import EnterpriseProfile, profile_values, reference_problems
 from app.storage import enterprises as store
 from app.storage.database import Database
 
-__all__ = ["ImportFailed", "ImportReport", "RowParser", "import_file"]
+__all__ = [
+    "ImportFailed",
+    "ImportReport",
+    "ProblemLog",
+    "RowParser",
+    "RowProblems",
+    "import_file",
+    "parsed_rows",
+]
 
 #: Most row errors an import lists (it counts them all).
 MAX_LISTED_ERRORS = 1000
 #: Rows written per statement during an import.
 IMPORT_BATCH = 5000
 
-#: Checks a row's values field by field (the API's rules for a profile) and makes its profile,
+_Record = TypeVar("_Record")
+#: The problems of one row.
+RowProblems = list[Problem]
+#: Checks a row's values field by field (the API's rules for the record) and makes the record,
 #: or returns the row's problems.
-RowParser = Callable[[Mapping[str, Any]], EnterpriseProfile | list[Problem]]
+RowParser = Callable[[Mapping[str, Any]], _Record | RowProblems]
 
 
 class ImportFailed(InvalidInput):
     """An import with bad rows: nothing was written."""
 
     code = "InvalidImport"
+
+
+class ProblemLog:
+    """The bad rows of an import: counted all, listed up to `MAX_LISTED_ERRORS` problems."""
+
+    def __init__(self) -> None:
+        self.bad = 0
+        self.problems: list[Problem] = []
+
+    def add(self, row_number: int, problems: RowProblems) -> None:
+        """Log a bad row's problems under its number."""
+        self.bad += 1
+        room = max(MAX_LISTED_ERRORS - len(self.problems), 0)
+        self.problems += [
+            Problem(field=p.field, error=p.error, row=row_number) for p in problems[:room]
+        ]
+
+    def raise_if_bad(self) -> None:
+        """Raise `ImportFailed` listing the bad rows, if there were any."""
+        if self.bad:
+            raise ImportFailed(
+                f"{self.bad} row(s) are invalid; nothing was imported", errors=self.problems
+            )
+
+
+def parsed_rows(
+    path: Path, kind: str, parse: RowParser[_Record], record_format: RecordFormat
+) -> Iterator[tuple[int, _Record | RowProblems]]:
+    """Each row of a CSV or JSON Lines file with its record, or its problems, one at a time.
+
+    A row whose cells do not read is still parsed, so that its other fields' problems are
+    listed with them; a row that does not read at all (not JSON, wrong number of cells) is not.
+    """
+    with path.open("r", encoding="utf-8-sig", newline="") as text:
+        for row_number, values, problems in read_rows(text, kind, record_format=record_format):
+            if any(p.field == "row" for p in problems):
+                yield row_number, problems
+                continue
+            parsed = parse(values)
+            if not problems:
+                yield row_number, parsed
+                continue
+            named = {p.field for p in problems}
+            more = [p for p in parsed if p.field not in named] if isinstance(parsed, list) else []
+            yield row_number, problems + more
 
 
 @dataclass(frozen=True)
@@ -44,7 +105,7 @@ class ImportReport:
 
 def _record(
     state: DatasetState,
-    parse: RowParser,
+    parse: RowParser[EnterpriseProfile],
     values: Mapping[str, Any],
     row_number: int,
     seen: dict[str, int],
@@ -73,7 +134,7 @@ def import_file(
     state: DatasetState,
     path: Path,
     kind: str,
-    parse: RowParser,
+    parse: RowParser[EnterpriseProfile],
     *,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
@@ -89,8 +150,7 @@ def import_file(
     ImportFailed
         Listing the bad rows as problems with their row numbers (CSV counts the header as 1).
     """
-    problems: list[Problem] = []
-    bad = 0
+    log = ProblemLog()
     seen: dict[str, int] = {}
     batch: list[dict[str, Any]] = []
     created = written = 0
@@ -104,14 +164,9 @@ def import_file(
             if not row_problems:
                 record, row_problems = _record(state, parse, values, row_number, seen, now)
             if row_problems:
-                bad += 1
-                room = MAX_LISTED_ERRORS - len(problems)
-                problems += [
-                    Problem(field=p.field, error=p.error, row=row_number)
-                    for p in row_problems[: max(room, 0)]
-                ]
+                log.add(row_number, row_problems)
                 continue
-            if bad:
+            if log.bad:
                 continue
             assert record is not None
             batch.append(record)
@@ -119,8 +174,7 @@ def import_file(
                 created += store.upsert_enterprises(connection, batch, log=False)
                 written += len(batch)
                 batch = []
-        if bad:
-            raise ImportFailed(f"{bad} row(s) are invalid; nothing was imported", errors=problems)
+        log.raise_if_bad()
         created += store.upsert_enterprises(connection, batch, log=False)
         written += len(batch)
         if written:

@@ -12,14 +12,16 @@ from app.services.datasets import DatasetState
 from matching import (
     FloatArray,
     LinkExplanation,
+    OutcomeTerm,
     ScoredLink,
     Weights,
     explain_link,
+    outcome_terms,
     rank_links,
     scored_links,
 )
 
-__all__ = ["LinkPage", "explain", "find_links", "ranking_values", "region_row"]
+__all__ = ["LinkPage", "LinkView", "explain", "find_links", "ranking_values", "region_row"]
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,19 @@ def find_links(
     return LinkPage(weights=weights, channel=channel, total=int(include.sum()), links=links)
 
 
+@dataclass(frozen=True)
+class LinkView:
+    """A link's full explanation, the weights behind it and the outcomes it drew on."""
+
+    weights: Weights
+    explanation: LinkExplanation
+    outcomes: tuple[OutcomeTerm, ...]
+
+
 def explain(
     state: DatasetState, changes: Mapping[str, float], northeast: str, east: str
-) -> tuple[Weights, LinkExplanation]:
-    """The weights and the full explanation of one link; a pair the wrong way round is a 422."""
+) -> LinkView:
+    """The full explanation of one link; a pair the wrong way round is a 422."""
     weights = state.weights(changes)
     network = state.network
     if northeast in network.east.index and east in network.northeast.index:
@@ -86,4 +97,5 @@ def explain(
         )
     i = region_row(state, northeast, "northeast")
     j = region_row(state, east, "east")
-    return weights, explain_link(network, i, j, weights)
+    drawn = () if state.evidence is None else outcome_terms(network, state.evidence, i, j, weights)
+    return LinkView(weights, explain_link(network, i, j, weights), drawn)

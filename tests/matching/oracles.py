@@ -1,9 +1,10 @@
-"""Independent oracles for the plan solver: brute force and an LP (HiGHS)."""
+"""Independent oracles for the plan solvers: brute force, an LP (HiGHS), a matching (networkx)."""
 
 from __future__ import annotations
 
 import itertools
 
+import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
@@ -67,3 +68,49 @@ def lp_plan(
     )
     assert res.status == 0, res.message
     return float(-res.fun)
+
+
+def channel_matching(partner_channels: list[set[int]]) -> int:
+    """How many partners can stand for distinct channels: a maximum matching (networkx)."""
+    graph = nx.Graph()
+    left = [("p", k) for k in range(len(partner_channels))]
+    graph.add_nodes_from(left)
+    for k, channels in enumerate(partner_channels):
+        graph.add_edges_from((("p", k), ("c", c)) for c in channels)
+    matching = nx.bipartite.maximum_matching(graph, top_nodes=left)
+    return len(matching) // 2
+
+
+def brute_force_covered_plan(
+    scores: NDArray[np.float64],
+    covers: NDArray[np.bool_],
+    eligible: NDArray[np.bool_],
+    held: NDArray[np.bool_],
+    cap_rows: list[int],
+    cap_cols: list[int],
+    *,
+    min_channels: int,
+    dockings: tuple[int, ...],
+) -> float | None:
+    """Best total over every subset of the eligible pairs meeting the coverage rules, or None."""
+    n, m = scores.shape
+    free = [(i, j) for i in range(n) for j in range(m) if eligible[i, j] and scores[i, j] > 0]
+    best: float | None = None
+    for size in range(len(free) + 1):
+        for subset in itertools.combinations(free, size):
+            rows = np.bincount([p[0] for p in subset], minlength=n)
+            cols = np.bincount([p[1] for p in subset], minlength=m)
+            if (rows > cap_rows).any() or (cols > cap_cols).any():
+                continue
+            ok = True
+            for i in range(n):
+                partners = [j for j in range(m) if held[i, j] or (i, j) in subset]
+                sets = [set(np.flatnonzero(covers[i, j]).tolist()) for j in partners]
+                if channel_matching(sets) < min_channels:
+                    ok = False
+                if any(not any(c in s for s in sets) for c in dockings):
+                    ok = False
+            if ok:
+                total = float(sum(scores[p] for p in subset))
+                best = total if best is None else max(best, total)
+    return best
