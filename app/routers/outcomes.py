@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pathlib
-import tempfile
 from datetime import date
 from typing import Annotated, Any
 
@@ -11,8 +9,11 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from app import convert
+from app.busy import BUSY_RESPONSE
 from app.dependencies import AdminDep, AdminRoute, OutcomesDep, SettingsDep, StateDep
 from app.enterprise_files import file_format
+from app.routers.uploads import receive_file
+from app.services import imports
 from schemas.common import ErrorBody
 from schemas.outcomes import (
     OutcomeImportReport,
@@ -34,7 +35,8 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No outcome (or target) with this id."}
 }
 WRITE: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "No valid API key."}
+    401: {"model": ErrorBody, "description": "No valid API key."},
+    503: BUSY_RESPONSE,
 }
 
 
@@ -109,8 +111,13 @@ def delete_outcome(_: AdminDep, outcomes: OutcomesDep, outcome_id: OutcomeId) ->
     "/outcomes/import",
     status_code=status.HTTP_201_CREATED,
     summary="Import outcomes from CSV or JSON Lines (admin), all or nothing",
+    description=(
+        "Every row is recorded as a new outcome, all or none. The file may be up to "
+        "`COUNTERPART_MAX_BODY_BYTES` (16 MiB by default; 413 beyond, nothing written)."
+    ),
     responses={
         **WRITE,
+        413: {"model": ErrorBody, "description": "The file is over the body size limit."},
         422: {"model": ErrorBody, "description": "Bad rows: every one listed, nothing written."},
     },
     openapi_extra={
@@ -136,15 +143,13 @@ async def import_outcomes(
     source, and optionally note, northeast_enterprise, east_enterprise.
     """
     kind = file_format(request.headers.get("content-type"))
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=settings.data_dir, suffix=f".{kind}") as spool:
-        async for chunk in request.stream():
-            spool.write(chunk)
-        spool.flush()
+    with imports.workspace(settings.import_dir) as work:
+        spool = work / f"upload.{kind}"
+        await receive_file(request, spool, limit=settings.max_import_bytes)
         imported = await run_in_threadpool(
             outcomes.import_file,
             state,
-            pathlib.Path(spool.name),
+            spool,
             kind,
             convert.outcome_from_row,
         )

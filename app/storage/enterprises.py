@@ -34,6 +34,7 @@ from app.storage.base import Base, as_utc
 
 __all__ = [
     "FIELDS",
+    "ROW_COLUMNS",
     "StoredEnterprise",
     "changes",
     "changes_since",
@@ -47,6 +48,7 @@ __all__ = [
     "now",
     "record",
     "upsert_enterprises",
+    "upsert_values",
 ]
 
 enterprises = Table(
@@ -155,6 +157,8 @@ def record(values: dict[str, Any], *, now: datetime) -> dict[str, Any]:
 
 
 _COLUMNS = ("id", *FIELDS, "updated_at")
+#: The columns of a row as `upsert_values` takes it (the time stamp is given apart).
+ROW_COLUMNS = _COLUMNS[:-1]
 
 
 def upsert_enterprises(
@@ -162,13 +166,31 @@ def upsert_enterprises(
 ) -> int:
     """Insert or replace rows (made by `record`); returns how many ids were new.
 
-    With `log`, each row's change is logged; a bulk import logs once itself instead. Rows go to
-    the driver's executemany directly: SQLAlchemy's per-row parameter handling cost three times
-    the insert itself on million-row imports.
+    With `log`, each row's change is logged; a bulk import logs once itself instead.
     """
     if not rows:
         return 0
-    ids = [r["id"] for r in rows]
+    values = [tuple(r[c] for c in ROW_COLUMNS) for r in rows]
+    now = rows[0]["updated_at"]
+    created = upsert_values(connection, values, now=now)
+    if log:
+        connection.execute(
+            insert(changes), [{"enterprise_id": v[0], "op": "upsert", "at": now} for v in values]
+        )
+    return created
+
+
+def upsert_values(
+    connection: Connection | Session, rows: Sequence[tuple[Any, ...]], *, now: datetime
+) -> int:
+    """Insert or replace rows given as tuples in `ROW_COLUMNS` order; returns how many are new.
+
+    Nothing is logged. Rows go to the driver's executemany directly: SQLAlchemy's per-row
+    parameter handling cost three times the insert itself on million-row imports.
+    """
+    if not rows:
+        return 0
+    ids = [r[0] for r in rows]
     existing: set[str] = set()
     for start in range(0, len(ids), 900):
         chunk = ids[start : start + 900]
@@ -184,13 +206,8 @@ def upsert_enterprises(
         f"INSERT INTO enterprises ({', '.join(_COLUMNS)}) VALUES ({marks}) "
         f"ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
     )
-    stamp = _stamp(rows[0]["updated_at"], dialect.name)
-    bind.exec_driver_sql(sql, [tuple(r[c] for c in _COLUMNS[:-1]) + (stamp,) for r in rows])
-    if log:
-        now = rows[0]["updated_at"]
-        connection.execute(
-            insert(changes), [{"enterprise_id": i, "op": "upsert", "at": now} for i in ids]
-        )
+    stamp = _stamp(now, dialect.name)
+    bind.exec_driver_sql(sql, [(*r, stamp) for r in rows])
     return len(ids) - len(existing)
 
 
