@@ -57,6 +57,15 @@ class ImportFailed(InvalidInput):
     code = "InvalidImport"
 
 
+def _printable(text: str) -> str:
+    """`text`, with what UTF-8 cannot encode (a lone surrogate from a JSON escape) escaped."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 class ProblemLog:
     """The bad rows of an import: counted all, listed up to `MAX_LISTED_ERRORS` problems."""
 
@@ -69,7 +78,8 @@ class ProblemLog:
         self.bad += 1
         room = max(MAX_LISTED_ERRORS - len(self.problems), 0)
         self.problems += [
-            Problem(field=p.field, error=p.error, row=row_number) for p in problems[:room]
+            Problem(field=_printable(p.field), error=_printable(p.error), row=row_number)
+            for p in problems[:room]
         ]
 
     def raise_if_bad(self) -> None:

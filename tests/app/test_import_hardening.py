@@ -247,3 +247,75 @@ def test_a_write_waits_for_a_short_write_phase_instead_of_failing(
         finally:
             holder.join()
         assert response.status_code == 201, response.text
+
+
+# Hostile files.
+
+GOOD = b'{"id": "ne-good", "name": "Good", "region": "harbin"}\n'
+HOSTILE_LINES = {
+    "200,000 [": (b"[" * 200_000 + b"\n", "nested too deeply"),
+    "deep value": (b'{"id": "a", "name": ' + b"[" * 200_000 + b"\n", "nested too deeply"),
+    "5,000-digit integer": (
+        b'{"id": "a", "name": "A", "region": "harbin", "founded": ' + b"9" * 5000 + b"}\n",
+        "too many digits",
+    ),
+    "5,000-digit intensity": (
+        b'{"id": "a", "name": "A", "region": "harbin", "offers": {"grain": 1'
+        + b"0" * 5000
+        + b"}}\n",
+        "too many digits",
+    ),
+    "a 3 MiB line": (
+        b'{"id": "a", "name": "' + b"x" * (3 * 2**20) + b'", "region": "harbin"}\n',
+        "longer than",
+    ),
+    "raw NUL": (b'{"id": "a", "name": "A\x00", "region": "harbin"}\n', "not valid JSON"),
+    "BOM inside": (b'\xef\xbb\xbf{"id": "a", "name": "A", "region": "harbin"}\n', "BOM"),
+    "lone surrogate key": (
+        b'{"id": "a", "name": "A", "region": "harbin", "offers": {"\\ud800": 0.5}}\n',
+        "unknown sector",
+    ),
+}
+
+
+@pytest.mark.parametrize("line, says", HOSTILE_LINES.values(), ids=HOSTILE_LINES)
+def test_a_hostile_json_line_is_a_422_naming_its_row_and_the_rows_after_it_are_still_read(
+    api, admin_headers, all_enterprises, check_error, settings, line, says
+):
+    bad_after = b'{"id": "ne-bad", "name": "Bad", "region": "atlantis"}\n'
+    body = GOOD + line + GOOD.replace(b"ne-good", b"ne-good-2") + bad_after
+
+    response = api.client.post(
+        "/enterprises/import", content=body, headers={**admin_headers, "content-type": JSONL}
+    )
+
+    error = check_error(response, 422, "InvalidImport")
+    assert says in error["errors"][0]["error"], error
+    assert [e["row"] for e in error["errors"]] == [2, 4], error
+    assert len(response.content) < 2000
+    assert all_enterprises(api) == []
+    assert leftovers(settings) == []
+
+
+HOSTILE_CSV = {
+    "a 3 MiB line": (b"id,name,region\n" + b"a," * (3 * 2**20 // 2) + b"\n", "longer than"),
+    "a 5,000-digit year": (
+        b"id,name,region,founded\nne-a,A,harbin," + b"9" * 5000 + b"\n",
+        "(5000 characters) is not a year",
+    ),
+    "invalid UTF-8": (b"id,name,region\nne-a,\xff\xfe,harbin\n", "not UTF-8"),
+}
+
+
+@pytest.mark.parametrize("body, says", HOSTILE_CSV.values(), ids=HOSTILE_CSV)
+def test_a_hostile_csv_is_a_short_422_naming_what_is_wrong(
+    api, admin_headers, all_enterprises, check_error, body, says
+):
+    response = api.client.post(
+        "/enterprises/import", content=body, headers={**admin_headers, "content-type": CSV}
+    )
+
+    error = check_error(response, 422, "InvalidImport")
+    assert says in error["errors"][0]["error"], error
+    assert len(response.content) < 2000
+    assert all_enterprises(api) == []
