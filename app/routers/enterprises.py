@@ -221,4 +221,8 @@ async def import_enterprises(
             convert.profile_from_row,
             work_dir=work,
         )
+    if report.imported:
+        # This worker's index catches up before the answer, so that the importer's next query
+        # finds what it imported; other workers rebuild in the background.
+        await run_in_threadpool(service.keeper.refresh, state)
     return convert.import_report(report)

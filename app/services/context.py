@@ -53,8 +53,11 @@ def open_services(settings: Settings, *, build_index: bool = True) -> Iterator[S
                 pass
         outcomes = OutcomeService(database)
         outcomes.start()
-        yield Services(
-            database, active, enterprises, ScenarioService(database, budget), outcomes, budget
-        )
+        try:
+            yield Services(
+                database, active, enterprises, ScenarioService(database, budget), outcomes, budget
+            )
+        finally:
+            enterprises.keeper.stop()
     finally:
         database.dispose()

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from app.enterprise_files import RecordFormat, read_rows
 from app.errors import InvalidInput, Problem
 from app.services.datasets import DatasetState
+from app.services.enterprise_index import COMPACT_AFTER
 from app.services.enterprises import EnterpriseProfile, profile_values, reference_problems
 from app.storage import enterprises as store
 from app.storage.database import Database
@@ -208,8 +209,9 @@ def import_file(
     Two phases. First every row is read, checked and staged in a scratch file in `work_dir`
     (`stage_file`), without any lock: other writes go on meanwhile, and memory holds one batch.
     A bad row stops nothing: every bad row is reported and nothing is written. Then, holding the
-    database's write lock, the staged rows are written in batches in one transaction, with one
-    ``bulk`` change logged, after which every worker rebuilds its index.
+    database's write lock, the staged rows are written in batches in one transaction. Up to
+    `COMPACT_AFTER` rows, each row's change is logged and every worker's next query applies it;
+    beyond, one ``bulk`` change is, and workers rebuild their index in the background.
 
     Raises
     ------
@@ -222,11 +224,17 @@ def import_file(
         if not staged.count:
             return ImportReport(imported=0, created=0, updated=0)
         created = 0
+        # Up to what an index overlay holds, each row's change is logged and every worker's
+        # next query applies it; a larger import is logged as one `bulk` change and rebuilt.
+        bulk = staged.count > COMPACT_AFTER
         with database.write_connection() as connection:
             now = store.now()
             for batch in staged.batches(IMPORT_BATCH):
                 created += store.upsert_values(connection, batch, now=now)
-            store.log_change(connection, None, "bulk")
+                if not bulk:
+                    store.log_changes(connection, [row[0] for row in batch], "upsert")
+            if bulk:
+                store.log_change(connection, None, "bulk")
     finally:
         staged.close()
     return ImportReport(imported=staged.count, created=created, updated=staged.count - created)

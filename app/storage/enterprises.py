@@ -45,6 +45,7 @@ __all__ = [
     "index_rows",
     "latest_change",
     "log_change",
+    "log_changes",
     "now",
     "record",
     "upsert_enterprises",
@@ -225,6 +226,15 @@ def delete_enterprise(session: Session, enterprise_id: str) -> bool:
         return False
     log_change(session, enterprise_id, "delete")
     return True
+
+
+def log_changes(connection: Connection | Session, enterprise_ids: Sequence[str], op: str) -> None:
+    """Log the same change (`upsert`, `delete`) of several enterprises."""
+    if enterprise_ids:
+        at = datetime.now(UTC)
+        connection.execute(
+            insert(changes), [{"enterprise_id": i, "op": op, "at": at} for i in enterprise_ids]
+        )
 
 
 def log_change(connection: Connection | Session, enterprise_id: str | None, op: str) -> None:

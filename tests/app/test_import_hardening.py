@@ -16,6 +16,7 @@ from app import convert
 from app.enterprise_files import write_csv, write_jsonl
 from app.services import imports
 from app.services.context import open_services
+from app.services.enterprise_index import COMPACT_AFTER
 from matching import generate_enterprises, load_dataset
 
 CSV = "text/csv"
@@ -319,3 +320,89 @@ def test_a_hostile_csv_is_a_short_422_naming_what_is_wrong(
     assert says in error["errors"][0]["error"], error
     assert len(response.content) < 2000
     assert all_enterprises(api) == []
+
+
+# The index after an import.
+
+
+@pytest.fixture(scope="module")
+def bulk_records():
+    """More records than an index overlay holds: their import is logged as one bulk change."""
+    return list(generate_enterprises(load_dataset(), COMPACT_AFTER + 1, seed=5))
+
+
+def test_after_a_bulk_import_other_workers_rebuild_in_the_background_and_queries_never_wait(
+    settings, open_api, admin_headers, put_enterprises, bulk_records
+):
+    records = bulk_records
+    old = {
+        "id": "ne-old",
+        "name": "Old",
+        "region": "harbin",
+        "offers": {"machine_tools": 0.8},
+        "seeks": {"venture_capital": 0.6},
+    }
+    imported = [r for r in records if r["id"].startswith("ea")]
+    newcomer = next(r for r in records if r["id"].startswith("ne"))
+    with open_api(settings) as importer, open_api(settings) as other:
+        put_enterprises(importer, [old])
+        assert other.get("/enterprises/ne-old/partners", k=5)["partners"] == []
+        keeper = other.client.app.state.enterprises.keeper
+        build = keeper._build
+        builds, release = [], threading.Event()
+
+        def slow_build(*args, **kwargs):
+            # Every build from now on takes until the test releases it (10 s at most).
+            builds.append(threading.current_thread().name)
+            release.wait(timeout=10)
+            return build(*args, **kwargs)
+
+        response = importer.client.post(
+            "/enterprises/import",
+            content=csv_text(records).encode(),
+            headers={**admin_headers, "content-type": CSV},
+        )
+        assert response.status_code == 200, response.text
+        # The importing worker answers from the new index at once.
+        assert importer.get("/enterprises/ne-old/partners", k=5)["partners"]
+
+        keeper._build = slow_build
+        try:
+            started = time.perf_counter()
+            waiting = [other.get("/enterprises/ne-old/partners", k=5) for _ in range(3)]
+            found = other.get(f"/enterprises/{newcomer['id']}/partners", k=5)
+            elapsed = time.perf_counter() - started
+        finally:
+            release.set()
+        assert elapsed < 3, elapsed
+        assert all(body["partners"] == [] for body in waiting)  # the old index, still serving
+        assert found["partners"] == []
+        assert len(builds) == 1, builds  # one build, in the background
+        assert builds[0] != threading.current_thread().name
+
+        deadline = time.monotonic() + 20
+        while keeper.rebuilding and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not keeper.rebuilding
+        partners = other.get("/enterprises/ne-old/partners", k=5)["partners"]
+        assert partners and {p["id"] for p in partners} <= {r["id"] for r in imported}
+
+
+def test_a_small_import_is_seen_by_every_worker_at_once(
+    settings, open_api, admin_headers, put_enterprises, records
+):
+    query = {"id": "ne-q", "name": "Q", "region": "harbin", "seeks": {"venture_capital": 0.6}}
+    with open_api(settings) as importer, open_api(settings) as other:
+        put_enterprises(importer, [query])
+        assert other.get("/enterprises/ne-q/partners", k=5)["partners"] == []
+        keeper = other.client.app.state.enterprises.keeper
+
+        response = importer.client.post(
+            "/enterprises/import",
+            content=csv_text(records).encode(),
+            headers={**admin_headers, "content-type": CSV},
+        )
+        assert response.status_code == 200, response.text
+
+        assert other.get("/enterprises/ne-q/partners", k=5)["partners"]
+        assert not keeper.rebuilding
