@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 from app.enterprise_files import RecordFormat, read_rows
 from app.errors import InvalidInput, Problem
 from app.services.datasets import DatasetState
-from app.services.enterprise_index import COMPACT_AFTER
 from app.services.enterprises import EnterpriseProfile, profile_values, reference_problems
 from app.storage import enterprises as store
 from app.storage.database import Database
@@ -40,6 +39,10 @@ __all__ = [
 MAX_LISTED_ERRORS = 1000
 #: Rows written per statement during an import.
 IMPORT_BATCH = 5000
+#: Largest import whose rows are logged one by one: every worker's next query applies them to
+#: its index (about 0.1 s per thousand). A larger one is logged as one bulk change, which
+#: workers rebuild in the background.
+LOGGED_ROWS = 1000
 
 #: The stamp of a staged row: the write phase stamps every row with its own time.
 _UNSTAMPED = datetime.min.replace(tzinfo=UTC)
@@ -209,9 +212,9 @@ def import_file(
     Two phases. First every row is read, checked and staged in a scratch file in `work_dir`
     (`stage_file`), without any lock: other writes go on meanwhile, and memory holds one batch.
     A bad row stops nothing: every bad row is reported and nothing is written. Then, holding the
-    database's write lock, the staged rows are written in batches in one transaction. Up to
-    `COMPACT_AFTER` rows, each row's change is logged and every worker's next query applies it;
-    beyond, one ``bulk`` change is, and workers rebuild their index in the background.
+    database's write lock, the staged rows are written in one transaction. Up to `LOGGED_ROWS`
+    rows, each row's change is logged and every worker's next query applies it; beyond, one
+    ``bulk`` change is, and workers rebuild their index in the background.
 
     Raises
     ------
@@ -224,17 +227,26 @@ def import_file(
         if not staged.count:
             return ImportReport(imported=0, created=0, updated=0)
         created = 0
-        # Up to what an index overlay holds, each row's change is logged and every worker's
-        # next query applies it; a larger import is logged as one `bulk` change and rebuilt.
-        bulk = staged.count > COMPACT_AFTER
-        with database.write_connection() as connection:
-            now = store.now()
-            for batch in staged.batches(IMPORT_BATCH):
-                created += store.upsert_values(connection, batch, now=now)
+        bulk = staged.count > LOGGED_ROWS
+        if database.dialect == "sqlite":
+            staged.close()  # its rows are read by the database's own connection
+            attach = {"staging": staged.path}
+            with database.write_connection(attach=attach) as connection:
+                created = store.upsert_attached(connection, "staging.staged", now=store.now())
                 if not bulk:
-                    store.log_changes(connection, [row[0] for row in batch], "upsert")
-            if bulk:
-                store.log_change(connection, None, "bulk")
+                    ids = connection.exec_driver_sql("SELECT id FROM staging.staged").scalars()
+                    store.log_changes(connection, list(ids), "upsert")
+                if bulk:
+                    store.log_change(connection, None, "bulk")
+        else:
+            with database.write_connection() as connection:
+                now = store.now()
+                for batch in staged.batches(IMPORT_BATCH):
+                    created += store.upsert_values(connection, batch, now=now)
+                    if not bulk:
+                        store.log_changes(connection, [row[0] for row in batch], "upsert")
+                if bulk:
+                    store.log_change(connection, None, "bulk")
     finally:
         staged.close()
     return ImportReport(imported=staged.count, created=created, updated=staged.count - created)

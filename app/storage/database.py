@@ -20,7 +20,7 @@ error.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -135,14 +135,28 @@ class Database:
             yield session
 
     @contextmanager
-    def write_connection(self) -> Iterator[Connection]:
+    def write_connection(self, *, attach: Mapping[str, Path] | None = None) -> Iterator[Connection]:
         """A connection in a write transaction holding the write lock, for bulk writes.
 
-        Committed when the block ends normally, rolled back when it raises.
+        Committed when the block ends normally, rolled back when it raises. On SQLite, `attach`
+        names other database files its statements may read (`name.table`), attached before the
+        transaction begins (SQLite refuses to inside one) and detached after it.
         """
-        with self._write_engine.connect() as connection, connection.begin():
-            self._serialise(connection)
-            yield connection
+        with self._write_engine.connect() as connection:
+            raw = connection.connection.dbapi_connection
+            names = dict(attach or {})
+            if names and self.dialect != "sqlite":
+                raise ValueError("`attach` is for SQLite databases only")
+            assert raw is not None
+            for name, path in names.items():
+                raw.execute(f'ATTACH DATABASE ? AS "{name}"', (str(path),))
+            try:
+                with connection.begin():
+                    self._serialise(connection)
+                    yield connection
+            finally:
+                for name in names:
+                    raw.execute(f'DETACH DATABASE "{name}"')
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -48,6 +48,7 @@ __all__ = [
     "log_changes",
     "now",
     "record",
+    "upsert_attached",
     "upsert_enterprises",
     "upsert_values",
 ]
@@ -210,6 +211,27 @@ def upsert_values(
     stamp = _stamp(now, dialect.name)
     bind.exec_driver_sql(sql, [(*r, stamp) for r in rows])
     return len(ids) - len(existing)
+
+
+def upsert_attached(connection: Connection, source: str, *, now: datetime) -> int:
+    """Insert or replace every row of an attached SQLite table; returns how many ids were new.
+
+    `source` is ``schema.table`` with the columns of `ROW_COLUMNS`, read in rowid order. One
+    statement, no row through Python: the write phase of a million-row import in seconds.
+    """
+    existing = connection.exec_driver_sql(
+        f"SELECT count(*) FROM {source} WHERE id IN (SELECT id FROM main.enterprises)"
+    ).scalar_one()
+    total = connection.exec_driver_sql(f"SELECT count(*) FROM {source}").scalar_one()
+    columns = ", ".join(ROW_COLUMNS)
+    # `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT, not a join.
+    connection.exec_driver_sql(
+        f"INSERT INTO main.enterprises ({', '.join(_COLUMNS)}) "
+        f"SELECT {columns}, ? FROM {source} WHERE true ORDER BY rowid "
+        "ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:]),
+        (_stamp(now, "sqlite"),),
+    )
+    return int(total) - int(existing)
 
 
 def _stamp(moment: datetime, dialect: str) -> Any:

@@ -77,6 +77,7 @@ class StagedRows:
         if columns[0] != "id":
             raise ValueError(f"`columns` must start with 'id', got {columns[0]!r}")
         self.columns = tuple(columns)
+        self.path = path
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
@@ -126,5 +127,5 @@ class StagedRows:
             yield [r[1:] for r in found]
 
     def close(self) -> None:
-        """Close the file (the workspace removes it)."""
+        """Close the file (the workspace removes it); closing twice is allowed."""
         self._db.close()

@@ -16,7 +16,6 @@ from app import convert
 from app.enterprise_files import write_csv, write_jsonl
 from app.services import imports
 from app.services.context import open_services
-from app.services.enterprise_index import COMPACT_AFTER
 from matching import generate_enterprises, load_dataset
 
 CSV = "text/csv"
@@ -327,8 +326,8 @@ def test_a_hostile_csv_is_a_short_422_naming_what_is_wrong(
 
 @pytest.fixture(scope="module")
 def bulk_records():
-    """More records than an index overlay holds: their import is logged as one bulk change."""
-    return list(generate_enterprises(load_dataset(), COMPACT_AFTER + 1, seed=5))
+    """More records than an import logs one by one: their import is logged as one bulk change."""
+    return list(generate_enterprises(load_dataset(), imports.LOGGED_ROWS + 1, seed=5))
 
 
 def test_after_a_bulk_import_other_workers_rebuild_in_the_background_and_queries_never_wait(
@@ -391,6 +390,7 @@ def test_after_a_bulk_import_other_workers_rebuild_in_the_background_and_queries
 def test_a_small_import_is_seen_by_every_worker_at_once(
     settings, open_api, admin_headers, put_enterprises, records
 ):
+    assert len(records) <= imports.LOGGED_ROWS
     query = {"id": "ne-q", "name": "Q", "region": "harbin", "seeks": {"venture_capital": 0.6}}
     with open_api(settings) as importer, open_api(settings) as other:
         put_enterprises(importer, [query])
