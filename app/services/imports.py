@@ -233,11 +233,10 @@ def import_file(
             attach = {"staging": staged.path}
             with database.write_connection(attach=attach) as connection:
                 created = store.upsert_attached(connection, "staging.staged", now=store.now())
-                if not bulk:
-                    ids = connection.exec_driver_sql("SELECT id FROM staging.staged").scalars()
-                    store.log_changes(connection, list(ids), "upsert")
                 if bulk:
                     store.log_change(connection, None, "bulk")
+                else:
+                    store.log_attached_changes(connection, "staging.staged")
         else:
             with database.write_connection() as connection:
                 now = store.now()

@@ -44,6 +44,7 @@ __all__ = [
     "get_enterprises",
     "index_rows",
     "latest_change",
+    "log_attached_changes",
     "log_change",
     "log_changes",
     "now",
@@ -232,6 +233,15 @@ def upsert_attached(connection: Connection, source: str, *, now: datetime) -> in
         (_stamp(now, "sqlite"),),
     )
     return int(total) - int(existing)
+
+
+def log_attached_changes(connection: Connection, source: str) -> None:
+    """Log an `upsert` of every id of an attached SQLite table (``schema.table``)."""
+    connection.exec_driver_sql(
+        f"INSERT INTO main.enterprise_changes (enterprise_id, op, at) "
+        f"SELECT id, 'upsert', ? FROM {source} ORDER BY rowid",
+        (_stamp(datetime.now(UTC), "sqlite"),),
+    )
 
 
 def _stamp(moment: datetime, dialect: str) -> Any:
