@@ -14,7 +14,7 @@ import pytest
 
 from app import convert
 from app.enterprise_files import write_csv, write_jsonl
-from app.services import imports
+from app.services import enterprise_index, imports
 from app.services.context import open_services
 from matching import generate_enterprises, load_dataset
 
@@ -406,3 +406,41 @@ def test_a_small_import_is_seen_by_every_worker_at_once(
 
         assert other.get("/enterprises/ne-q/partners", k=5)["partners"]
         assert not keeper.rebuilding
+
+
+def test_an_overlay_past_its_limit_is_compacted_in_the_background_while_queries_go_on(
+    settings, open_api, admin_headers, put_enterprises, monkeypatch
+):
+    monkeypatch.setattr(enterprise_index, "COMPACT_AFTER", 3)
+    query = {"id": "ne-q", "name": "Q", "region": "harbin", "seeks": {"venture_capital": 0.6}}
+    partners = [
+        {"id": f"ea-{n}", "name": "P", "region": "shanghai", "offers": {"venture_capital": 0.5}}
+        for n in range(5)
+    ]
+    with open_api(settings) as api:
+        put_enterprises(api, [query])
+        assert api.get("/enterprises/ne-q/partners", k=10)["partners"] == []
+        keeper = api.client.app.state.enterprises.keeper
+        build, builds, release = keeper._build, [], threading.Event()
+
+        def slow_build(*args, **kwargs):
+            builds.append(threading.current_thread().name)
+            release.wait(timeout=10)
+            return build(*args, **kwargs)
+
+        put_enterprises(api, partners)
+        keeper._build = slow_build
+        try:
+            started = time.perf_counter()
+            found = api.get("/enterprises/ne-q/partners", k=10)["partners"]
+            elapsed = time.perf_counter() - started
+        finally:
+            release.set()
+
+        assert elapsed < 3, elapsed
+        assert sorted(p["id"] for p in found) == [p["id"] for p in partners]  # the overlay
+        assert builds == ["enterprise-index-rebuild"]
+        keeper.stop()
+        assert not keeper.rebuilding
+        assert len(keeper.loaded.changed) == 0
+        assert len(api.get("/enterprises/ne-q/partners", k=10)["partners"]) == 5
