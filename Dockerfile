@@ -1,6 +1,6 @@
 # counterpart: the HTTP service on its embedded defaults (SQLite in /app/var, shipped dataset).
 #   docker build -t counterpart .
-#   docker run -p 8000:8000 -e COUNTERPART_ADMIN_KEY=change-me -v counterpart-data:/app/var counterpart
+#   docker run -p 8000:8000 -e COUNTERPART_ADMIN_KEY=$(openssl rand -hex 16) -v counterpart-data:/app/var counterpart
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
