@@ -82,7 +82,7 @@ from schemas.evaluation import (
     ReportOut,
 )
 from schemas.graph import NodeLinkGraph
-from schemas.keys import KeyCreated, KeyList, KeyOut
+from schemas.keys import KeyCreated, KeyIn, KeyList, KeyOut
 from schemas.links import (
     ContributionOut,
     DrawnOutcomeOut,
@@ -980,6 +980,14 @@ def calibration_out(state: DatasetState, found: Calibration) -> CalibrationOut:
 
 
 # Keys ------------------------------------------------------------------------------------------
+
+
+def key_in(values: Mapping[str, Any]) -> KeyIn:
+    """A key request from the command line's options, checked as POST /keys checks its body."""
+    try:
+        return KeyIn.model_validate(values)
+    except ValidationError as exc:
+        raise InvalidInput.listing(_problems(exc)) from None
 
 
 def key_out(stored: StoredKey) -> KeyOut:

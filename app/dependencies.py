@@ -222,16 +222,18 @@ class KeyedRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """Wrap the handler with the key check."""
         handler = super().get_route_handler()
-        roles = self.roles
-        path = self.path
 
         async def guarded(request: Request) -> Response:
             principal = await authenticate(request)
-            authorise(principal, roles, f"{request.method} {path}")
+            self.authorise(principal, request)
             request.state.principal = principal
             return await handler(request)
 
         return guarded
+
+    def authorise(self, principal: Principal, request: Request) -> None:
+        """Refuse (403) a key this route does not take."""
+        authorise(principal, self.roles, f"{request.method} {self.path}")
 
 
 class AdminRoute(KeyedRoute):
@@ -247,9 +249,20 @@ class PlannerRoute(KeyedRoute):
 
 
 class EnterpriseRoute(KeyedRoute):
-    """A route for enterprise keys (and admins); the handler checks the enterprise's binding."""
+    """A route for enterprise keys (and admins), for the enterprises they are bound to.
+
+    The enterprise of the path (`enterprise_id`) is checked here, before the body is read; a
+    route without one (POST) checks the body's with `authorise_enterprise`.
+    """
 
     roles = (Role.ADMIN, Role.ENTERPRISE)
+
+    def authorise(self, principal: Principal, request: Request) -> None:
+        """The role, and the binding to the path's enterprise."""
+        super().authorise(principal, request)
+        enterprise_id = request.path_params.get("enterprise_id")
+        if isinstance(enterprise_id, str):
+            authorise_enterprise(principal, enterprise_id)
 
 
 def current_key(

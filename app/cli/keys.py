@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from app import convert
 from app.errors import AppError
 from app.services.keys import Role, open_keys
 from app.settings import get_settings
@@ -30,8 +31,9 @@ def create(
 ) -> None:
     """Create a key and print its secret: shown this once, stored only as a digest."""
     try:
+        body = convert.key_in({"role": role.value, "label": label, "enterprises": enterprise or []})
         with open_keys(get_settings()) as keys:
-            created = keys.create(role.value, label=label, enterprises=enterprise or ())
+            created = keys.create(body.role, label=body.label, enterprises=body.enterprises)
     except AppError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(code=1) from exc

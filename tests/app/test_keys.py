@@ -369,6 +369,14 @@ def test_a_key_is_checked_before_the_body_is_read(api, check_error):
         "/keys", content=b'{"role": ', headers={**planner, "content-type": "application/json"}
     )
     check_error(response, 403, "Forbidden")
+    # An enterprise key is refused another's profile before its body is read, too.
+    enterprise = bearer(make_key(api, "enterprise", enterprises=[OWN])["key"])
+    response = api.client.put(
+        f"/enterprises/{OTHER}",
+        content=b'{"name": ',
+        headers={**enterprise, "content-type": "application/json"},
+    )
+    assert repr(OTHER) in check_error(response, 403, "Forbidden")["detail"]
 
 
 def run_cli(*args: str) -> Any:
@@ -421,6 +429,10 @@ def test_the_command_line_creates_lists_and_revokes_keys(cli_settings, open_api,
     assert missing.exit_code == 1 and "no key with id 42" in missing.stderr
     bad = run_cli("create", "--role", "enterprise")
     assert bad.exit_code == 1 and "enterprise ids" in bad.stderr
+    # Checked as POST /keys checks its body.
+    spaced = run_cli("create", "--role", "enterprise", "--enterprise", "has space")
+    assert spaced.exit_code == 1 and "enterprises.0" in spaced.stderr
+    assert len([line for line in run_cli("list").stdout.splitlines() if line]) == 4
 
 
 # The operations that need a key, and the roles besides admin that may call them.
