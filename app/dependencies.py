@@ -179,7 +179,9 @@ def authorise(principal: Principal, roles: tuple[Role, ...], action: str) -> Non
     """Refuse (403) a key whose role is not one of `roles`, naming what it would need."""
     if principal.role not in roles:
         needed = " or ".join(f"`{r}`" for r in roles)
-        raise Forbidden(f"a `{principal.role}` key may not {action}: that needs the {needed} role")
+        raise Forbidden(
+            f"a key with the `{principal.role}` role may not {action}: that needs the {needed} role"
+        )
 
 
 def authorise_enterprise(principal: Principal, enterprise_id: str | None) -> None:

@@ -108,9 +108,29 @@ def insert_key(
 
 
 def find_key(session: Session, digest: str) -> tuple[str, StoredKey] | None:
-    """The stored digest and key whose secret has this digest, if any (revoked ones too)."""
-    record = session.scalars(select(KeyRecord).where(KeyRecord.digest == digest)).one_or_none()
-    return None if record is None else (record.digest, _stored(record))
+    """The stored digest and key whose secret has this digest, if any (revoked ones too).
+
+    One query, without the ORM's objects: every request with a stored key makes it.
+    """
+    key, bound = KeyRecord.__table__, KeyEnterpriseRecord.__table__
+    rows = session.execute(
+        select(key, bound.c.enterprise_id)
+        .select_from(key.outerjoin(bound, bound.c.key_id == key.c.id))
+        .where(key.c.digest == digest)
+        .order_by(bound.c.enterprise_id)
+    ).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return first.digest, StoredKey(
+        id=first.id,
+        prefix=first.prefix,
+        role=first.role,
+        label=first.label,
+        enterprises=tuple(r.enterprise_id for r in rows if r.enterprise_id is not None),
+        created_at=as_utc(first.created_at),
+        revoked_at=None if first.revoked_at is None else as_utc(first.revoked_at),
+    )
 
 
 def get_key(session: Session, key_id: int) -> StoredKey | None:

@@ -176,7 +176,7 @@ def test_each_role_against_each_kind_of_write(keyed, check_error, key, write):
             # Named why: the key is bound to other enterprises.
             assert OWN in body["detail"] and "bound" in body["detail"], body
         else:
-            assert f"a `{key}` key may not {method} " in body["detail"], body
+            assert f"a key with the `{key}` role may not {method} " in body["detail"], body
             assert "`admin`" in body["detail"], body
     else:
         # "other's delete" names an enterprise that does not exist: past the key, a 404.
