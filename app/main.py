@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.scenarios = services.scenarios
             app.state.budget = services.budget
             app.state.outcomes = services.outcomes
+            app.state.keys = services.keys
             await _build_routes(app)
             # What start-up built lives as long as the process: moved out of the collector's
             # way, so that a collection while a request allocates stays short (and with it the

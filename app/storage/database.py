@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.storage import datasets, enterprises, outcomes, scenarios
+from app.storage import datasets, enterprises, keys, outcomes, scenarios
 from app.storage.base import Base
 
 __all__ = ["Database", "connect"]
@@ -34,7 +34,7 @@ _WRITE_LOCK_KEY = 0x636F_756E_7465_72
 #: Dialects whose write serialisation this module implements.
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 # Importing the table modules registers their tables on Base before create_all.
-_TABLES = (datasets, enterprises, outcomes, scenarios)
+_TABLES = (datasets, enterprises, keys, outcomes, scenarios)
 
 
 def _sqlite_transactions(dbapi_connection: Any, _record: Any) -> None:
