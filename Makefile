@@ -34,9 +34,11 @@ $(WEB_BUILT): $(STAMP) $(WEB_DEPS) $(WEB_SOURCES)
 	$(BIN)/python -m app.openapi > web/openapi.json
 	cd web && $(NPM) run build
 
-# Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser).
+# Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser), and a
+# CJK font so that the Chinese pages render (and their screenshots show) the characters.
 browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || { apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
 
 run: $(STAMP) web
 	$(BIN)/counterpart serve --host $(HOST) --port $(PORT)

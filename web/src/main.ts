@@ -40,7 +40,9 @@ function showError(e: unknown): void {
       h("strong", {}, `${t("error")}: `),
       h("span", { class: "detail" }, e.detail),
     );
-    if (e.problems.length) errorBox.append(h("ul", {}, e.problems.map((p) => h("li", {}, p))));
+    // Several problems are listed; one that only repeats the detail is not.
+    const more = e.problems.filter((p) => !p.endsWith(e.detail));
+    if (more.length) errorBox.append(h("ul", {}, more.map((p) => h("li", {}, p))));
   } else {
     errorBox.append(h("strong", {}, `${t("error")}: `), h("span", { class: "detail" }, String(e)));
   }

@@ -92,6 +92,7 @@ export async function renderEnterprises(page: Page): Promise<void> {
   const enterpriseId = h("input", { type: "text", value: view.enterprise, id: "ent-id", maxlength: 100 });
   enterpriseId.addEventListener("change", () => (view.enterprise = enterpriseId.value.trim()));
   const profileRegion = select(regionOpts, view.region, (v) => (view.region = v));
+  profileRegion.id = "ent-region";
   const byEnterprise = h("div", { class: "by-enterprise" }, field(t("enterpriseId"), enterpriseId));
   const byProfile = h("div", { class: "by-profile" }, field(t("region"), profileRegion), sectorRows(t("offers"), view.offers, "offers"), sectorRows(t("seeks"), view.seeks, "seeks"));
   const showMode = (): void => {
@@ -108,6 +109,11 @@ export async function renderEnterprises(page: Page): Promise<void> {
   });
   showMode();
   const partnerRegion = select([{ value: "", label: t("any") }, ...regionOpts], view.partnerRegion, (v) => (view.partnerRegion = v));
+  partnerRegion.id = "ent-partner-region";
+  const ownership = optional(OWNERSHIPS, view.ownership, (v) => (view.ownership = v));
+  ownership.id = "ent-ownership";
+  const size = optional(SIZES, view.size, (v) => (view.size = v));
+  size.id = "ent-size";
   const channel = select([{ value: "", label: t("any") }, ...shared.taxonomy.channels.map((c) => ({ value: c.id, label: nameOf(shared, c.id) }))], view.channel, (v) => (view.channel = v));
   const k = h("input", { type: "number", min: 1, max: 100, value: String(view.k), id: "ent-k" });
   k.addEventListener("change", () => (view.k = Number(k.value)));
@@ -198,8 +204,8 @@ export async function renderEnterprises(page: Page): Promise<void> {
         "div",
         { class: "row" },
         field(t("partnerRegion"), partnerRegion),
-        field(t("ownership"), optional(OWNERSHIPS, view.ownership, (v) => (view.ownership = v))),
-        field(t("size"), optional(SIZES, view.size, (v) => (view.size = v))),
+        field(t("ownership"), ownership),
+        field(t("size"), size),
         field(t("channel"), channel),
         field(t("k"), k),
       ),

@@ -191,8 +191,8 @@ export async function renderWhatIf(page: Page): Promise<void> {
 
   function sensitivityChart(list: WeightInterval[]): SVGElement {
     const top = Math.max(...list.map((i) => Math.max(i.upper ?? 0, i.weight, i.lower)), 0.01) * 1.15;
-    const width = 560;
-    const x0 = 190;
+    const width = 620;
+    const x0 = 240;
     const x = (v: number): number => x0 + (Math.min(v, top) / top) * (width - x0 - 10);
     const svg = s("svg", { viewBox: `0 0 ${width} ${list.length * 24 + 24}`, class: "bars", role: "img", "aria-label": t("sensitivity") });
     list.forEach((i, n) => {
