@@ -234,6 +234,12 @@ def test_save_open_and_compare_scenarios(page: Any, api: httpx.Client) -> None:
     page.wait_for_function(
         "() => document.querySelector('input[data-component=\"agriculture\"]').value === '0.14'"
     )
+    # The plan shown is the defaults' again, not the last scenario's.
+    baseline = api.post("/scenarios/evaluate", json=scenario()).json()["plan"]["objective"]
+    page.wait_for_function(
+        "text => document.querySelector('.plan .objective')?.textContent === text",
+        arg=f"{baseline:.4f}",
+    )
     page.fill("#scenario-name", "defaults")
     page.click("button.save")
     page.wait_for_selector(".saved-list li:has-text('defaults')")

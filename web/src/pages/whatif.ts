@@ -350,6 +350,8 @@ export async function renderWhatIf(page: Page): Promise<void> {
       const saved = await ok(client.GET("/scenarios/{scenario_id}", { params: { path: { scenario_id: id } } }));
       state = stateOf(shared, saved.scenario);
       last = saved.result;
+      controller?.abort();
+      window.clearTimeout(timer);
       root.replaceChildren();
       await renderWhatIf(page);
     } catch (e) {
@@ -395,9 +397,13 @@ export async function renderWhatIf(page: Page): Promise<void> {
         pairEditor(t("pins"), st.pinned, "pins"),
         pairEditor(t("forbidden"), st.forbidden, "forbidden"),
         h("button", { type: "button", onclick: () => {
+          // A fresh page on the default state: it evaluates it (the old page's result is gone).
           state = defaults(shared);
+          last = null;
+          controller?.abort();
+          window.clearTimeout(timer);
           root.replaceChildren();
-          void renderWhatIf(page).then(() => changed());
+          void renderWhatIf(page);
         } }, t("reset")),
         h("div", { class: "row" }, field(t("name"), name), h("button", { type: "button", class: "save", onclick: () => void save() }, t("save"))),
       ),
