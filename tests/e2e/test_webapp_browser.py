@@ -305,7 +305,10 @@ def test_enterprise_search_page_and_round(page: Any, api: httpx.Client) -> None:
         assert api.post("/enterprises", json=e, headers=headers).status_code in (200, 201)
     open_page(page, "enterprises")
     page.wait_for_selector(".registry li")
-    assert page.locator(".registry li").count() == len(ENTERPRISES)
+    registered = api.get("/enterprises", params={"limit": 20}).json()["items"]
+    shown = page.locator(".registry li").evaluate_all("items => items.map(i => i.dataset.id)")
+    assert shown == [e["id"] for e in registered]
+    assert {e["id"] for e in ENTERPRISES} <= set(shown)
 
     # A profile typed into the form.
     page.select_option("#ent-region", "dalian")
@@ -361,6 +364,30 @@ def test_enterprise_search_page_and_round(page: Any, api: httpx.Client) -> None:
     with page.expect_download() as download:
         page.click("text=Download the schedule (CSV)")
     assert len(Path(download.value.path()).read_text().strip().splitlines()) == 1 + len(meetings)
+
+
+def test_registry_pages_by_cursor(page: Any, api: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    for n in range(21):
+        body = {"id": f"ea-page-{n:02d}", "name": f"Beijing Firm {n}", "region": "beijing",
+                "offers": {"software_digital": 0.5 + n / 100}}  # fmt: skip
+        assert api.post("/enterprises", json=body, headers=headers).status_code in (200, 201)
+    first = api.get("/enterprises", params={"region": "beijing", "limit": 20}).json()
+    second = api.get(
+        "/enterprises", params={"region": "beijing", "limit": 20, "cursor": first["next_cursor"]}
+    ).json()
+    open_page(page, "enterprises")
+    page.select_option("#list-region", "beijing")
+    listed = "() => [...document.querySelectorAll('.registry li')].map(li => li.dataset.id)"
+    page.wait_for_function(f"ids => JSON.stringify(({listed})()) === JSON.stringify(ids)",
+                           arg=[e["id"] for e in first["items"]])  # fmt: skip
+    page.click(".registry button.next")
+    page.wait_for_function(f"ids => JSON.stringify(({listed})()) === JSON.stringify(ids)",
+                           arg=[e["id"] for e in second["items"]])  # fmt: skip
+    assert page.locator(".registry button.next").count() == (1 if second["next_cursor"] else 0)
+    page.click("text=First page")
+    page.wait_for_function(f"ids => JSON.stringify(({listed})()) === JSON.stringify(ids)",
+                           arg=[e["id"] for e in first["items"]])  # fmt: skip
 
 
 def test_language_switch_and_keyboard_navigation(page: Any) -> None:

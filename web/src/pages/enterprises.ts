@@ -146,12 +146,13 @@ export async function renderEnterprises(page: Page): Promise<void> {
     view.cursor = null;
     void loadList();
   });
+  listRegion.id = "list-region";
   async function loadList(): Promise<void> {
     try {
       const page_ = await ok(client.GET("/enterprises", { params: { query: { region: view.listRegion || undefined, cursor: view.cursor ?? undefined, limit: 20 } } }));
       registry.replaceChildren(
         page_.items.length
-          ? h("ul", {}, page_.items.map((e) => h("li", {}, h("a", { href: `#/enterprises/${encodeURIComponent(e.id)}` }, `${e.name}`), ` · ${e.id} · ${nameOf(shared, e.region)} · ${e.size} · ${e.ownership}`)))
+          ? h("ul", {}, page_.items.map((e) => h("li", { "data-id": e.id }, h("a", { href: `#/enterprises/${encodeURIComponent(e.id)}` }, `${e.name}`), ` · ${e.id} · ${nameOf(shared, e.region)} · ${e.size} · ${e.ownership}`)))
           : h("p", {}, t("noResults")),
         h(
           "div",
