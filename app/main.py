@@ -17,6 +17,7 @@ from app.observability import RequestContext
 from app.routers import API_DESCRIPTION, BULK_PATHS, ROUTERS
 from app.services.context import open_services
 from app.settings import Settings, get_settings
+from app.webapp import install_web
 
 __all__ = ["app", "create_app"]
 
@@ -54,6 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.2.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        # /docs and /redoc are served from local files (app.webapp), never from a CDN.
+        docs_url=None,
+        redoc_url=None,
         # Every route answers invalid requests in the API's error shape, not FastAPI's default.
         responses=ERROR_RESPONSES,
     )
@@ -73,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_web(app)
     return app
 
 
