@@ -1,6 +1,24 @@
-# counterpart: the HTTP service on its embedded defaults (SQLite in /app/var, shipped dataset).
+# counterpart: the HTTP service and its web app on the embedded defaults (SQLite in /app/var,
+# shipped dataset); set COUNTERPART_DATABASE_URL for PostgreSQL (see compose.yaml).
 #   docker build -t counterpart .
-#   docker run -p 8000:8000 -e COUNTERPART_ADMIN_KEY=change-me -v counterpart-data:/app/var counterpart
+#   docker run -p 8000:8000 -e COUNTERPART_ADMIN_KEY=$(openssl rand -hex 16) -v counterpart-data:/app/var counterpart
+
+# The web app is typed from the service's own OpenAPI spec, so its build needs both Node.js and
+# the service (Debian bookworm's python3 is 3.11).
+FROM node:20-bookworm-slim AS web
+RUN apt-get update -qq \
+    && apt-get install -y -qq --no-install-recommends python3 python3-venv \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY app ./app
+COPY matching ./matching
+COPY schemas ./schemas
+RUN python3 -m venv /venv && /venv/bin/pip install --quiet .
+COPY web ./web
+RUN /venv/bin/python -m app.openapi > web/openapi.json \
+    && cd web && npm ci --no-audit --no-fund && npm run build
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -14,6 +32,7 @@ COPY pyproject.toml README.md ./
 COPY app ./app
 COPY matching ./matching
 COPY schemas ./schemas
+COPY --from=web /src/app/static ./app/static
 RUN pip install . \
     && useradd --create-home --uid 10001 counterpart \
     && mkdir -p /app/var \

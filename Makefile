@@ -1,14 +1,22 @@
 # The two quick-start commands are `make run` and `make test`; both set up .venv first.
+# `make run` also builds the web app (web/, Node.js 20 and npm from the committed lock file).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+NPM ?= npm
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The web app's build: rebuilt when its sources, its lock file or the API (routers, schemas) change.
+WEB_BUILT := app/static/index.html
+WEB_DEPS := web/node_modules/.package-lock.json
+WEB_SOURCES := $(shell find web/src web/scripts web/public-src -type f ! -name schema.d.ts 2>/dev/null) \
+	web/index.html web/vite.config.ts web/tsconfig.json web/package.json \
+	$(wildcard app/routers/*.py schemas/*.py app/main.py app/errors.py)
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench clean web browser e2e
 
-setup: $(STAMP)
+setup: $(STAMP) web
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +24,31 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+web: $(WEB_BUILT)
+
+$(WEB_DEPS): web/package-lock.json
+	cd web && $(NPM) ci --no-audit --no-fund
+
+# The app's types come from the live spec: the build fails when the app and the API disagree.
+$(WEB_BUILT): $(STAMP) $(WEB_DEPS) $(WEB_SOURCES)
+	$(BIN)/python -m app.openapi > web/openapi.json
+	cd web && $(NPM) run build
+
+# Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser), and a
+# CJK font so that the Chinese pages render (and their screenshots show) the characters.
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || { apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+
+run: $(STAMP) web
 	$(BIN)/counterpart serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/pytest -n 2
+
+# The web app in a real browser against a live server; screenshots go to docs/screenshots/.
+e2e: $(STAMP) web browser
+	COUNTERPART_E2E=1 $(BIN)/pytest tests/e2e -p no:randomly -p no:xdist -s -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,4 +60,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_scenarios.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache app/static web/node_modules

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -20,6 +20,7 @@ from app.services.enterprises import EnterpriseProfile, ProfileChange
 from app.services.evaluation import Calibration
 from app.services.health import Readiness
 from app.services.imports import ImportReport
+from app.services.keys import CreatedKey
 from app.services.links import LinkPage, LinkView
 from app.services.outcomes import OutcomePage, TargetWrite
 from app.services.partners import PartnerResult
@@ -34,6 +35,7 @@ from app.services.scenarios import (
     ScenarioView,
 )
 from app.storage.enterprises import StoredEnterprise
+from app.storage.keys import StoredKey
 from app.storage.scenarios import StoredScenario
 from matching import (
     INDICATOR_UNITS,
@@ -80,6 +82,7 @@ from schemas.evaluation import (
     ReportOut,
 )
 from schemas.graph import NodeLinkGraph
+from schemas.keys import KeyCreated, KeyIn, KeyList, KeyOut
 from schemas.links import (
     ContributionOut,
     DrawnOutcomeOut,
@@ -663,11 +666,11 @@ def enterprise_out(stored: StoredEnterprise, *, private: bool = True) -> Enterpr
 
 
 def enterprise_list(
-    items: Iterable[StoredEnterprise], next_cursor: str | None, *, private: bool
+    items: Iterable[StoredEnterprise], next_cursor: str | None, *, private: Set[str]
 ) -> EnterpriseList:
-    """A page of enterprises (contacts only for a reader allowed to see them)."""
+    """A page of enterprises (contacts only of those in `private`, the reader may see)."""
     return EnterpriseList(
-        items=[enterprise_out(e, private=private) for e in items], next_cursor=next_cursor
+        items=[enterprise_out(e, private=e.id in private) for e in items], next_cursor=next_cursor
     )
 
 
@@ -974,3 +977,41 @@ def calibration_out(state: DatasetState, found: Calibration) -> CalibrationOut:
             for r in found.years
         ],
     )
+
+
+# Keys ------------------------------------------------------------------------------------------
+
+
+def key_in(values: Mapping[str, Any]) -> KeyIn:
+    """A key request from the command line's options, checked as POST /keys checks its body."""
+    try:
+        return KeyIn.model_validate(values)
+    except ValidationError as exc:
+        raise InvalidInput.listing(_problems(exc)) from None
+
+
+def key_out(stored: StoredKey) -> KeyOut:
+    """A stored key (never a secret: storage holds none)."""
+    return KeyOut.model_validate(_key_fields(stored))
+
+
+def _key_fields(stored: StoredKey) -> dict[str, Any]:
+    return {
+        "id": stored.id,
+        "prefix": stored.prefix,
+        "role": stored.role,
+        "label": stored.label,
+        "enterprises": list(stored.enterprises),
+        "created_at": stored.created_at,
+        "revoked_at": stored.revoked_at,
+    }
+
+
+def key_created(created: CreatedKey) -> KeyCreated:
+    """A new key with its secret, shown this once."""
+    return KeyCreated.model_validate({**_key_fields(created.stored), "key": created.secret})
+
+
+def key_list(keys: Iterable[StoredKey]) -> KeyList:
+    """Every key."""
+    return KeyList(keys=[key_out(k) for k in keys])

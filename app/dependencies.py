@@ -1,41 +1,48 @@
-"""FastAPI dependencies: settings, the active dataset, the services, and the admin key check."""
+"""FastAPI dependencies: settings, the active dataset, the services, and the keys' checks."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Coroutine
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
-from app.errors import Unauthorized
+from app.errors import Forbidden, Unauthorized
 from app.services.datasets import ActiveDataset, DatasetState
 from app.services.enterprises import EnterpriseService
+from app.services.keys import KeyService, Principal, Role
 from app.services.outcomes import OutcomeService, dated
 from app.services.rounds import ParticipantSource, stored_participants
 from app.services.scenarios import ScenarioService
 from app.services.work import WorkBudget
 from app.settings import Settings
 from app.storage.database import Database
+from schemas.common import ErrorBody
 
 __all__ = [
+    "OPTIONAL_KEY",
     "ActiveDep",
-    "AdminDep",
     "AdminRoute",
     "BudgetDep",
     "DatabaseDep",
     "DatedStateDep",
+    "EnterpriseRoute",
     "EnterprisesDep",
+    "KeyDep",
+    "KeyedRoute",
+    "KeysDep",
     "OutcomesDep",
     "ParticipantsDep",
-    "PrivateDep",
+    "PlannerRoute",
     "ScenariosDep",
     "SettingsDep",
     "StateDep",
-    "check_admin_key",
+    "ViewerDep",
+    "authorise_enterprise",
     "participant_source",
 ]
 
@@ -129,62 +136,165 @@ ParticipantsDep = Annotated[ParticipantSource, Depends(participant_source)]
 
 _bearer = HTTPBearer(
     auto_error=False,
-    description="Writes need `Authorization: Bearer <key>`, the key being COUNTERPART_ADMIN_KEY.",
+    description=(
+        "`Authorization: Bearer <key>`: COUNTERPART_ADMIN_KEY (the bootstrap admin key) or a key "
+        "made with POST /keys or `counterpart keys create`. Its role decides what it may write: "
+        "`admin` everything, `planner` scenarios, outcomes and targets, `enterprise` the "
+        "profiles of its own enterprises."
+    ),
 )
 
 
-def check_admin_key(settings: Settings, authorization: str | None) -> None:
-    """Refuse a write without the admin key (401): the one check behind every write."""
-    if settings.admin_key is None:
-        raise Unauthorized("writes are disabled: the server has no COUNTERPART_ADMIN_KEY set")
+def get_keys(request: Request) -> KeyService:
+    """The app's keys."""
+    service: KeyService = request.app.state.keys
+    return service
+
+
+KeysDep = Annotated[KeyService, Depends(get_keys)]
+
+
+def bearer_key(authorization: str | None) -> str | None:
+    """The key of an `Authorization: Bearer <key>` header; None without one."""
     scheme, _, key = (authorization or "").partition(" ")
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
-        raise Unauthorized("this is a write: send 'Authorization: Bearer <admin key>'")
-    expected = settings.admin_key.get_secret_value().encode()
-    # Compared as UTF-8 bytes whatever the header holds; an empty key never gets here.
-    if not secrets.compare_digest(key.encode("utf-8", "surrogateescape"), expected):
-        raise Unauthorized("the API key is not valid")
+        return None
+    return key
 
 
-def require_admin(
-    request: Request,
-    settings: SettingsDep,
-    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """The admin check as a dependency (it also marks the endpoint as secured in OpenAPI)."""
-    check_admin_key(settings, request.headers.get("authorization"))
+async def authenticate(request: Request) -> Principal:
+    """Who the request's key is; 401 without a key, or with an unknown or revoked one."""
+    key = bearer_key(request.headers.get("authorization"))
+    if key is None:
+        raise Unauthorized("this request needs a key: send 'Authorization: Bearer <key>'")
+    keys = get_keys(request)
+    if keys.is_bootstrap(key):
+        return Principal(Role.ADMIN)
+    # A stored key is read from the database: off the event loop.
+    return await run_in_threadpool(keys.authenticate, key)
 
 
-AdminDep = Annotated[None, Depends(require_admin)]
+def authorise(principal: Principal, roles: tuple[Role, ...], action: str) -> None:
+    """Refuse (403) a key whose role is not one of `roles`, naming what it would need."""
+    if principal.role not in roles:
+        needed = " or ".join(f"`{r}`" for r in roles)
+        raise Forbidden(
+            f"a key with the `{principal.role}` role may not {action}: that needs the {needed} role"
+        )
 
 
-def holds_admin_key(request: Request, settings: SettingsDep) -> bool:
-    """Whether the request carries the admin key (for what only it may see; never raises)."""
-    try:
-        check_admin_key(settings, request.headers.get("authorization"))
-    except Unauthorized:
-        return False
-    return True
+def authorise_enterprise(principal: Principal, enterprise_id: str | None) -> None:
+    """Refuse (403) a change to an enterprise's profile the key is not bound to."""
+    if enterprise_id is None:
+        if principal.role is not Role.ADMIN:
+            raise Forbidden(
+                "an enterprise key creates only the enterprises it is bound to: give the `id`"
+            )
+        return
+    if not principal.may_edit(enterprise_id):
+        bound = ", ".join(f"{e!r}" for e in sorted(principal.enterprises))
+        raise Forbidden(
+            f"this key may edit only the enterprise(s) it is bound to ({bound}), "
+            f"not {enterprise_id!r}"
+        )
 
 
-#: Whether the request may see private fields (an enterprise's contact).
-PrivateDep = Annotated[bool, Depends(holds_admin_key)]
-
-
-class AdminRoute(APIRoute):
-    """A write route: the key is checked before the body is read.
+class KeyedRoute(APIRoute):
+    """A route that needs a key with one of `roles`: checked before the body is read.
 
     FastAPI parses a request's body before it resolves dependencies, so without this a write with
-    a malformed body and no key would get 422 instead of 401.
+    a malformed body and no key would get 422 instead of 401. The route also documents its 401
+    and 403 answers and the roles it needs in OpenAPI.
     """
+
+    roles: ClassVar[tuple[Role, ...]] = (Role.ADMIN,)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Add the key's answers (401, 403) to the route's documented responses."""
+        needed = " or ".join(f"`{r}`" for r in self.roles)
+        kwargs["responses"] = {
+            401: {"model": ErrorBody, "description": "No key, or an unknown or revoked one."},
+            403: {"model": ErrorBody, "description": f"The key's role is not {needed}."},
+            **(kwargs.get("responses") or {}),
+        }
+        super().__init__(*args, **kwargs)
+        self.description = f"{self.description}\n\nNeeds a key with the {needed} role.".strip()
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """Wrap the handler with the key check."""
         handler = super().get_route_handler()
 
         async def guarded(request: Request) -> Response:
-            check_admin_key(request.app.state.settings, request.headers.get("authorization"))
+            principal = await authenticate(request)
+            self.authorise(principal, request)
+            request.state.principal = principal
             return await handler(request)
 
         return guarded
+
+    def authorise(self, principal: Principal, request: Request) -> None:
+        """Refuse (403) a key this route does not take."""
+        authorise(principal, self.roles, f"{request.method} {self.path}")
+
+
+class AdminRoute(KeyedRoute):
+    """A route for admin keys only (the dataset, the keys)."""
+
+    roles = (Role.ADMIN,)
+
+
+class PlannerRoute(KeyedRoute):
+    """A route for planners (and admins): scenarios, outcomes, targets."""
+
+    roles = (Role.ADMIN, Role.PLANNER)
+
+
+class EnterpriseRoute(KeyedRoute):
+    """A route for enterprise keys (and admins), for the enterprises they are bound to.
+
+    The enterprise of the path (`enterprise_id`) is checked here, before the body is read; a
+    route without one (POST) checks the body's with `authorise_enterprise`.
+    """
+
+    roles = (Role.ADMIN, Role.ENTERPRISE)
+
+    def authorise(self, principal: Principal, request: Request) -> None:
+        """The role, and the binding to the path's enterprise."""
+        super().authorise(principal, request)
+        enterprise_id = request.path_params.get("enterprise_id")
+        if isinstance(enterprise_id, str):
+            authorise_enterprise(principal, enterprise_id)
+
+
+def current_key(
+    request: Request,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The key a `KeyedRoute` checked (the dependency also marks the route secured in OpenAPI)."""
+    principal = getattr(request.state, "principal", None)
+    if not isinstance(principal, Principal):
+        raise RuntimeError("KeyDep is only for routes of a KeyedRoute router")
+    return principal
+
+
+#: The checked key of a write.
+KeyDep = Annotated[Principal, Depends(current_key)]
+
+
+def optional_key(request: Request, keys: KeysDep) -> Principal | None:
+    """Who a read's key is, if it carries a valid one (reads never fail on a key)."""
+    key = bearer_key(request.headers.get("authorization"))
+    if key is None:
+        return None
+    try:
+        return keys.authenticate(key)
+    except Unauthorized:
+        return None
+
+
+#: The key of a read, if any: what it may see of private fields (an enterprise's contact).
+ViewerDep = Annotated[Principal | None, Depends(optional_key)]
+
+#: OpenAPI of a read that shows more with a key: the key is optional.
+OPTIONAL_KEY: dict[str, Any] = {"security": [{}, {"HTTPBearer": []}]}

@@ -22,6 +22,7 @@ __all__ = [
     "AppError",
     "Problem",
     "Conflict",
+    "Forbidden",
     "InvalidInput",
     "NotFound",
     "Unauthorized",
@@ -89,10 +90,17 @@ class Conflict(AppError):
 
 
 class Unauthorized(AppError):
-    """A write without a valid API key."""
+    """A write without a valid API key (none, unknown or revoked)."""
 
     status_code = 401
     code = "Unauthorized"
+
+
+class Forbidden(AppError):
+    """A valid API key whose role (or binding) does not allow this request."""
+
+    status_code = 403
+    code = "Forbidden"
 
 
 class WorkLimitExceeded(AppError):

@@ -18,6 +18,7 @@ from app.observability import RequestContext
 from app.routers import API_DESCRIPTION, BULK_PATHS, ROUTERS
 from app.services.context import open_services
 from app.settings import Settings, get_settings
+from app.webapp import install_web
 
 __all__ = ["app", "create_app"]
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.scenarios = services.scenarios
             app.state.budget = services.budget
             app.state.outcomes = services.outcomes
+            app.state.keys = services.keys
             await _build_routes(app)
             # What start-up built lives as long as the process: moved out of the collector's
             # way, so that a collection while a request allocates stays short (and with it the
@@ -54,6 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.2.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        # /docs and /redoc are served from local files (app.webapp), never from a CDN.
+        docs_url=None,
+        redoc_url=None,
         # Every route answers invalid requests in the API's error shape, not FastAPI's default.
         responses=ERROR_RESPONSES,
     )
@@ -74,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_busy_handler(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_web(app)
     return app
 
 

@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     admin_key: SecretStr | None = Field(
         default=None,
         description=(
-            "Bearer key for writes (at least 16 characters); unset or empty, writes are refused."
+            "The bootstrap admin key (at least 16 characters); unset or empty, only keys made "
+            "with `counterpart keys create` or POST /keys are accepted."
         ),
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(

@@ -14,6 +14,7 @@ from app.cli import whatif
 from app.cli.enterprises import batch_cli, import_cli
 from app.cli.evaluation import evaluation_cli
 from app.cli.generate import generate_cli
+from app.cli.keys import keys_cli
 from app.errors import USER_ERRORS
 from app.observability import configure_logging
 from app.services.dataset_build import build_dataset, shipped_path
@@ -30,6 +31,7 @@ cli.add_typer(generate_cli, name="generate")
 cli.add_typer(import_cli, name="import")
 cli.add_typer(batch_cli, name="batch")
 cli.add_typer(evaluation_cli, name="evaluation")
+cli.add_typer(keys_cli, name="keys")
 
 
 @cli.command()

@@ -12,6 +12,7 @@ from app.routers import (
     enterprises,
     evaluation,
     graph,
+    keys,
     links,
     meta,
     outcomes,
@@ -29,8 +30,13 @@ counterpart finds partnerships between northeast and eastern Chinese regions bey
 official counterparts: it scores every link along the plan's four dockings and soft cooperation,
 explains each score, and suggests additional partners one region at a time or as a whole plan.
 
-Reads are open. Writes need `Authorization: Bearer <COUNTERPART_ADMIN_KEY>`. Every error has the
-shape `{"error": ..., "detail": ...}`; every result names the dataset version it was computed on.
+Reads are open. Writes need `Authorization: Bearer <key>` with a key whose role allows them:
+`admin` (COUNTERPART_ADMIN_KEY, or a key made with POST /keys) may do everything, `planner`
+scenarios, outcomes and targets, `enterprise` the profiles of its own enterprises. No key, or an
+unknown or revoked one, is a 401; a key whose role does not allow the write is a 403.
+
+Every error has the shape `{"error": ..., "detail": ...}`; every result names the dataset version
+it was computed on.
 """
 
 #: Endpoints that stream large uploads and check their own limits.
@@ -44,14 +50,16 @@ ROUTERS: tuple[APIRouter, ...] = (
     plans.router,
     graph.router,
     scenarios.router,
-    scenarios.admin_router,
+    scenarios.planner_router,
     dataset.router,
     dataset.admin_router,
     enterprises.router,
+    enterprises.owner_router,
     enterprises.admin_router,
     partners.router,
     rounds.router,
     outcomes.router,
-    outcomes.admin_router,
+    outcomes.planner_router,
     evaluation.router,
+    keys.router,
 )

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 
 from app import convert
-from app.dependencies import ActiveDep, AdminDep, AdminRoute, StateDep
+from app.dependencies import ActiveDep, AdminRoute, KeyDep, StateDep
 from schemas.common import ErrorBody
 from schemas.dataset import DatasetInfo
 
@@ -31,13 +31,12 @@ def get_document(state: StateDep) -> dict[str, Any]:
     "",
     summary="Replace the dataset (admin)",
     responses={
-        401: {"model": ErrorBody, "description": "No valid API key."},
         409: {"model": ErrorBody, "description": "Version already stored with other content."},
         422: {"model": ErrorBody, "description": "The dataset is invalid; nothing was written."},
     },
 )
 def put_dataset(
-    _: AdminDep,
+    _: KeyDep,
     active: ActiveDep,
     document: Annotated[
         dict[str, Any],

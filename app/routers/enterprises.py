@@ -10,13 +10,16 @@ from starlette.concurrency import run_in_threadpool
 from app import convert
 from app.busy import BUSY_RESPONSE
 from app.dependencies import (
-    AdminDep,
+    OPTIONAL_KEY,
     AdminRoute,
     DatabaseDep,
+    EnterpriseRoute,
     EnterprisesDep,
-    PrivateDep,
+    KeyDep,
     SettingsDep,
     StateDep,
+    ViewerDep,
+    authorise_enterprise,
 )
 from app.enterprise_files import file_format
 from app.routers.params import ChannelParam, MinScoreParam, PartnerRegionParam, json_response
@@ -37,23 +40,23 @@ from schemas.enterprises import (
 )
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
+#: Profile writes: admins, and enterprise keys for the enterprises they are bound to.
+owner_router = APIRouter(prefix="/enterprises", tags=["enterprises"], route_class=EnterpriseRoute)
 admin_router = APIRouter(prefix="/enterprises", tags=["enterprises"], route_class=AdminRoute)
 
 IdPath = Annotated[str, Path(description="An enterprise id.", max_length=64)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No enterprise with this id."}
 }
-WRITE: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "No valid API key."},
-    503: BUSY_RESPONSE,
-}
 
 
-@router.get("", summary="Enterprises, in id order, filtered, a page at a time")
+@router.get(
+    "", summary="Enterprises, in id order, filtered, a page at a time", openapi_extra=OPTIONAL_KEY
+)
 def list_enterprises(
     state: StateDep,
     service: EnterprisesDep,
-    private: PrivateDep,
+    viewer: ViewerDep,
     region: Annotated[str | None, Query(max_length=100)] = None,
     side: Annotated[str | None, Query(pattern="^(northeast|east)$")] = None,
     sector: Annotated[
@@ -66,7 +69,10 @@ def list_enterprises(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> EnterpriseList:
-    """A page of enterprises; follow `next_cursor` for the next one."""
+    """A page of enterprises; follow `next_cursor` for the next one.
+
+    Contacts are shown to admin and planner keys, and to an enterprise key for its own.
+    """
     page = service.list_page(
         state,
         cursor=cursor,
@@ -77,14 +83,18 @@ def list_enterprises(
         ownership=ownership,
         size=size,
     )
-    return convert.enterprise_list(page.items, page.next_cursor, private=private)
+    shown = {e.id for e in page.items if viewer is not None and viewer.sees_contact(e.id)}
+    return convert.enterprise_list(page.items, page.next_cursor, private=shown)
 
 
-@router.get("/{enterprise_id}", summary="One enterprise", responses=NOT_FOUND)
+@router.get(
+    "/{enterprise_id}", summary="One enterprise", responses=NOT_FOUND, openapi_extra=OPTIONAL_KEY
+)
 def get_enterprise(
-    service: EnterprisesDep, private: PrivateDep, enterprise_id: IdPath
+    service: EnterprisesDep, viewer: ViewerDep, enterprise_id: IdPath
 ) -> EnterpriseOut:
-    """A stored enterprise profile; its `contact` only with the key."""
+    """A stored enterprise profile; its `contact` only to an admin or planner key or its own."""
+    private = viewer is not None and viewer.sees_contact(enterprise_id)
     return convert.enterprise_out(service.get(enterprise_id), private=private)
 
 
@@ -115,26 +125,27 @@ def partners(
     return json_response(convert.partner_list(state, found))
 
 
-@admin_router.post(
+@owner_router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    summary="Register an enterprise (admin)",
-    responses={**WRITE, 409: {"model": ErrorBody, "description": "The id is taken."}},
+    summary="Register an enterprise (admin, or its enterprise key)",
+    responses={409: {"model": ErrorBody, "description": "The id is taken."}},
 )
 def create(
-    _: AdminDep, state: StateDep, service: EnterprisesDep, body: EnterpriseIn
+    key: KeyDep, state: StateDep, service: EnterprisesDep, body: EnterpriseIn
 ) -> EnterpriseOut:
-    """Store a new enterprise; without an id, the server makes one."""
+    """Store a new enterprise; without an id (admin keys only), the server makes one."""
+    authorise_enterprise(key, body.id)
     return convert.enterprise_out(service.create(state, convert.enterprise_profile(body)))
 
 
-@admin_router.put(
+@owner_router.put(
     "/{enterprise_id}",
-    summary="Create or replace an enterprise (admin)",
-    responses={**WRITE, 201: {"model": EnterpriseOut, "description": "Created."}},
+    summary="Create or replace an enterprise (admin, or its enterprise key)",
+    responses={201: {"model": EnterpriseOut, "description": "Created."}},
 )
 def replace(
-    _: AdminDep,
+    _: KeyDep,
     state: StateDep,
     service: EnterprisesDep,
     enterprise_id: Annotated[EnterpriseId, Path()],
@@ -148,11 +159,13 @@ def replace(
     return convert.enterprise_out(stored)
 
 
-@admin_router.patch(
-    "/{enterprise_id}", summary="Change some fields (admin)", responses={**WRITE, **NOT_FOUND}
+@owner_router.patch(
+    "/{enterprise_id}",
+    summary="Change some fields (admin, or its enterprise key)",
+    responses=NOT_FOUND,
 )
 def patch(
-    _: AdminDep,
+    _: KeyDep,
     state: StateDep,
     service: EnterprisesDep,
     enterprise_id: IdPath,
@@ -162,13 +175,13 @@ def patch(
     return convert.enterprise_out(service.update(state, enterprise_id, convert.patched(body)))
 
 
-@admin_router.delete(
+@owner_router.delete(
     "/{enterprise_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete an enterprise (admin)",
-    responses={**WRITE, **NOT_FOUND},
+    summary="Delete an enterprise (admin, or its enterprise key)",
+    responses=NOT_FOUND,
 )
-def delete(_: AdminDep, service: EnterprisesDep, enterprise_id: IdPath) -> Response:
+def delete(_: KeyDep, service: EnterprisesDep, enterprise_id: IdPath) -> Response:
     """Delete it for good."""
     service.delete(enterprise_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -185,8 +198,8 @@ def delete(_: AdminDep, service: EnterprisesDep, enterprise_id: IdPath) -> Respo
         "phase; one that still finds the database busy gets 503 with `Retry-After`."
     ),
     responses={
-        **WRITE,
         413: {"model": ErrorBody, "description": "The file is over the import size limit."},
+        503: BUSY_RESPONSE,
         422: {"model": ErrorBody, "description": "Bad rows: every one listed, nothing written."},
     },
     openapi_extra={
@@ -200,7 +213,7 @@ def delete(_: AdminDep, service: EnterprisesDep, enterprise_id: IdPath) -> Respo
     },
 )
 async def import_enterprises(
-    _: AdminDep,
+    _: KeyDep,
     request: Request,
     state: StateDep,
     database: DatabaseDep,

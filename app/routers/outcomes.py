@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import convert
 from app.busy import BUSY_RESPONSE
-from app.dependencies import AdminDep, AdminRoute, OutcomesDep, SettingsDep, StateDep
+from app.dependencies import KeyDep, OutcomesDep, PlannerRoute, SettingsDep, StateDep
 from app.enterprise_files import file_format
 from app.routers.uploads import receive_file
 from app.services import imports
@@ -26,17 +26,13 @@ from schemas.outcomes import (
 )
 
 router = APIRouter(tags=["outcomes"])
-admin_router = APIRouter(tags=["outcomes"], route_class=AdminRoute)
+planner_router = APIRouter(tags=["outcomes"], route_class=PlannerRoute)
 
 OutcomeId = Annotated[int, Path(description="An outcome's id.", ge=1, le=2**62)]
 TargetId = Annotated[int, Path(description="A target's id.", ge=1, le=2**62)]
 RegionFilter = Annotated[str | None, Query(max_length=200)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No outcome (or target) with this id."}
-}
-WRITE: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "No valid API key."},
-    503: BUSY_RESPONSE,
 }
 
 
@@ -70,54 +66,53 @@ def get_outcome(outcomes: OutcomesDep, outcome_id: OutcomeId) -> OutcomeOut:
     return convert.outcome_out(outcomes.get(outcome_id))
 
 
-@admin_router.post(
+@planner_router.post(
     "/outcomes",
     status_code=status.HTTP_201_CREATED,
-    summary="Record an outcome (admin)",
-    responses=WRITE,
+    summary="Record an outcome (planner)",
 )
 def create_outcome(
-    _: AdminDep, state: StateDep, outcomes: OutcomesDep, body: OutcomeIn
+    _: KeyDep, state: StateDep, outcomes: OutcomesDep, body: OutcomeIn
 ) -> OutcomeOut:
     """Record what a pair produced; its regions and channels must be the dataset's."""
     return convert.outcome_out(outcomes.create(state, convert.outcome_in(body)))
 
 
-@admin_router.put(
+@planner_router.put(
     "/outcomes/{outcome_id}",
-    summary="Correct an outcome (admin)",
-    responses={**WRITE, **NOT_FOUND},
+    summary="Correct an outcome (planner)",
+    responses=NOT_FOUND,
 )
 def replace_outcome(
-    _: AdminDep, state: StateDep, outcomes: OutcomesDep, outcome_id: OutcomeId, body: OutcomeIn
+    _: KeyDep, state: StateDep, outcomes: OutcomesDep, outcome_id: OutcomeId, body: OutcomeIn
 ) -> OutcomeOut:
     """Replace every field of a stored outcome."""
     return convert.outcome_out(outcomes.replace(state, outcome_id, convert.outcome_in(body)))
 
 
-@admin_router.delete(
+@planner_router.delete(
     "/outcomes/{outcome_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete an outcome (admin)",
-    responses={**WRITE, **NOT_FOUND},
+    summary="Delete an outcome (planner)",
+    responses=NOT_FOUND,
 )
-def delete_outcome(_: AdminDep, outcomes: OutcomesDep, outcome_id: OutcomeId) -> Response:
+def delete_outcome(_: KeyDep, outcomes: OutcomesDep, outcome_id: OutcomeId) -> Response:
     """Delete it for good."""
     outcomes.delete(outcome_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@admin_router.post(
+@planner_router.post(
     "/outcomes/import",
     status_code=status.HTTP_201_CREATED,
-    summary="Import outcomes from CSV or JSON Lines (admin), all or nothing",
+    summary="Import outcomes from CSV or JSON Lines (planner), all or nothing",
     description=(
         "Every row is recorded as a new outcome, all or none. The file may be up to "
         "`COUNTERPART_MAX_BODY_BYTES` (16 MiB by default; 413 beyond, nothing written)."
     ),
     responses={
-        **WRITE,
         413: {"model": ErrorBody, "description": "The file is over the body size limit."},
+        503: BUSY_RESPONSE,
         422: {"model": ErrorBody, "description": "Bad rows: every one listed, nothing written."},
     },
     openapi_extra={
@@ -131,7 +126,7 @@ def delete_outcome(_: AdminDep, outcomes: OutcomesDep, outcome_id: OutcomeId) ->
     },
 )
 async def import_outcomes(
-    _: AdminDep,
+    _: KeyDep,
     request: Request,
     state: StateDep,
     outcomes: OutcomesDep,
@@ -167,13 +162,13 @@ def list_targets(
     return convert.target_list(outcomes.targets(northeast=northeast, east=east, year=year))
 
 
-@admin_router.put(
+@planner_router.put(
     "/targets",
-    summary="Set a target (admin)",
-    responses={**WRITE, 201: {"model": TargetOut, "description": "Created."}},
+    summary="Set a target (planner)",
+    responses={201: {"model": TargetOut, "description": "Created."}},
 )
 def set_target(
-    _: AdminDep, state: StateDep, outcomes: OutcomesDep, body: TargetIn, response: Response
+    _: KeyDep, state: StateDep, outcomes: OutcomesDep, body: TargetIn, response: Response
 ) -> TargetOut:
     """Set the target of a pair, year and indicator; an existing one is replaced (200)."""
     written = outcomes.set_target(state, convert.target_in(body))
@@ -182,13 +177,13 @@ def set_target(
     return convert.target_write(written)
 
 
-@admin_router.delete(
+@planner_router.delete(
     "/targets/{target_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete a target (admin)",
-    responses={**WRITE, **NOT_FOUND},
+    summary="Delete a target (planner)",
+    responses=NOT_FOUND,
 )
-def delete_target(_: AdminDep, outcomes: OutcomesDep, target_id: TargetId) -> Response:
+def delete_target(_: KeyDep, outcomes: OutcomesDep, target_id: TargetId) -> Response:
     """Delete it for good."""
     outcomes.delete_target(target_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

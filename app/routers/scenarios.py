@@ -8,10 +8,10 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from app import convert
 from app.dependencies import (
-    AdminDep,
-    AdminRoute,
     BudgetDep,
+    KeyDep,
     OutcomesDep,
+    PlannerRoute,
     ScenariosDep,
     StateDep,
 )
@@ -28,7 +28,7 @@ from schemas.scenarios import (
 )
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
-admin_router = APIRouter(prefix="/scenarios", tags=["scenarios"], route_class=AdminRoute)
+planner_router = APIRouter(prefix="/scenarios", tags=["scenarios"], route_class=PlannerRoute)
 
 ScenarioId = Annotated[int, Path(description="A saved scenario's id.", ge=1, le=2**62)]
 # A parameter object of its own: FastAPI sets a parameter's alias on it, so two parameters of one
@@ -37,9 +37,6 @@ OtherId = Annotated[int, Path(description="The other saved scenario's id.", ge=1
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No saved scenario with this id."},
     409: {"model": ErrorBody, "description": "The scenario no longer fits the dataset."},
-}
-WRITE: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "No valid API key."},
 }
 
 
@@ -62,14 +59,14 @@ def evaluate(
     return convert.scenario_out(state, view)
 
 
-@admin_router.post(
+@planner_router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    summary="Save a scenario (admin)",
-    responses={**WRITE, 409: {"model": ErrorBody, "description": "The name is taken."}},
+    summary="Save a scenario (planner)",
+    responses={409: {"model": ErrorBody, "description": "The name is taken."}},
 )
 def save(
-    _: AdminDep, state: StateDep, scenarios: ScenariosDep, body: SavedScenarioIn
+    _: KeyDep, state: StateDep, scenarios: ScenariosDep, body: SavedScenarioIn
 ) -> SavedScenarioOut:
     """Validate, evaluate and save a scenario under a unique name (at the adoption date)."""
     undated(body.scenario.as_of)
@@ -102,13 +99,13 @@ def read(state: StateDep, scenarios: ScenariosDep, scenario_id: ScenarioId) -> S
     return convert.saved_scenario_out(state, saved)
 
 
-@admin_router.delete(
+@planner_router.delete(
     "/{scenario_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete a saved scenario (admin)",
-    responses={**WRITE, **NOT_FOUND},
+    summary="Delete a saved scenario (planner)",
+    responses=NOT_FOUND,
 )
-def delete(_: AdminDep, scenarios: ScenariosDep, scenario_id: ScenarioId) -> Response:
+def delete(_: KeyDep, scenarios: ScenariosDep, scenario_id: ScenarioId) -> Response:
     """Delete it for good."""
     scenarios.delete(scenario_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from app.services.datasets import ActiveDataset
 from app.services.enterprises import EnterpriseService
 from app.services.imports import clear_workspaces
+from app.services.keys import KeyService
 from app.services.outcomes import OutcomeService
 from app.services.scenarios import ScenarioService
 from app.services.work import WorkBudget
@@ -27,6 +28,7 @@ class Services:
     enterprises: EnterpriseService
     scenarios: ScenarioService
     outcomes: OutcomeService
+    keys: KeyService
     #: The budget of each heavy computation.
     budget: WorkBudget
 
@@ -55,7 +57,13 @@ def open_services(settings: Settings, *, build_index: bool = True) -> Iterator[S
         outcomes.start()
         try:
             yield Services(
-                database, active, enterprises, ScenarioService(database, budget), outcomes, budget
+                database,
+                active,
+                enterprises,
+                ScenarioService(database, budget),
+                outcomes,
+                KeyService(database, settings.admin_key),
+                budget,
             )
         finally:
             enterprises.keeper.stop()

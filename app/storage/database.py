@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.storage import datasets, enterprises, outcomes, scenarios
+from app.storage import datasets, enterprises, keys, outcomes, scenarios
 from app.storage.base import Base
 
 __all__ = ["Database", "DatabaseBusy", "connect"]
@@ -39,7 +39,7 @@ _WRITE_LOCK_KEY = 0x636F_756E_7465_72
 #: Dialects whose write serialisation this module implements.
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 # Importing the table modules registers their tables on Base before create_all.
-_TABLES = (datasets, enterprises, outcomes, scenarios)
+_TABLES = (datasets, enterprises, keys, outcomes, scenarios)
 #: How long a write waits for another's lock by default, in seconds.
 WRITE_WAIT = 30.0
 #: PostgreSQL's lock_not_available (lock_timeout) and SQLite's "locked"/"busy" messages.
