@@ -35,7 +35,7 @@ from app.services.context import open_services
 from app.services.datasets import DatasetState
 from app.services.enterprise_index import EnterpriseIndex
 from app.services.enterprises import EnterpriseService
-from app.services.imports import ImportFailed, import_file
+from app.services.imports import ImportFailed, import_file, workspace
 from app.settings import get_settings
 
 __all__ = ["batch_cli", "import_cli"]
@@ -71,10 +71,20 @@ def import_enterprises(
         console.print(f"error: cannot read {file}: {exc}")
         raise typer.Exit(code=1) from exc
     started = time.perf_counter()
-    with _service(build_index=False) as (service, state), _bytes_progress(size) as update:
+    with (
+        _service(build_index=False) as (service, state),
+        workspace(get_settings().import_dir) as work,
+        _bytes_progress(size) as update,
+    ):
         try:
             report = import_file(
-                service.database, state, file, kind, convert.profile_from_row, progress=update
+                service.database,
+                state,
+                file,
+                kind,
+                convert.profile_from_row,
+                work_dir=work,
+                progress=update,
             )
         except ImportFailed as exc:
             console.print(f"error: {exc.detail}")
