@@ -235,7 +235,11 @@ def _batch_on_cluster(
         # Imported here: without --scheduler, the batch neither needs dask nor loads it.
         from app.services.batch_cluster import ClusterUnavailable, cluster_partner_lines
     except ModuleNotFoundError as exc:
-        console.print("error: --scheduler needs dask: pip install 'counterpart[dask]'")
+        if (exc.name or "").split(".")[0] not in ("dask", "distributed"):
+            raise
+        console.print(
+            "error: --scheduler needs dask: pip install 'counterpart[dask]'", markup=False
+        )
         raise typer.Exit(code=1) from exc
     partial = output.with_name(output.name + ".partial")
     done = 0
@@ -253,7 +257,7 @@ def _batch_on_cluster(
                 update(done)
     except ClusterUnavailable as exc:
         partial.unlink(missing_ok=True)
-        console.print(f"error: {exc}")
+        console.print(f"error: {exc}", markup=False)
         raise typer.Exit(code=1) from exc
     except BaseException:
         partial.unlink(missing_ok=True)

@@ -91,6 +91,19 @@ def test_an_unreachable_scheduler_fails_in_one_line_and_writes_nothing(
     assert list(tmp_path.glob("partners.csv*")) == []
 
 
+def test_a_scheduler_without_dask_installed_says_what_to_install(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As if dask were not installed: importing it fails, and the cluster module is not loaded yet.
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    monkeypatch.delitem(sys.modules, "app.services.batch_cluster", raising=False)
+    output = tmp_path / "partners.csv"
+    failed = run("batch", "partners", "--output", output, "--scheduler", "tcp://127.0.0.1:8786")
+    assert failed.exit_code == 1
+    assert "error: --scheduler needs dask: pip install 'counterpart[dask]'" in failed.output
+    assert list(tmp_path.glob("partners.csv*")) == []
+
+
 def test_workers_and_a_scheduler_together_are_refused(run: Run, tmp_path: Path) -> None:
     refused = run(
         "batch", "partners", "--workers", 2, "--scheduler", "tcp://127.0.0.1:8786",
