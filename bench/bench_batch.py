@@ -1,14 +1,17 @@
 """Benchmark: `counterpart batch partners` in one process against a Dask cluster of 1 and 2 workers.
 
-Run with ``PYTHONPATH=. .venv/bin/python bench/bench_batch.py`` (under 2 minutes on 2 idle cores
-for the default 80,000 enterprises; `--count` for another size). It generates a synthetic
-population (67,274 eastern and 12,726 northeast enterprises), imports it into a fresh SQLite
-database, then times `counterpart batch partners --k 10` over every northeast enterprise:
+Run with ``PYTHONPATH=. .venv/bin/python bench/bench_batch.py`` (about 6 minutes on a shared
+2-core machine for the default 200,000 enterprises, each batch under 2 minutes; `--count` for
+another size). It generates a synthetic population (168,323 eastern and 31,677 northeast
+enterprises), imports it into a fresh SQLite database, then times `counterpart batch partners
+--k 10` over every northeast enterprise:
 
 * in one local process (`--workers 1`): the baseline, measured in the same run;
 * in two local processes (`--workers 2`, forked): what one machine already does;
 * on a `distributed.LocalCluster` of 1 and then 2 worker processes (`n_workers=1/2`,
-  `threads_per_worker=1`), through `--scheduler`, the cluster started beforehand.
+  `threads_per_worker=1`), through `--scheduler`, the cluster started beforehand, its workers
+  without dask's MALLOC_TRIM_THRESHOLD_ (as the README sets them up), and once more 2 workers
+  with it, to show what it costs.
 
 Each line gives the command's wall time, the batch alone (after the index is built, which every
 run does alike in the client) and the CPU seconds it took (the command and its processes, plus
@@ -69,8 +72,9 @@ def batch(env: dict[str, str], output: Path, *options: str) -> tuple[float, floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=80_000)
+    parser.add_argument("--count", type=int, default=200_000)
     args = parser.parse_args()
+    import dask
     from distributed import Client, LocalCluster
 
     print(f"machine: {cpu_model()}, Python {sys.version.split()[0]}, "
@@ -93,18 +97,27 @@ def main() -> None:
               f"enterprises; top 10 partners of every northeast one")  # fmt: skip
         baseline = data / "single.csv"
         wall, alone, cpu = batch(env, baseline, "--workers", "1")
-        print(f"  one local process (baseline):  {wall:6.1f} s, batch alone {alone:6.1f} s, "
+        print(f"  one local process (baseline): {wall:6.1f} s, batch alone {alone:6.1f} s, "
               f"CPU {cpu:5.1f} s")  # fmt: skip
         reference = baseline.read_bytes()
         rows = reference.count(b"\n") - 1
         output = data / "other.csv"
         wall, part, cpu = batch(env, output, "--workers", "2")
         same = output.read_bytes() == reference
-        print(f"  two local processes (fork):    {wall:6.1f} s, batch alone {part:6.1f} s "
+        print(f"  two local processes (fork):   {wall:6.1f} s, batch alone {part:6.1f} s "
               f"({alone / part:.2f}x), CPU {cpu:5.1f} s, identical: {same}")  # fmt: skip
-        for workers in (1, 2):
+        # Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also pins glibc's
+        # mmap threshold: every score array of a search (a float per partner) is then mapped
+        # and unmapped again, page faults each time. The README's worker setup unsets it.
+        unset = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+        for workers, config, label in (
+            (1, unset, "1 worker"),
+            (2, unset, "2 workers"),
+            (2, {}, "2 workers, dask's default MALLOC_TRIM_THRESHOLD_"),
+        ):
             start = time.perf_counter()
             with (
+                dask.config.set(config),
                 LocalCluster(
                     n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
                 ) as cluster,
@@ -117,8 +130,8 @@ def main() -> None:
                 wall, part, cpu = batch(env, output, "--scheduler", cluster.scheduler_address)
                 cpu += live_cpu(processes) - before
             same = output.read_bytes() == reference
-            print(f"  LocalCluster, {workers} worker(s):     {wall:6.1f} s, batch alone "
-                  f"{part:6.1f} s ({alone / part:.2f}x), CPU {cpu:5.1f} s, identical: {same} "
+            print(f"  LocalCluster, {label}: {wall:6.1f} s, batch alone {part:6.1f} s "
+                  f"({alone / part:.2f}x), CPU {cpu:5.1f} s, identical: {same} "
                   f"(cluster up and imports in {up:.1f} s, not counted)")  # fmt: skip
         print(f"  {rows:,} rows in each output; load average now {os.getloadavg()[0]:.1f}")
 
