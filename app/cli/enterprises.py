@@ -218,6 +218,10 @@ def _batch_locally(side: str, k: int, output: Path, total: int, processes: int) 
     return done
 
 
+def _warn(message: str) -> None:
+    console.print(f"warning: {message}", markup=False)
+
+
 def _batch_on_cluster(
     index: EnterpriseIndex,
     side: str,
@@ -250,7 +254,7 @@ def _batch_on_cluster(
         ):
             out.write(CSV_HEADER)
             for count, lines in cluster_partner_lines(
-                index, side, k=k, scheduler=scheduler, partition=partition
+                index, side, k=k, scheduler=scheduler, partition=partition, warn=_warn
             ):
                 out.write(lines)
                 done += count

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterator
 
 from app.services.enterprise_index import EnterpriseIndex
 from matching import find_partners
 
-__all__ = ["CSV_HEADER", "PARTITION", "partner_lines", "top_partners"]
+__all__ = ["CSV_HEADER", "PARTITION", "malloc_trim_threshold", "partner_lines", "top_partners"]
 
 #: The first line of a batch's CSV file; `partner_lines` writes the rest.
 CSV_HEADER = "enterprise,rank,partner,score\n"
@@ -52,3 +53,12 @@ def partner_lines(
             rows.writerow((ident, rank, partner, f"{score:.12g}"))
         enterprises += 1
     return enterprises, out.getvalue()
+
+
+def malloc_trim_threshold() -> str | None:
+    """The process's `MALLOC_TRIM_THRESHOLD_`, which dask's nanny sets in every worker it starts.
+
+    Setting it also fixes glibc's mmap threshold, so that every score array of a search (a float
+    per partner) is mapped and unmapped again: a batch then takes about twice the CPU.
+    """
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")

@@ -6,12 +6,12 @@ Workers must run this package's code (the same version): a task calls `partner_l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from dask.typing import Key
 from distributed import Client, as_completed
 
-from app.services.batch import PARTITION, partner_lines
+from app.services.batch import PARTITION, malloc_trim_threshold, partner_lines
 from app.services.enterprise_index import EnterpriseIndex
 
 __all__ = ["CONNECT_TIMEOUT", "ClusterUnavailable", "cluster_partner_lines"]
@@ -32,6 +32,7 @@ def cluster_partner_lines(
     scheduler: str,
     partition: int = PARTITION,
     timeout: float | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Iterator[tuple[int, str]]:
     """`partner_lines` of `side`'s base rows, `partition` rows at a time, computed on a cluster.
 
@@ -39,6 +40,9 @@ def cluster_partner_lines(
     writes. The index goes to every worker once (scattered to all of them); a task carries only
     its rows' bounds. Tasks are handed out a few per worker thread at a time, and a part that
     finishes before an earlier one waits for it, so at most that many parts are held.
+
+    `warn` is told when workers run with dask's `MALLOC_TRIM_THRESHOLD_` (see
+    `malloc_trim_threshold`).
 
     Raises
     ------
@@ -61,6 +65,15 @@ def cluster_partner_lines(
             raise ClusterUnavailable(
                 f"the Dask scheduler at {scheduler} has no worker after {timeout:g} s"
             ) from exc
+        if warn is not None:
+            thresholds = client.run(malloc_trim_threshold)
+            trimming = sum(1 for value in thresholds.values() if value is not None)
+            if trimming:
+                warn(
+                    f"{trimming} of {len(thresholds)} workers run with MALLOC_TRIM_THRESHOLD_ set "
+                    "(dask's default), which makes this batch take about twice the CPU; see the "
+                    "README, 'Batch on a Dask cluster', to unset it"
+                )
         threads = sum(client.nthreads().values())
         limit = 4 * max(threads, 1)
         shared = client.scatter(index, broadcast=True, hash=False)

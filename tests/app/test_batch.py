@@ -71,6 +71,8 @@ def test_a_cluster_of_two_processes_writes_the_same_bytes_as_one_local_process(
         )  # fmt: skip
         assert done.exit_code == 0, done.output
     assert f"{len(enterprises):,} enterprises, top 7 partners each" in done.output
+    # A LocalCluster's workers have dask's default environment.
+    assert "warning: 2 of 2 workers run with MALLOC_TRIM_THRESHOLD_ set" in done.output
     assert clustered.read_bytes() == single.read_bytes()
     assert not clustered.with_name("cluster.csv.partial").exists()
 
