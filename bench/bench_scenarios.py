@@ -45,53 +45,80 @@ def percentiles(times: list[float]) -> tuple[float, float]:
     return statistics.median(times), percentile(times, 0.95)
 
 
-def http_figures(requests: int) -> None:
+ROOT = Path(__file__).resolve().parent.parent
+#: The engine before the latency work (issue 11): the baseline the HTTP figures are set against.
+BASELINE_REF = "a5b26f3"
+
+
+def start_server(source: Path, data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
+    """A uvicorn server (1 worker) running the app from `source`, and its base URL."""
     port = free_port()
-    with tempfile.TemporaryDirectory() as data_dir:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:app",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env={"COUNTERPART_DATA_DIR": data_dir, "PATH": ""},
-        )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
+        + ["--log-level", "warning"],
+        cwd=source,
+        env={"COUNTERPART_DATA_DIR": data_dir, "PATH": ""},
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
         try:
-            base = f"http://127.0.0.1:{port}"
-            with httpx.Client(base_url=base, timeout=30) as client:
-                for _ in range(100):
-                    try:
-                        client.get("/health")
-                        break
-                    except httpx.TransportError:
-                        time.sleep(0.1)
+            httpx.get(f"{base}/health", timeout=1)
+            return server, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError(f"the server from {source} did not start")
 
-                def measure(call: Callable[[], httpx.Response]) -> list[float]:
-                    for _ in range(10):
-                        call().raise_for_status()
-                    out = []
-                    for _ in range(requests):
+
+def http_figures(requests: int, baseline: str | None) -> None:
+    """This tree's server and, if given, the baseline commit's, requests alternating between them.
+
+    Alternating shares out whatever else the machine runs fairly between the two servers.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        sources = {"this tree": ROOT}
+        if baseline is not None:
+            tree = Path(tmp) / "baseline"
+            tree.mkdir()
+            archive = subprocess.run(
+                ["git", "-C", str(ROOT), "archive", baseline], check=True, capture_output=True
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+            sources[f"baseline {baseline}"] = tree
+        servers = {}
+        try:
+            for name, source in sources.items():
+                data_dir = Path(tmp) / f"data-{len(servers)}"
+                data_dir.mkdir()
+                servers[name] = start_server(source, str(data_dir))
+            clients = {
+                name: httpx.Client(base_url=base, timeout=30) for name, (_, base) in servers.items()
+            }
+            calls: dict[str, Callable[[httpx.Client], httpx.Response]] = {
+                "GET /health (one round trip)": lambda c: c.get("/health"),
+                "POST /scenarios/evaluate": lambda c: c.post("/scenarios/evaluate", json=SCENARIO),
+            }
+            times: dict[tuple[str, str], list[float]] = {
+                (call, name): [] for call in calls for name in clients
+            }
+            for call, send in calls.items():
+                for n in range(10 + requests):
+                    order = list(clients.items())
+                    for name, client in order if n % 2 else order[::-1]:
                         start = time.perf_counter()
-                        call().raise_for_status()
-                        out.append(time.perf_counter() - start)
-                    return out
-
-                health = measure(lambda: client.get("/health"))
-                evaluate = measure(lambda: client.post("/scenarios/evaluate", json=SCENARIO))
+                        send(client).raise_for_status()
+                        if n >= 10:
+                            times[call, name].append(time.perf_counter() - start)
+            for client in clients.values():
+                client.close()
         finally:
-            server.terminate()
-            server.wait()
-    for name, times in (
-        ("GET /health (one round trip)", health),
-        ("POST /scenarios/evaluate", evaluate),
-    ):
-        median, p95 = percentiles(times)
-        print(f"  {name:38s} median {median * 1e3:6.1f} ms   p95 {p95 * 1e3:6.1f} ms")
+            for server, _ in servers.values():
+                server.terminate()
+                server.wait()
+    for (call, name), values in times.items():
+        median, p95 = percentiles(values)
+        label = f"{call}, {name}"
+        print(f"  {label:52s} median {median * 1e3:6.1f} ms   p95 {p95 * 1e3:6.1f} ms")
 
 
 def large_figures(size: int, repeat: int) -> None:
@@ -144,9 +171,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--size", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--baseline",
+        default=BASELINE_REF,
+        help="git commit whose server is measured beside this tree's ('' for none)",
+    )
     args = parser.parse_args()
     print(f"shipped dataset over HTTP (uvicorn, 1 worker, loopback, {args.requests} requests)")
-    http_figures(args.requests)
+    http_figures(args.requests, args.baseline or None)
     print(f"synthetic {args.size} x {args.size} regions, in process")
     large_figures(args.size, args.repeat)
 
