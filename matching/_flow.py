@@ -122,19 +122,27 @@ def _potentials(
     starts = np.searchsorted(sources, np.arange(n_nodes + 1))
     distance = np.zeros(n_nodes) if start is None else start.copy()
     frontier = np.arange(n_nodes)
+    dropped = np.zeros(n_nodes, dtype=bool)
     for _ in range(n_nodes + 1):
-        counts = starts[frontier + 1] - starts[frontier]
-        if not counts.any():
+        first = starts[frontier]
+        counts = starts[frontier + 1] - first
+        total = int(counts.sum())
+        if not total:
             return distance
         # The arcs of the frontier's nodes: each node's run of arcs, laid end to end.
-        offsets = np.repeat(starts[frontier] - np.cumsum(counts) + counts, counts)
-        arcs = offsets + np.arange(int(counts.sum()))
+        arcs = np.repeat(first - np.cumsum(counts) + counts, counts)
+        arcs += np.arange(total)
         reach = distance[sources[arcs]] + lengths[arcs]
-        better = reach < distance[targets[arcs]]
+        ends = targets[arcs]
+        better = reach < distance[ends]
         if not better.any():
             return distance
-        np.minimum.at(distance, targets[arcs][better], reach[better])
-        frontier = np.unique(targets[arcs][better])
+        ends = ends[better]
+        np.minimum.at(distance, ends, reach[better])
+        # The next frontier, sorted and without repeats: a mask is cheaper than np.unique.
+        dropped[ends] = True
+        frontier = np.flatnonzero(dropped)
+        dropped[frontier] = False
     raise RuntimeError("negative cycle in the residual graph: the flow is not optimal")
 
 
@@ -207,7 +215,24 @@ def solve_dense(
     gains = integer_costs(weights, norm)
     outside = eligible & ~pool
     n, m = len(cap_rows), len(cap_cols)
+    # The warm potentials price the pool before the first solve too: the edges a similar solve's
+    # duals already find improving would otherwise each take a solve of their own to add.
+    potential, solved = start, False
     while True:
+        if potential is not None:
+            bars = np.subtract.outer(potential[:n], potential[n : n + m])
+            improving = np.greater(gains, bars, out=bars.astype(bool))
+            improving &= outside
+            if improving.any():
+                # Add every improving edge if there are few, else only the most negative few
+                # per row and column: adding them all at once would bring back most of the
+                # dense graph.
+                if improving.sum() > n + m:
+                    improving = _initial_candidates(gains - bars, improving, cap_rows, cap_cols)
+                pool |= improving
+                outside &= ~improving
+            elif solved:
+                break
         rows, cols = np.nonzero(pool)
         chosen, potential = solve_edges(
             rows,
@@ -217,21 +242,10 @@ def solve_dense(
             cap_cols,
             norm=norm,
             potentials=True,
-            start=start,
+            start=potential,
         )
         assert potential is not None
-        start = potential
-        bars = np.subtract.outer(potential[:n], potential[n : n + m])
-        improving = np.greater(gains, bars, out=bars.astype(bool))
-        improving &= outside
-        if not improving.any():
-            break
-        # Add every improving edge if there are few, else only the most negative few per row and
-        # column: adding them all at once would bring back most of the dense graph.
-        if improving.sum() > n + m:
-            improving = _initial_candidates(gains - bars, improving, cap_rows, cap_cols)
-        pool |= improving
-        outside &= ~improving
+        solved = True
     out = np.zeros_like(eligible)
     out[rows[chosen], cols[chosen]] = True
     return out, WarmStart(candidates=pool, potentials=potential, norm=norm)
