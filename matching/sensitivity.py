@@ -165,10 +165,15 @@ def _eligibility_events(p: _Problem, start: float, stop: float) -> tuple[list[fl
         rising = rate[moving] > 0
         entries.append(roots[inside & rising])
         exits.append(roots[inside & ~rising])
-    return (
-        [float(x) for x in np.unique(np.concatenate(entries))],
-        [float(x) for x in np.unique(np.concatenate(exits))],
-    )
+    return _sorted_unique(np.concatenate(entries)), _sorted_unique(np.concatenate(exits))
+
+
+def _sorted_unique(values: FloatArray) -> list[float]:
+    """`np.unique(values)` as a list of floats; a set is quicker on the few of a small problem."""
+    if len(values) <= 64:
+        return sorted(set(values.tolist()))
+    unique: list[float] = np.unique(values).tolist()
+    return unique
 
 
 _Plan = tuple[IntArray, IntArray]
