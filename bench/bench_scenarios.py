@@ -5,6 +5,10 @@ Run with ``.venv/bin/python bench/bench_scenarios.py``. Prints:
 * POST /scenarios/evaluate against a real uvicorn server on loopback (median and p95 over many
   requests), with GET /health measured in the same run as the floor of one HTTP round trip;
 * a 500 x 500 synthetic scenario (weights and overrides) with plan and sensitivity;
+
+both beside the baseline commit (``--baseline``, default the engine before the latency work of
+issue 11), extracted with ``git archive`` and run by the same code, turn and turn about, so that
+both see the same load on a shared machine; the intervals of both must agree;
 * what a weight change costs when it recombines the stored per-channel matrices, against
   rescoring from profiles.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -23,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from measure import free_port, percentile, timed
+from measure import cpu_model, free_port, percentile, timed
 
 import matching.sensitivity as sensitivity
 from matching import (
@@ -70,6 +75,16 @@ def start_server(source: Path, data_dir: str) -> tuple[subprocess.Popen[bytes], 
     raise RuntimeError(f"the server from {source} did not start")
 
 
+def extract(ref: str, tree: Path) -> Path:
+    """The source tree of commit `ref`, written to `tree` (git archive)."""
+    tree.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
 def http_figures(requests: int, baseline: str | None) -> None:
     """This tree's server and, if given, the baseline commit's, requests alternating between them.
 
@@ -78,13 +93,7 @@ def http_figures(requests: int, baseline: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sources = {"this tree": ROOT}
         if baseline is not None:
-            tree = Path(tmp) / "baseline"
-            tree.mkdir()
-            archive = subprocess.run(
-                ["git", "-C", str(ROOT), "archive", baseline], check=True, capture_output=True
-            ).stdout
-            subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-            sources[f"baseline {baseline}"] = tree
+            sources[f"baseline {baseline}"] = extract(baseline, Path(tmp) / "baseline")
         servers = {}
         try:
             for name, source in sources.items():
@@ -121,7 +130,12 @@ def http_figures(requests: int, baseline: str | None) -> None:
         print(f"  {label:52s} median {median * 1e3:6.1f} ms   p95 {p95 * 1e3:6.1f} ms")
 
 
-def large_figures(size: int, repeat: int) -> None:
+def engine_timing(size: int) -> dict[str, float]:
+    """One 500 x 500 style scenario evaluated with and without sensitivity, in this process.
+
+    Runs in a subprocess per source tree (`--engine-timing`), so that the baseline commit's
+    engine is timed by the same code.
+    """
     net = synthetic_network(size, size, seed=42)
     comps = score_components(net)
     scenario = Scenario(
@@ -146,16 +160,52 @@ def large_figures(size: int, repeat: int) -> None:
 
     sensitivity.solve_dense = counting  # type: ignore[assignment]
     try:
-        t_full, result = timed(lambda: evaluate_scenario(net, comps, scenario), repeat)
+        t_full, result = timed(lambda: evaluate_scenario(net, comps, scenario), 1)
     finally:
         sensitivity.solve_dense = original
-    t_plain, _ = timed(lambda: evaluate_scenario(net, comps, scenario, sensitivity=False), repeat)
-    finite = sum(1 for iv in result.sensitivity if iv.upper != float("inf"))
-    print(
-        f"  evaluation with plan and sensitivity     {t_full * 1e3:8.0f} ms "
-        f"({solves // repeat} plan solves, {finite}/11 intervals bounded above)"
-    )
-    print(f"  evaluation without sensitivity           {t_plain * 1e3:8.0f} ms")
+    t_plain, _ = timed(lambda: evaluate_scenario(net, comps, scenario, sensitivity=False), 1)
+    return {
+        "full": t_full,
+        "plain": t_plain,
+        "solves": solves,
+        "finite": sum(1 for iv in result.sensitivity if iv.upper != float("inf")),
+        "ends": [[iv.lower, iv.upper] for iv in result.sensitivity],
+    }
+
+
+def large_figures(size: int, repeat: int, baseline: str | None) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {"this tree": ROOT}
+        if baseline is not None:
+            trees[f"baseline {baseline}"] = extract(baseline, Path(tmp) / "baseline")
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+        for n in range(repeat):
+            # Alternate which tree goes first, so that both see the same load.
+            for name, tree in list(trees.items())[:: 1 if n % 2 else -1]:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--engine-timing", str(size)],
+                    env={"PYTHONPATH": str(tree), "PATH": ""},
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                runs[name].append(json.loads(out))
+    ends = {name: done[0]["ends"] for name, done in runs.items()}
+    for name, done in runs.items():
+        full = sorted(r["full"] for r in done)
+        plain = sorted(r["plain"] for r in done)
+        print(
+            f"  {name:24s} with sensitivity {statistics.median(full) * 1e3:6.0f} ms "
+            f"(runs {full[0] * 1e3:.0f}-{full[-1] * 1e3:.0f}; {done[0]['solves']} plan solves, "
+            f"{done[0]['finite']}/11 intervals bounded above); "
+            f"without {statistics.median(plain) * 1e3:4.0f} ms"
+        )
+    first = next(iter(ends.values()))
+    for name, other in ends.items():
+        pairs = zip(sum(first, []), sum(other, []), strict=True)
+        assert all(math.isclose(a, b, rel_tol=1e-9) for a, b in pairs), f"{name}: intervals differ"
+    net = synthetic_network(size, size, seed=42)
+    comps = score_components(net)
     weights = Weights.resolve(net.taxonomy, {"agriculture": 0.6})
     t_reuse, _ = timed(lambda: comps.combine(weights), 20)
     t_rescore, _ = timed(lambda: score_components(net).combine(weights), 5)
@@ -174,13 +224,23 @@ def main() -> None:
     parser.add_argument(
         "--baseline",
         default=BASELINE_REF,
-        help="git commit whose server is measured beside this tree's ('' for none)",
+        help="git commit measured beside this tree ('' for none)",
     )
+    parser.add_argument("--engine-timing", type=int, metavar="SIZE", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.engine_timing:
+        print(json.dumps(engine_timing(args.engine_timing)))
+        return
+    print(
+        f"machine: {cpu_model()}; load average {' '.join(open('/proc/loadavg').read().split()[:3])}"
+    )
     print(f"shipped dataset over HTTP (uvicorn, 1 worker, loopback, {args.requests} requests)")
     http_figures(args.requests, args.baseline or None)
-    print(f"synthetic {args.size} x {args.size} regions, in process")
-    large_figures(args.size, args.repeat)
+    print(
+        f"synthetic {args.size} x {args.size} regions, in process, one evaluation per run, "
+        f"{args.repeat} runs per tree"
+    )
+    large_figures(args.size, args.repeat, args.baseline or None)
 
 
 if __name__ == "__main__":
