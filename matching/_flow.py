@@ -215,24 +215,7 @@ def solve_dense(
     gains = integer_costs(weights, norm)
     outside = eligible & ~pool
     n, m = len(cap_rows), len(cap_cols)
-    # The warm potentials price the pool before the first solve too: the edges a similar solve's
-    # duals already find improving would otherwise each take a solve of their own to add.
-    potential, solved = start, False
     while True:
-        if potential is not None:
-            bars = np.subtract.outer(potential[:n], potential[n : n + m])
-            improving = np.greater(gains, bars, out=bars.astype(bool))
-            improving &= outside
-            if improving.any():
-                # Add every improving edge if there are few, else only the most negative few
-                # per row and column: adding them all at once would bring back most of the
-                # dense graph.
-                if improving.sum() > n + m:
-                    improving = _initial_candidates(gains - bars, improving, cap_rows, cap_cols)
-                pool |= improving
-                outside &= ~improving
-            elif solved:
-                break
         rows, cols = np.nonzero(pool)
         chosen, potential = solve_edges(
             rows,
@@ -242,10 +225,21 @@ def solve_dense(
             cap_cols,
             norm=norm,
             potentials=True,
-            start=potential,
+            start=start,
         )
         assert potential is not None
-        solved = True
+        start = potential
+        bars = np.subtract.outer(potential[:n], potential[n : n + m])
+        improving = np.greater(gains, bars, out=bars.astype(bool))
+        improving &= outside
+        if not improving.any():
+            break
+        # Add every improving edge if there are few, else only the most negative few per row and
+        # column: adding them all at once would bring back most of the dense graph.
+        if improving.sum() > n + m:
+            improving = _initial_candidates(gains - bars, improving, cap_rows, cap_cols)
+        pool |= improving
+        outside &= ~improving
     out = np.zeros_like(eligible)
     out[rows[chosen], cols[chosen]] = True
     return out, WarmStart(candidates=pool, potentials=potential, norm=norm)
