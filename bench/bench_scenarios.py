@@ -77,6 +77,17 @@ def start_server(source: Path, data_dir: str) -> tuple[subprocess.Popen[bytes], 
     raise RuntimeError(f"the server from {source} did not start")
 
 
+def has_commit(ref: str) -> bool:
+    """Whether git knows commit `ref` here (a copy without history, or without git, does not)."""
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(ROOT), "cat-file", "-e", f"{ref}^{{commit}}"], capture_output=True
+        )
+    except OSError:
+        return False
+    return found.returncode == 0
+
+
 def extract(ref: str, tree: Path) -> Path:
     """The source tree of commit `ref`, written to `tree` (git archive)."""
     tree.mkdir()
@@ -272,16 +283,19 @@ def main() -> None:
     if args.engine_timing:
         print(json.dumps(engine_timing(args.engine_timing)))
         return
-    print(
-        f"machine: {cpu_model()}; load average {' '.join(open('/proc/loadavg').read().split()[:3])}"
-    )
+    baseline = args.baseline or None
+    if baseline is not None and not has_commit(baseline):
+        print(f"baseline {baseline} is not in this checkout's history: figures without it")
+        baseline = None
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    print(f"machine: {cpu_model()}; load average {load}")
     print(f"shipped dataset over HTTP (uvicorn, 1 worker, loopback, {args.requests} requests)")
-    http_figures(args.requests, args.baseline or None)
+    http_figures(args.requests, baseline)
     print(
         f"synthetic {args.size} x {args.size} regions, in process, one evaluation per run, "
         f"{args.repeat} runs per tree"
     )
-    large_figures(args.size, args.repeat, args.baseline or None)
+    large_figures(args.size, args.repeat, baseline)
 
 
 if __name__ == "__main__":
