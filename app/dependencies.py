@@ -47,43 +47,43 @@ __all__ = [
 ]
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_active(request: Request) -> ActiveDataset:
+async def get_active(request: Request) -> ActiveDataset:
     """The app's active dataset (loaded in the lifespan)."""
     active: ActiveDataset = request.app.state.active
     return active
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     """The app's database."""
     database: Database = request.app.state.database
     return database
 
 
-def get_enterprises(request: Request) -> EnterpriseService:
+async def get_enterprises(request: Request) -> EnterpriseService:
     """The app's enterprise service (with this worker's index)."""
     service: EnterpriseService = request.app.state.enterprises
     return service
 
 
-def get_scenarios(request: Request) -> ScenarioService:
+async def get_scenarios(request: Request) -> ScenarioService:
     """The app's saved-scenario service (with this worker's cache of results)."""
     service: ScenarioService = request.app.state.scenarios
     return service
 
 
-def get_budget(request: Request) -> WorkBudget:
+async def get_budget(request: Request) -> WorkBudget:
     """The time and memory budget of one heavy computation."""
     budget: WorkBudget = request.app.state.budget
     return budget
 
 
-def get_outcomes(request: Request) -> OutcomeService:
+async def get_outcomes(request: Request) -> OutcomeService:
     """The app's outcome service (with this worker's cache of outcomes and targets)."""
     service: OutcomeService = request.app.state.outcomes
     return service
@@ -127,7 +127,7 @@ def dated_state(
 DatedStateDep = Annotated[DatasetState, Depends(dated_state)]
 
 
-def participant_source(service: EnterprisesDep) -> ParticipantSource:
+async def participant_source(service: EnterprisesDep) -> ParticipantSource:
     """Where round participants come from: the enterprise store (tests override this)."""
     return stored_participants(service)
 
@@ -267,7 +267,7 @@ class EnterpriseRoute(KeyedRoute):
             authorise_enterprise(principal, enterprise_id)
 
 
-def current_key(
+async def current_key(
     request: Request,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
