@@ -9,12 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -25,62 +20,10 @@ import pytest
 from app.enterprise_files import write_jsonl
 from matching import generate_enterprises, load_dataset
 
-from .conftest import ADMIN_KEY
+from .live import Server
 
-ROOT = Path(__file__).resolve().parents[2]
-HEADERS = {"Authorization": f"Bearer {ADMIN_KEY}"}
 #: Rows of the import that is killed: enough for its write phase to take a while.
 IMPORT_ROWS = 40_000
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Server:
-    """`uvicorn app.main:app` in a process of its own, on a data directory."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "COUNTERPART_DATA_DIR": str(data_dir),
-            "COUNTERPART_ADMIN_KEY": ADMIN_KEY,
-            "COUNTERPART_LOG_LEVEL": "warning",
-        }
-        env.pop("COUNTERPART_DATABASE_URL", None)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(self.port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, "the server exited at start"
-            try:
-                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        self.kill()
-        raise AssertionError("the server did not become ready in 60 s")
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers=HEADERS, timeout=60)
-
-    def kill(self) -> None:
-        """SIGKILL, the way the OOM killer or a power cut ends it."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
 
 
 def integrity(data_dir: Path) -> str:
