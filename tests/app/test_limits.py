@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,45 +21,16 @@ from matching import enterprises_per_side, load_dataset
 from schemas.rounds import MAX_B, MAX_CANDIDATES, MAX_PARTICIPANTS
 
 from .conftest import ADMIN_KEY
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from .live import Server
 
 
 @pytest.fixture
 def server(tmp_path):
-    port = free_port()
-    env = {
-        **os.environ,
-        "COUNTERPART_DATA_DIR": str(tmp_path),
-        "COUNTERPART_ADMIN_KEY": ADMIN_KEY,
-        "PYTHONPATH": str(ROOT),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--log-level",
-         "warning"],
-        env=env,
-        cwd=ROOT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    running = Server(tmp_path)
     try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{base}/health", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield base
+        yield running.url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        running.stop()
 
 
 def largest_population() -> tuple[list[str], list[str], bytes]:
