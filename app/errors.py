@@ -18,6 +18,7 @@ from schemas.common import ErrorBody, ErrorItem
 
 __all__ = [
     "ERROR_RESPONSES",
+    "MAX_LISTED_ERRORS",
     "USER_ERRORS",
     "AppError",
     "Problem",
@@ -32,6 +33,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger("counterpart")
+
+#: Most problems an error lists (and its detail joins); `error_count` counts them all, so a
+#: request with 100,000 bad items gets a small answer, built in proportion to this, not to them.
+MAX_LISTED_ERRORS = 50
 
 
 @dataclass(frozen=True)
@@ -60,8 +65,15 @@ class AppError(Exception):
 
     @classmethod
     def listing(cls, problems: list[Problem]) -> AppError:
-        """The error for several problems, its detail joining them."""
-        return cls("; ".join(f"{p.field}: {p.error}" for p in problems), errors=problems)
+        """The error for several problems, its detail joining them (the first few)."""
+        return cls(_joined(problems), errors=problems)
+
+
+def _joined(problems: list[Problem]) -> str:
+    """The detail of several problems: the first `MAX_LISTED_ERRORS` joined, the rest counted."""
+    shown = "; ".join(f"{p.field}: {p.error}" for p in problems[:MAX_LISTED_ERRORS])
+    more = len(problems) - MAX_LISTED_ERRORS
+    return f"{shown}; and {more} more" if more > 0 else shown
 
 
 def _app_error(kind: type[AppError], detail: str, errors: list[Problem] | None) -> AppError:
@@ -139,19 +151,39 @@ def engine_errors() -> Iterator[None]:
         raise InvalidInput(str(exc)) from exc
 
 
+def _encodable(text: str) -> str:
+    """`text` as it can be sent in UTF-8.
+
+    A lone surrogate echoed from the input (a JSON escape of one half of a UTF-16 pair) becomes
+    its escape sequence instead of failing the encoding of the answer with a 500.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _body(
     status: int,
     code: str,
     detail: str,
     errors: list[Problem] | None = None,
     headers: Mapping[str, str] | None = None,
+    *,
+    count: int | None = None,
 ) -> JSONResponse:
+    """The error shape; `count` is how many problems there are when `errors` lists only some."""
     items = (
         None
         if errors is None
-        else [ErrorItem(field=e.field, error=e.error, row=e.row) for e in errors]
+        else [
+            ErrorItem(field=_encodable(e.field), error=_encodable(e.error), row=e.row)
+            for e in errors[:MAX_LISTED_ERRORS]
+        ]
     )
-    content = ErrorBody(error=code, detail=detail, errors=items).model_dump(exclude_none=True)
+    content = ErrorBody(
+        error=code,
+        detail=_encodable(detail),
+        errors=items,
+        error_count=None if errors is None else max(count or 0, len(errors)),
+    ).model_dump(exclude_none=True)
     return JSONResponse(status_code=status, content=content, headers=dict(headers or {}))
 
 
@@ -187,12 +219,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        found = exc.errors()
+        # Only the problems listed are described; the rest are only counted.
         errors = [
             Problem(field=_location(tuple(e.get("loc", ()))), error=str(e.get("msg", "")))
-            for e in exc.errors()
+            for e in found[:MAX_LISTED_ERRORS]
         ]
-        detail = "; ".join(f"{e.field}: {e.error}" for e in errors) or "invalid request"
-        return _body(422, "ValidationError", detail, errors)
+        detail = _joined(errors) or "invalid request"
+        if len(found) > len(errors):
+            detail = f"{detail}; and {len(found) - len(errors)} more"
+        return _body(422, "ValidationError", detail, errors, count=len(found))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -40,7 +40,11 @@ class ErrorBody(Schema):
         description="A message a front-end can show.", examples=["no region with id 'xx'"]
     )
     errors: list[ErrorItem] | None = Field(
-        default=None, description="Every problem found, for requests with several."
+        default=None,
+        description="The problems found, the first 50 of them (`error_count` counts them all).",
+    )
+    error_count: int | None = Field(
+        default=None, description="How many problems were found (with `errors`).", ge=0
     )
 
 

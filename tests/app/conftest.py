@@ -107,7 +107,9 @@ def error_body(
 def assert_error_shape(body: Any) -> None:
     """`{"error": code, "detail": message, optional "errors": [{field, error, row}]}`."""
     assert isinstance(body, dict), body
-    assert {"error", "detail"} <= body.keys() <= {"error", "detail", "errors"}, body
+    assert {"error", "detail"} <= body.keys() <= {"error", "detail", "errors", "error_count"}, body
+    if "errors" in body:
+        assert body["error_count"] >= len(body["errors"]) and len(body["errors"]) <= 50, body
     assert isinstance(body["error"], str) and body["error"], body
     assert isinstance(body["detail"], str) and body["detail"], body
     for item in body.get("errors", []):
