@@ -191,6 +191,18 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def _problem(error: Mapping[str, Any]) -> Problem:
+    """One problem FastAPI or pydantic found, named by its location."""
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid":
+        # A body that is not JSON (or not JSON the API accepts): the position, where known, is
+        # told in the message, not as a field.
+        reason = str(error.get("ctx", {}).get("error", "not JSON"))
+        where = f" (at character {loc[1]})" if len(loc) > 1 and loc[1] >= 0 else ""
+        return Problem(field="body", error=f"invalid JSON: {reason}{where}")
+    return Problem(field=_location(loc), error=str(error.get("msg", "")))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every exception the app can raise to the error shape."""
 
@@ -201,11 +213,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UnknownRegionError)
     async def unknown_region(_: Request, exc: UnknownRegionError) -> JSONResponse:
-        # A region asked for by name (a path or a query filter) is not found: 404. One named by
-        # a request field (capacities, overrides, a profile's region) makes the request invalid.
+        # A region asked for by a path is a resource not found: 404. One named by a parameter
+        # (a query filter, a body field) makes the request invalid: 422 naming the parameter.
         if exc.field is None:
             return _body(404, "UnknownRegion", str(exc))
-        return _body(422, InvalidInput.code, str(exc))
+        problem = Problem(field=exc.field, error=f"no region with id {exc.region_id!r}")
+        return _body(422, InvalidInput.code, str(exc), [problem])
 
     @app.exception_handler(InfeasiblePlanError)
     async def infeasible(_: Request, exc: InfeasiblePlanError) -> JSONResponse:
@@ -221,10 +234,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         found = exc.errors()
         # Only the problems listed are described; the rest are only counted.
-        errors = [
-            Problem(field=_location(tuple(e.get("loc", ()))), error=str(e.get("msg", "")))
-            for e in found[:MAX_LISTED_ERRORS]
-        ]
+        errors = [_problem(e) for e in found[:MAX_LISTED_ERRORS]]
         detail = _joined(errors) or "invalid request"
         if len(found) > len(errors):
             detail = f"{detail}; and {len(found) - len(errors)} more"
@@ -232,6 +242,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's "error parsing the body" (a body app.parsing did not read, such as an
+            # unreadable form): a request the API cannot use is a 422, the status it documents.
+            problem = Problem(field="body", error=f"could not be read: {exc.detail}")
+            return _body(422, "ValidationError", f"body: {problem.error}", [problem])
         codes = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
         code = codes.get(exc.status_code, "HTTPError")
         return _body(exc.status_code, code, str(exc.detail), headers=exc.headers)

@@ -22,6 +22,7 @@ from app.dependencies import (
     authorise_enterprise,
 )
 from app.enterprise_files import file_format
+from app.parsing import StrictRoute
 from app.routers.params import ChannelParam, MinScoreParam, PartnerRegionParam, json_response
 from app.routers.uploads import receive_file
 from app.services import imports
@@ -39,7 +40,7 @@ from schemas.enterprises import (
     SizeBand,
 )
 
-router = APIRouter(prefix="/enterprises", tags=["enterprises"])
+router = APIRouter(prefix="/enterprises", tags=["enterprises"], route_class=StrictRoute)
 #: Profile writes: admins, and enterprise keys for the enterprises they are bound to.
 owner_router = APIRouter(prefix="/enterprises", tags=["enterprises"], route_class=EnterpriseRoute)
 admin_router = APIRouter(prefix="/enterprises", tags=["enterprises"], route_class=AdminRoute)

@@ -6,11 +6,12 @@ from fastapi import APIRouter, Response
 
 from app import convert
 from app.dependencies import EnterprisesDep, StateDep
+from app.parsing import StrictRoute
 from app.routers.params import json_response
 from app.services import partners as service
 from schemas.enterprises import PartnerList, PartnerQuery
 
-router = APIRouter(prefix="/partners", tags=["enterprises"])
+router = APIRouter(prefix="/partners", tags=["enterprises"], route_class=StrictRoute)
 
 
 @router.post(

@@ -15,6 +15,7 @@ from app.dependencies import (
     ScenariosDep,
     StateDep,
 )
+from app.parsing import StrictRoute
 from app.services import scenarios as service
 from app.services.outcomes import dated, undated
 from schemas.common import ErrorBody
@@ -27,7 +28,7 @@ from schemas.scenarios import (
     ScenarioOut,
 )
 
-router = APIRouter(prefix="/scenarios", tags=["scenarios"])
+router = APIRouter(prefix="/scenarios", tags=["scenarios"], route_class=StrictRoute)
 planner_router = APIRouter(prefix="/scenarios", tags=["scenarios"], route_class=PlannerRoute)
 
 ScenarioId = Annotated[int, Path(description="A saved scenario's id.", ge=1, le=2**62)]

@@ -89,3 +89,153 @@ def test_a_request_with_thousands_of_problems_gets_a_small_422_that_counts_them(
 def test_an_error_with_one_problem_counts_one(api):
     found = api.fails("POST", "/plans", 422, "ValidationError", json={"capacity": -1})
     assert found["error_count"] == 1 and len(found["errors"]) == 1
+
+
+# A body that is not JSON the API accepts is a 422 in the error shape, never a 400.
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"capacity": "\xff"}', "not UTF-8"),
+        (b'{"capacity": ' + b"9" * 5_000 + b"}", "5000 digits"),
+        (b"[" * 100_000, "nested too deeply"),
+        (b'{"capacity": 1, "capacity": 2}', "'capacity' given more than once"),
+        (b'{"weights": {"channels": {"agriculture": 1, "agriculture": 0}}}', "'agriculture'"),
+        (b'{"capacity": }', "Expecting value (at character 13)"),
+    ],
+    ids=["not-utf8", "huge-integer", "deep", "duplicate-key", "nested-duplicate", "syntax"],
+)
+def test_a_body_that_is_not_acceptable_json_is_a_422_saying_why(api, body, reason):
+    found = api.fails("POST", "/plans", 422, "ValidationError", content=body, headers=JSON)
+    assert found["errors"] == [{"field": "body", "error": found["errors"][0]["error"]}]
+    assert reason in found["detail"], found
+
+
+# No silent coercion.
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/scenarios/evaluate", {"k": "5"}, "body.k"),
+        ("/scenarios/evaluate", {"k": True}, "body.k"),
+        ("/scenarios/evaluate", {"links": 5.0}, "body.links"),
+        ("/plans", {"same_level": 1}, "body.same_level"),
+        ("/plans", {"same_level": "true"}, "body.same_level"),
+        ("/plans", {"min_score": "0.1"}, "body.min_score"),
+        ("/plans", {"min_score": False}, "body.min_score"),
+        ("/plans", {"as_of": 0}, "body.as_of"),
+        ("/partners/search", {"region": "harbin", "k": "5"}, "body.k"),
+        ("/partners/search", {"region": "harbin", "offers": {"grain": "0.5"}}, "body.offers.grain"),
+    ],
+)
+def test_a_number_or_boolean_of_the_wrong_type_is_refused(api, path, body, field):
+    found = api.fails("POST", path, 422, "ValidationError", json=body)
+    assert [e["field"] for e in found["errors"]] == [field], found
+
+
+def test_query_integers_are_still_read_from_their_text(api):
+    body = api.get("/links", limit="3")
+    assert len(body["links"]) == 3
+
+
+def test_an_iso_date_in_a_body_is_accepted(api):
+    assert api.post("/plans", {"as_of": "2020-01-01"})["as_of"] == "2020-01-01"
+
+
+@pytest.mark.parametrize("founded", ["2_012", "2012", 2012.0, True])
+def test_founded_is_an_integer_year_and_nothing_else(api, admin_headers, founded):
+    body = {**ENTERPRISE, "founded": founded}
+    found = api.fails("POST", "/enterprises", 422, "ValidationError", json=body,
+                      headers=admin_headers)  # fmt: skip
+    assert [e["field"] for e in found["errors"]] == ["body.founded"]
+
+
+@pytest.mark.parametrize("field", ["name", "description", "contact"])
+@pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b", "\x7f"])
+def test_control_characters_are_refused_in_names_and_text(api, admin_headers, field, character):
+    body = {**ENTERPRISE, field: f"Harbin{character}Robotics"}
+    found = api.fails("POST", "/enterprises", 422, "ValidationError", json=body,
+                      headers=admin_headers)  # fmt: skip
+    assert found["errors"][0]["field"] == f"body.{field}"
+    assert f"U+{ord(character):04X}" in found["detail"]
+
+
+def test_line_breaks_and_tabs_stay_allowed_in_free_text(api, admin_headers):
+    body = {**ENTERPRISE, "description": "Robots.\n\tAnd arms.\r\n"}
+    response = api.client.post("/enterprises", json=body, headers=admin_headers)
+    assert response.status_code == 201, response.text
+
+
+def test_a_control_character_in_a_scenario_name_is_refused(api, admin_headers):
+    body = {"name": "agri\x00x2", "scenario": {}}
+    found = api.fails("POST", "/scenarios", 422, "ValidationError", json=body,
+                      headers=admin_headers)  # fmt: skip
+    assert found["errors"][0]["field"] == "body.name"
+
+
+# Query strings: unknown or repeated parameters, repeated weights, weights too small to mean it.
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        ("/links", "northest=harbin", "query.northest"),
+        ("/links", "limit=1&limit=2", "query.limit"),
+        ("/taxonomy", "lang=zh", "query.lang"),
+        ("/health", "verbose=1", "query.verbose"),
+        ("/regions/harbin/suggestions", "k=3&kk=4", "query.kk"),
+    ],
+)
+def test_an_unknown_or_repeated_query_parameter_is_a_422_naming_it(api, path, query, field):
+    found = api.fails("GET", f"{path}?{query}", 422, "ValidationError")
+    assert [e["field"] for e in found["errors"]] == [field], found
+
+
+def test_an_unknown_query_parameter_message_lists_those_taken(api):
+    found = api.fails("GET", "/links?northest=harbin", 422, "ValidationError")
+    assert "northeast" in found["errors"][0]["error"]
+
+
+def test_a_weight_given_twice_in_the_query_is_a_422_naming_it(api):
+    found = api.fails(
+        "GET",
+        "/links",
+        422,
+        "InvalidRequest",
+        params={"weights": "agriculture:0.3,agriculture:0.5"},
+    )
+    assert found["errors"] == [
+        {"field": "query.weights", "error": "'agriculture' is given more than once"}
+    ]
+
+
+@pytest.mark.parametrize("weight", ["1e-320", "1e-7", "9.9e-7"])
+def test_a_positive_weight_below_the_minimum_is_refused(api, weight):
+    found = api.fails(
+        "GET", "/links", 422, "InvalidRequest", params={"weights": f"equipment:{weight}"}
+    )
+    assert "at least 1e-06" in found["detail"]
+    body = {"weights": {"channels": {"equipment": float(weight)}}}
+    found = api.fails("POST", "/plans", 422, "InvalidRequest", json=body)
+    assert "at least 1e-06" in found["detail"]
+
+
+def test_zero_and_the_minimum_weight_are_accepted(api):
+    api.get("/links", weights="equipment:0,agriculture:1e-6")
+
+
+# CSV cells: a sector given twice, a year that only int() reads.
+
+
+def test_a_csv_row_with_a_sector_twice_or_an_odd_year_names_both(api, admin_headers):
+    csv = b"id,name,region,offers,founded\nne-9,X,harbin,grain:0.5;grain:0.9,2_012\n"
+    response = api.client.post(
+        "/enterprises/import", content=csv, headers={**admin_headers, "Content-Type": "text/csv"}
+    )
+    found = error_body(response, 422, "InvalidImport")
+    assert found["errors"] == [
+        {"field": "offers", "error": "sector 'grain' is given more than once", "row": 2},
+        {"field": "founded", "error": "'2_012' is not a year", "row": 2},
+    ]
