@@ -239,3 +239,29 @@ def test_a_csv_row_with_a_sector_twice_or_an_odd_year_names_both(api, admin_head
         {"field": "offers", "error": "sector 'grain' is given more than once", "row": 2},
         {"field": "founded", "error": "'2_012' is not a year", "row": 2},
     ]
+
+
+# An enterprise's partners: never itself, each once.
+
+
+@pytest.mark.parametrize(
+    ("partners", "error"),
+    [
+        (["ne-contract-1"], "an enterprise is not its own partner"),
+        (["ea-contract-1", "ea-contract-1"], "'ea-contract-1' listed more than once"),
+    ],
+    ids=["itself", "twice"],
+)
+def test_a_partner_list_naming_itself_or_an_id_twice_is_a_422(api, admin_headers, partners, error):
+    body = {**ENTERPRISE, "partners": partners}
+    found = api.fails("POST", "/enterprises", 422, "InvalidRequest", json=body,
+                      headers=admin_headers)  # fmt: skip
+    assert found["errors"] == [{"field": "partners", "error": error}]
+    # Nothing was written; a PATCH is held to the same rules.
+    api.fails("GET", "/enterprises/ne-contract-1", 404, "NotFound")
+    assert (
+        api.client.post("/enterprises", json=ENTERPRISE, headers=admin_headers).status_code == 201
+    )
+    found = api.fails("PATCH", "/enterprises/ne-contract-1", 422, "InvalidRequest",
+                      json={"partners": partners}, headers=admin_headers)  # fmt: skip
+    assert found["errors"] == [{"field": "partners", "error": error}]
