@@ -265,3 +265,63 @@ def test_a_partner_list_naming_itself_or_an_id_twice_is_a_422(api, admin_headers
     found = api.fails("PATCH", "/enterprises/ne-contract-1", 422, "InvalidRequest",
                       json={"partners": partners}, headers=admin_headers)  # fmt: skip
     assert found["errors"] == [{"field": "partners", "error": error}]
+
+
+# A read writes nothing, whatever it reads (saved scenarios' results included).
+
+#: A concrete path for every GET of the API, its parameters filled with what the test stores.
+READS = {
+    "/regions/{region_id}": "/regions/harbin",
+    "/regions/{region_id}/suggestions": "/regions/harbin/suggestions",
+    "/links/{northeast_id}/{east_id}": "/links/harbin/beijing",
+    "/scenarios/{scenario_id}": "/scenarios/{scenario}",
+    "/scenarios/{scenario_id}/compare/{other_id}": "/scenarios/{scenario}/compare/{scenario}",
+    "/enterprises/{enterprise_id}": "/enterprises/ne-contract-1",
+    "/enterprises/{enterprise_id}/partners": "/enterprises/ne-contract-1/partners",
+    "/outcomes/{outcome_id}": "/outcomes/{outcome}",
+    "/evaluation/charts/{chart}.{fmt}": "/evaluation/charts/trend.svg",
+}
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
+
+
+def test_no_get_without_a_key_writes_to_the_database(api, admin_headers):
+    from sqlalchemy import event
+
+    scenario = api.client.post(
+        "/scenarios", json={"name": "read-only", "scenario": {}}, headers=admin_headers
+    ).json()["id"]
+    outcome = api.client.post(
+        "/outcomes",
+        json={"northeast": "harbin", "east": "shenzhen", "indicator": "projects_signed",
+              "value": 119, "date": "2024-08-07", "channels": ["equipment"], "source": "x"},
+        headers=admin_headers,
+    ).json()["id"]  # fmt: skip
+    api.client.post("/enterprises", json=ENTERPRISE, headers=admin_headers)
+    # A new dataset version: every saved scenario's result must be computed again on read.
+    document = api.get("/dataset/document")
+    document["version"] = f"{document['version']}-contract"
+    assert api.client.put("/dataset", json=document, headers=admin_headers).status_code == 200
+
+    spec = api.client.get("/openapi.json").json()
+    paths = {
+        path: item["get"].get("security") == [{"HTTPBearer": []}]
+        for path, item in spec["paths"].items()
+        if "get" in item
+    }
+    written: list[str] = []
+    engine = api.client.app.state.database.engine
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith(WRITES):
+            written.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for path, needs_key in paths.items():
+            url = READS.get(path, path).format(scenario=scenario, outcome=outcome)
+            assert "{" not in url, f"add a concrete path for {path} to READS"
+            response = api.client.get(url)
+            assert response.status_code == (401 if needs_key else 200), (url, response.text)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert written == []
