@@ -105,7 +105,7 @@ def get_enterprise(
     responses=NOT_FOUND,
     response_model=PartnerList,
 )
-def partners(
+def enterprise_partners(
     state: StateDep,
     service: EnterprisesDep,
     enterprise_id: IdPath,
@@ -132,7 +132,7 @@ def partners(
     summary="Register an enterprise (admin, or its enterprise key)",
     responses={409: {"model": ErrorBody, "description": "The id is taken."}},
 )
-def create(
+def create_enterprise(
     key: KeyDep, state: StateDep, service: EnterprisesDep, body: EnterpriseIn
 ) -> EnterpriseOut:
     """Store a new enterprise; without an id (admin keys only), the server makes one."""
@@ -145,7 +145,7 @@ def create(
     summary="Create or replace an enterprise (admin, or its enterprise key)",
     responses={201: {"model": EnterpriseOut, "description": "Created."}},
 )
-def replace(
+def replace_enterprise(
     _: KeyDep,
     state: StateDep,
     service: EnterprisesDep,
@@ -165,7 +165,7 @@ def replace(
     summary="Change some fields (admin, or its enterprise key)",
     responses=NOT_FOUND,
 )
-def patch(
+def patch_enterprise(
     _: KeyDep,
     state: StateDep,
     service: EnterprisesDep,
@@ -182,7 +182,7 @@ def patch(
     summary="Delete an enterprise (admin, or its enterprise key)",
     responses=NOT_FOUND,
 )
-def delete(_: KeyDep, service: EnterprisesDep, enterprise_id: IdPath) -> Response:
+def delete_enterprise(_: KeyDep, service: EnterprisesDep, enterprise_id: IdPath) -> Response:
     """Delete it for good."""
     service.delete(enterprise_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -30,7 +30,7 @@ PairEnd = Annotated[
         200: {"content": {"application/json": {}, "text/csv": {}}},
     },
 )
-def report(
+def evaluation_report(
     state: StateDep,
     outcomes: OutcomesDep,
     first_year: FirstYear = 2017,
@@ -65,7 +65,7 @@ def report(
         200: {"content": {"image/svg+xml": {}, "image/png": {}}},
     },
 )
-def chart(
+def evaluation_chart(
     state: StateDep,
     outcomes: OutcomesDep,
     chart: Literal["trend", "channels", "league", "attainment"],
@@ -93,7 +93,7 @@ def chart(
 
 
 @router.get("/calibration", summary="Do higher scores lead to more outcomes? Year by year")
-def calibration(
+def evaluation_calibration(
     state: StateDep,
     outcomes: OutcomesDep,
     changes: WeightChanges,

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/partners", tags=["enterprises"], route_class=StrictR
 @router.post(
     "/search", summary="Partners for a profile that is not registered", response_model=PartnerList
 )
-def search(state: StateDep, enterprises: EnterprisesDep, query: PartnerQuery) -> Response:
+def search_partners(state: StateDep, enterprises: EnterprisesDep, query: PartnerQuery) -> Response:
     """The same search as for a registered enterprise, for a company trying the service."""
     filters = convert.partner_filters(
         region=query.partner_region,

@@ -43,7 +43,7 @@ def get_region(state: StateDep, region_id: RegionIdPath) -> RegionOut:
     summary="Additional partners for one region",
     responses=NOT_FOUND,
 )
-def suggestions(
+def region_suggestions(
     state: DatedStateDep,
     region_id: RegionIdPath,
     changes: WeightChanges,

@@ -325,3 +325,34 @@ def test_no_get_without_a_key_writes_to_the_database(api, admin_headers):
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert written == []
+
+
+# The spec: every status documented, operation ids a generated client can use.
+
+
+def test_every_operation_documents_its_error_statuses(api):
+    spec = api.client.get("/openapi.json").json()
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            statuses = operation["responses"].keys()
+            name = f"{method.upper()} {path}"
+            assert "422" in statuses, name
+            assert "400" not in statuses, name
+            if "{" in path:
+                assert "404" in statuses, name
+            if method in ("post", "put", "patch"):
+                assert "413" in statuses, name
+            if operation.get("security") == [{"HTTPBearer": []}]:
+                assert {"401", "403"} <= statuses, name
+            for status, response in operation["responses"].items():
+                if status.startswith("4"):
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (name, status)
+
+
+def test_operation_ids_are_the_endpoints_names_and_unique(api):
+    spec = api.client.get("/openapi.json").json()
+    ids = [op["operationId"] for item in spec["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids))
+    assert all(i.isidentifier() and not i.endswith(("_get", "_post")) for i in ids), ids
+    assert spec["paths"]["/links/{northeast_id}/{east_id}"]["get"]["operationId"] == "get_link"
