@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any, NoReturn
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from schemas.common import ErrorBody
 
@@ -52,8 +54,8 @@ def _integer(digits: str) -> int:
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found = dict(pairs)
     if len(found) != len(pairs):
-        keys = [key for key, _ in pairs]
-        twice = sorted({key for key in found if keys.count(key) > 1})
+        # Counted once: an object of 100,000 keys must not cost 100,000 scans.
+        twice = sorted(key for key, count in Counter(key for key, _ in pairs).items() if count > 1)
         _refuse(f"key {', '.join(map(repr, twice))} given more than once in one object")
     return found
 
@@ -65,23 +67,28 @@ def loads(body: bytes) -> Any:
     except UnicodeDecodeError as exc:
         _refuse(f"the body is not UTF-8 (byte {exc.start} is {body[exc.start]:#04x})")
     try:
-        return json.loads(
-            # NaN and Infinity are left to the models, which refuse them naming the field.
-            text,
-            object_pairs_hook=_object,
-            parse_int=_integer,
-        )
+        # NaN and Infinity are left to the models, which refuse them naming the field.
+        return json.loads(text, object_pairs_hook=_object, parse_int=_integer)
     except RecursionError:
         _refuse("nested too deeply")
+
+
+#: Bodies larger than this are decoded in a worker thread: a 16 MiB body of small objects takes
+#: seconds to decode, which must not stall the event loop (and `/health` with it).
+INLINE_BODY_BYTES = 64 * 1024
 
 
 class StrictRequest(Request):
     """A request whose JSON body is read by `loads`."""
 
     async def json(self) -> Any:
-        """The body, decoded strictly."""
+        """The body, decoded strictly (off the event loop when it is large)."""
         if not hasattr(self, "_json"):
-            self._json = loads(await self.body())
+            body = await self.body()
+            if len(body) <= INLINE_BODY_BYTES:
+                self._json = loads(body)
+            else:
+                self._json = await run_in_threadpool(loads, body)
         return self._json
 
 
@@ -116,14 +123,21 @@ class StrictRoute(APIRoute):
 
     It documents every error status it can answer (422 is documented for every route by the
     app): 404 with a path parameter, 413 with a body, 304 on a GET (`If-None-Match`); a route
-    that needs a key documents its 401 and 403 itself.
+    that needs a key documents its 401 and 403 itself. A route open to anyone says so
+    (`security: []`), so that a client generator does not assume a key.
     """
+
+    #: Whether anyone may call the route (a route that needs a key sets False).
+    open_to_anyone = True
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         responses: dict[int | str, dict[str, Any]] = dict(kwargs.pop("responses", None) or {})
         methods = {method.upper() for method in kwargs.get("methods") or ()}
         for status, response in self._statuses(path, methods):
             responses.setdefault(status, response)
+        if self.open_to_anyone:
+            # A read that shows more with a key documents its optional key itself.
+            kwargs["openapi_extra"] = {"security": [], **(kwargs.get("openapi_extra") or {})}
         super().__init__(path, endpoint, responses=responses, **kwargs)
 
     @classmethod

@@ -103,8 +103,21 @@ def test_an_error_with_one_problem_counts_one(api):
         (b'{"capacity": 1, "capacity": 2}', "'capacity' given more than once"),
         (b'{"weights": {"channels": {"agriculture": 1, "agriculture": 0}}}', "'agriculture'"),
         (b'{"capacity": }', "Expecting value (at character 13)"),
+        # Over 64 KiB: decoded in a worker thread, refused the same way.
+        (
+            b'{"capacities": {' + b"".join(b'"r%d": 1, ' % i for i in range(9_000)) + b'"r1": 2}}',
+            "'r1' given more than once",
+        ),
     ],
-    ids=["not-utf8", "huge-integer", "deep", "duplicate-key", "nested-duplicate", "syntax"],
+    ids=[
+        "not-utf8",
+        "huge-integer",
+        "deep",
+        "duplicate-key",
+        "nested-duplicate",
+        "syntax",
+        "large",
+    ],
 )
 def test_a_body_that_is_not_acceptable_json_is_a_422_saying_why(api, body, reason):
     found = api.fails("POST", "/plans", 422, "ValidationError", content=body, headers=JSON)
@@ -356,3 +369,17 @@ def test_operation_ids_are_the_endpoints_names_and_unique(api):
     assert len(ids) == len(set(ids))
     assert all(i.isidentifier() and not i.endswith(("_get", "_post")) for i in ids), ids
     assert spec["paths"]["/links/{northeast_id}/{east_id}"]["get"]["operationId"] == "get_link"
+
+
+def test_open_operations_say_so_and_the_spec_names_its_server(api):
+    spec = api.client.get("/openapi.json").json()
+    assert spec["servers"] == [{"url": "/", "description": "This service."}]
+    security = {
+        f"{method.upper()} {path}": operation.get("security")
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+    }
+    assert security["GET /links"] == [] and security["POST /plans"] == []
+    assert security["PUT /dataset"] == [{"HTTPBearer": []}]
+    assert security["GET /enterprises"] == [{}, {"HTTPBearer": []}]
+    assert None not in security.values()
