@@ -209,6 +209,7 @@ class KeyedRoute(StrictRoute):
     """
 
     roles: ClassVar[tuple[Role, ...]] = (Role.ADMIN,)
+    open_to_anyone = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Add the key's answers (401, 403) to the route's documented responses."""

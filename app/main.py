@@ -70,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Operation ids a generated client can use as method names: `get_link`, not
         # `get_link_links__northeast_id___east_id__get` (a test holds them unique).
         generate_unique_id_function=operation_id,
+        # Relative: the spec's operations are on the host that serves it.
+        servers=[{"url": "/", "description": "This service."}],
     )
     app.state.settings = settings
     # The last added is the outermost: CORS decorates every answer, errors and 413s included.
