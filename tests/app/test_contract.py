@@ -383,3 +383,14 @@ def test_open_operations_say_so_and_the_spec_names_its_server(api):
     assert security["PUT /dataset"] == [{"HTTPBearer": []}]
     assert security["GET /enterprises"] == [{}, {"HTTPBearer": []}]
     assert None not in security.values()
+
+
+def test_an_ndjson_import_is_held_to_the_same_rules_as_a_single_write(api, admin_headers):
+    line = json.dumps({"id": "ne-1", "name": "A\x00", "region": "harbin", "founded": "2012"})
+    response = api.client.post(
+        "/enterprises/import",
+        content=line.encode() + b"\n",
+        headers={**admin_headers, "Content-Type": "application/x-ndjson"},
+    )
+    found = error_body(response, 422, "InvalidImport")
+    assert [(e["field"], e["row"]) for e in found["errors"]] == [("name", 1), ("founded", 1)]
