@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -151,6 +152,10 @@ def engine_errors() -> Iterator[None]:
         raise InvalidInput(str(exc)) from exc
 
 
+#: A message naming its parameter first: "`capacity` must be ...", "`east`: no region ...".
+_NAMED = re.compile(r"^`([^`]+)`:? (.+)$", re.S)
+
+
 def _encodable(text: str) -> str:
     """`text` as it can be sent in UTF-8.
 
@@ -169,7 +174,19 @@ def _body(
     *,
     count: int | None = None,
 ) -> JSONResponse:
-    """The error shape; `count` is how many problems there are when `errors` lists only some."""
+    """The error shape; `count` is how many problems there are when `errors` lists only some.
+
+    A 422 always lists its problems, so a front-end reads one list whatever the error: one
+    described by its detail alone becomes one problem, named by the parameter the detail starts
+    with (the engine's "`weights.agriculture` must be ...") or else `request`.
+    """
+    if status == 422 and errors is None:
+        named = _NAMED.match(detail)
+        errors = [
+            Problem(field=named.group(1), error=named.group(2))
+            if named
+            else Problem(field="request", error=detail)
+        ]
     items = (
         None
         if errors is None

@@ -101,6 +101,9 @@ def error_body(
     assert_error_shape(body)
     expected = (codes,) if isinstance(codes, str) else codes
     assert body["error"] in expected, body
+    if status == 422:
+        # Every 422 lists its problems (one list for a front-end to read).
+        assert body.get("errors"), body
     return body
 
 

@@ -394,3 +394,10 @@ def test_an_ndjson_import_is_held_to_the_same_rules_as_a_single_write(api, admin
     )
     found = error_body(response, 422, "InvalidImport")
     assert [(e["field"], e["row"]) for e in found["errors"]] == [("name", 1), ("founded", 1)]
+
+
+def test_a_422_described_by_its_detail_alone_still_lists_its_problem(api):
+    found = api.fails("GET", "/links", 422, "InvalidRequest", params={"channel": "espionage"})
+    assert found["errors"][0]["field"] == "channel"
+    assert found["errors"][0]["error"].startswith("unknown channel 'espionage'")
+    assert found["error_count"] == 1
