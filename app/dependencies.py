@@ -7,11 +7,11 @@ from datetime import date
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Query, Request, Response
-from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from app.errors import Forbidden, Unauthorized
+from app.parsing import StrictRoute
 from app.services.datasets import ActiveDataset, DatasetState
 from app.services.enterprises import EnterpriseService
 from app.services.keys import KeyService, Principal, Role
@@ -200,7 +200,7 @@ def authorise_enterprise(principal: Principal, enterprise_id: str | None) -> Non
         )
 
 
-class KeyedRoute(APIRoute):
+class KeyedRoute(StrictRoute):
     """A route that needs a key with one of `roles`: checked before the body is read.
 
     FastAPI parses a request's body before it resolves dependencies, so without this a write with
@@ -209,6 +209,7 @@ class KeyedRoute(APIRoute):
     """
 
     roles: ClassVar[tuple[Role, ...]] = (Role.ADMIN,)
+    open_to_anyone = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Add the key's answers (401, 403) to the route's documented responses."""

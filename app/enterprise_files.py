@@ -237,6 +237,9 @@ def _split_sectors(text: str) -> dict[str, float] | str:
     out: dict[str, float] = {}
     for part in filter(None, (p.strip() for p in text.split(";"))):
         sector, sep, value = part.partition(":")
+        if sector.strip() in out:
+            # The last would silently win, as in a JSON object with a key given twice.
+            return f"sector {shown(sector.strip())} is given more than once"
         try:
             out[sector.strip()] = float(value)
         except ValueError:
@@ -260,11 +263,12 @@ def _csv_record(cells: dict[str, str]) -> tuple[dict[str, Any], list[Problem]]:
         elif column == "partners":
             values[column] = [p.strip() for p in cell.split(";") if p.strip()]
         elif column == "founded":
-            if cell:
-                try:
-                    values[column] = int(cell)
-                except ValueError:
-                    problems.append(Problem(field=column, error=f"{shown(cell)} is not a year"))
+            # A year is at most 4 plain digits: int() would also read "2_012" and "+2012" as
+            # 2012, and fail on 5,000 digits.
+            if cell.isascii() and cell.isdigit() and len(cell) <= 4:
+                values[column] = int(cell)
+            elif cell:
+                problems.append(Problem(field=column, error=f"{shown(cell)} is not a year"))
         elif column == "contact":
             values[column] = cell or None
         elif cell or column == "description":

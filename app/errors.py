@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from schemas.common import ErrorBody, ErrorItem
 
 __all__ = [
     "ERROR_RESPONSES",
+    "MAX_LISTED_ERRORS",
     "USER_ERRORS",
     "AppError",
     "Problem",
@@ -32,6 +34,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger("counterpart")
+
+#: Most problems an error lists (and its detail joins); `error_count` counts them all, so a
+#: request with 100,000 bad items gets a small answer, built in proportion to this, not to them.
+MAX_LISTED_ERRORS = 50
 
 
 @dataclass(frozen=True)
@@ -60,8 +66,15 @@ class AppError(Exception):
 
     @classmethod
     def listing(cls, problems: list[Problem]) -> AppError:
-        """The error for several problems, its detail joining them."""
-        return cls("; ".join(f"{p.field}: {p.error}" for p in problems), errors=problems)
+        """The error for several problems, its detail joining them (the first few)."""
+        return cls(_joined(problems), errors=problems)
+
+
+def _joined(problems: list[Problem]) -> str:
+    """The detail of several problems: the first `MAX_LISTED_ERRORS` joined, the rest counted."""
+    shown = "; ".join(f"{p.field}: {p.error}" for p in problems[:MAX_LISTED_ERRORS])
+    more = len(problems) - MAX_LISTED_ERRORS
+    return f"{shown}; and {more} more" if more > 0 else shown
 
 
 def _app_error(kind: type[AppError], detail: str, errors: list[Problem] | None) -> AppError:
@@ -139,24 +152,72 @@ def engine_errors() -> Iterator[None]:
         raise InvalidInput(str(exc)) from exc
 
 
+#: A message naming its parameter first: "`capacity` must be ...", "`east`: no region ...".
+_NAMED = re.compile(r"^`([^`]+)`:? (.+)$", re.S)
+
+
+def _encodable(text: str) -> str:
+    """`text` as it can be sent in UTF-8.
+
+    A lone surrogate echoed from the input (a JSON escape of one half of a UTF-16 pair) becomes
+    its escape sequence instead of failing the encoding of the answer with a 500.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _body(
     status: int,
     code: str,
     detail: str,
     errors: list[Problem] | None = None,
     headers: Mapping[str, str] | None = None,
+    *,
+    count: int | None = None,
 ) -> JSONResponse:
+    """The error shape; `count` is how many problems there are when `errors` lists only some.
+
+    A 422 always lists its problems, so a front-end reads one list whatever the error: one
+    described by its detail alone becomes one problem, named by the parameter the detail starts
+    with (the engine's "`weights.agriculture` must be ...") or else `request`.
+    """
+    if status == 422 and errors is None:
+        named = _NAMED.match(detail)
+        errors = [
+            Problem(field=named.group(1), error=named.group(2))
+            if named
+            else Problem(field="request", error=detail)
+        ]
     items = (
         None
         if errors is None
-        else [ErrorItem(field=e.field, error=e.error, row=e.row) for e in errors]
+        else [
+            ErrorItem(field=_encodable(e.field), error=_encodable(e.error), row=e.row)
+            for e in errors[:MAX_LISTED_ERRORS]
+        ]
     )
-    content = ErrorBody(error=code, detail=detail, errors=items).model_dump(exclude_none=True)
+    content = ErrorBody(
+        error=code,
+        detail=_encodable(detail),
+        errors=items,
+        error_count=None if errors is None else max(count or 0, len(errors)),
+    ).model_dump(exclude_none=True)
     return JSONResponse(status_code=status, content=content, headers=dict(headers or {}))
 
 
 def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
+
+
+def _problem(error: Mapping[str, Any]) -> Problem:
+    """One problem FastAPI or pydantic found, named by its location."""
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid":
+        # A body that is not JSON (or not JSON the API accepts): the position, where known, is
+        # told in the message, not as a field.
+        reason = str(error.get("ctx", {}).get("error", "not JSON"))
+        where = f" (at character {loc[1]})" if len(loc) > 1 and loc[1] >= 0 else ""
+        return Problem(field="body", error=f"invalid JSON: {reason}{where}")
+    return Problem(field=_location(loc), error=str(error.get("msg", "")))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -169,11 +230,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UnknownRegionError)
     async def unknown_region(_: Request, exc: UnknownRegionError) -> JSONResponse:
-        # A region asked for by name (a path or a query filter) is not found: 404. One named by
-        # a request field (capacities, overrides, a profile's region) makes the request invalid.
+        # A region asked for by a path is a resource not found: 404. One named by a parameter
+        # (a query filter, a body field) makes the request invalid: 422 naming the parameter.
         if exc.field is None:
             return _body(404, "UnknownRegion", str(exc))
-        return _body(422, InvalidInput.code, str(exc))
+        problem = Problem(field=exc.field, error=f"no region with id {exc.region_id!r}")
+        return _body(422, InvalidInput.code, str(exc), [problem])
 
     @app.exception_handler(InfeasiblePlanError)
     async def infeasible(_: Request, exc: InfeasiblePlanError) -> JSONResponse:
@@ -187,15 +249,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            Problem(field=_location(tuple(e.get("loc", ()))), error=str(e.get("msg", "")))
-            for e in exc.errors()
-        ]
-        detail = "; ".join(f"{e.field}: {e.error}" for e in errors) or "invalid request"
-        return _body(422, "ValidationError", detail, errors)
+        found = exc.errors()
+        # Only the problems listed are described; the rest are only counted.
+        errors = [_problem(e) for e in found[:MAX_LISTED_ERRORS]]
+        detail = _joined(errors) or "invalid request"
+        if len(found) > len(errors):
+            detail = f"{detail}; and {len(found) - len(errors)} more"
+        return _body(422, "ValidationError", detail, errors, count=len(found))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's "error parsing the body" (a body app.parsing did not read, such as an
+            # unreadable form): a request the API cannot use is a 422, the status it documents.
+            problem = Problem(field="body", error=f"could not be read: {exc.detail}")
+            return _body(422, "ValidationError", f"body: {problem.error}", [problem])
         codes = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
         code = codes.get(exc.status_code, "HTTPError")
         return _body(exc.status_code, code, str(exc.detail), headers=exc.headers)

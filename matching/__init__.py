@@ -87,6 +87,7 @@ from matching.scenario import (
 from matching.scoring import (
     DIRECTIONS,
     MAX_WEIGHT,
+    MIN_WEIGHT,
     ComponentScores,
     Contribution,
     LinkExplanation,
@@ -133,6 +134,7 @@ __all__ = [
     "LinkMove",
     "MAX_OVERRIDES",
     "MAX_WEIGHT",
+    "MIN_WEIGHT",
     "MatchExplanation",
     "Meeting",
     "Network",

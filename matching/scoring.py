@@ -48,6 +48,7 @@ from matching.taxonomy import Taxonomy
 __all__ = [
     "DIRECTIONS",
     "MAX_WEIGHT",
+    "MIN_WEIGHT",
     "ComponentScores",
     "Contribution",
     "LinkExplanation",
@@ -64,6 +65,10 @@ __all__ = [
 
 #: Largest weight accepted: far beyond any meaningful re-weighting, far below float overflow.
 MAX_WEIGHT = 1e6
+#: Smallest positive weight accepted (0 switches a component off). A weight of 1e-320 is no
+#: re-weighting anyone means: it is a typo or a probe, and weights 1e12 apart already strain
+#: the float arithmetic of scores and plans.
+MIN_WEIGHT = 1e-6
 
 #: Directions of a sector term: the northeast's strength meeting the east's need, the reverse,
 #: and (for synergy channels) both strong in the same sector.
@@ -88,6 +93,10 @@ class Weights:
     Traceback (most recent call last):
     ...
     ValueError: `weights`: unknown component 'tourism'; expected a channel (...) or a factor (...)
+    >>> Weights.resolve(tax, {"agriculture": 1e-9})
+    Traceback (most recent call last):
+    ...
+    ValueError: `weights.agriculture` must be 0 or at least 1e-06, got 1e-09
     """
 
     component_ids: tuple[str, ...]
@@ -105,6 +114,10 @@ class Weights:
                     f"({', '.join(taxonomy.factor_ids)})"
                 )
             values[name] = check_number(f"weights.{name}", value, minimum=0.0, maximum=MAX_WEIGHT)
+            if 0 < values[name] < MIN_WEIGHT:
+                raise ValueError(
+                    f"`weights.{name}` must be 0 or at least {MIN_WEIGHT:g}, got {value!r}"
+                )
         vector = np.array([values[c] for c in taxonomy.component_ids], dtype=np.float64)
         if not vector.any():
             raise ValueError("`weights`: all weights are zero; at least one must be positive")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+import re
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from matching import MAX_WEIGHT
+from matching import MAX_WEIGHT, MIN_WEIGHT
 
 __all__ = [
     "DatasetStamped",
+    "IsoDate",
+    "RequestSchema",
     "ErrorBody",
     "ErrorItem",
     "RegionPair",
@@ -22,6 +26,53 @@ class Schema(BaseModel):
     """Base of every request and response model: unknown fields are an error, not ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+#: Control characters no text of a request may hold (tab, line feed and carriage return may).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _control_character(value: Any) -> str | None:
+    """The first control character in a string, or in the keys and items of a container."""
+    if isinstance(value, str):
+        found = CONTROL_CHARACTERS.search(value)
+        return found.group() if found else None
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list | tuple):
+        for item in value:
+            if (character := _control_character(item)) is not None:
+                return character
+    return None
+
+
+class RequestSchema(Schema):
+    """Base of every request body: strict, so `"5"` and `true` are not numbers, `1` not a boolean.
+
+    Pydantic would otherwise coerce them silently; a client sending them has a bug to be told of.
+    No text may hold a control character (NUL and the like; tab and line breaks are text).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        character = _control_character(value)
+        if character is not None:
+            raise ValueError(f"contains the control character U+{ord(character):04X}")
+        return value
+
+
+def _date_text(value: Any) -> Any:
+    if not isinstance(value, str | dt.date):
+        raise ValueError("a date is a string YYYY-MM-DD")
+    return value
+
+
+#: A date in a request body: a `YYYY-MM-DD` string (strict models refuse strings for dates, and
+#: lax ones take numbers as Unix times).
+IsoDate = Annotated[dt.date, Field(strict=False), BeforeValidator(_date_text)]
 
 
 class ErrorItem(Schema):
@@ -40,7 +91,11 @@ class ErrorBody(Schema):
         description="A message a front-end can show.", examples=["no region with id 'xx'"]
     )
     errors: list[ErrorItem] | None = Field(
-        default=None, description="Every problem found, for requests with several."
+        default=None,
+        description="The problems found, the first 50 of them (`error_count` counts them all).",
+    )
+    error_count: int | None = Field(
+        default=None, description="How many problems were found (with `errors`).", ge=0
     )
 
 
@@ -53,10 +108,18 @@ class DatasetStamped(Schema):
     )
 
 
-FiniteWeight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
+FiniteWeight = Annotated[
+    float,
+    Field(
+        ge=0,
+        le=MAX_WEIGHT,
+        allow_inf_nan=False,
+        description=f"0 (off), or from {MIN_WEIGHT:g} to {MAX_WEIGHT:g}.",
+    ),
+]
 
 
-class WeightsIn(Schema):
+class WeightsIn(RequestSchema):
     """Changes to the default weights; components not named keep their defaults."""
 
     channels: dict[str, FiniteWeight] = Field(
@@ -73,5 +136,6 @@ class WeightsIn(Schema):
 
 RegionPair = Annotated[
     tuple[str, str],
-    Field(description="[northeast id, east id]", examples=[["harbin", "beijing"]]),
+    # A JSON array: strict models take only a Python tuple for a tuple.
+    Field(description="[northeast id, east id]", examples=[["harbin", "beijing"]], strict=False),
 ]

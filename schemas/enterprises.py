@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
-from schemas.common import DatasetStamped, Schema
+from schemas.common import DatasetStamped, RequestSchema, Schema
 
 __all__ = [
     "MAX_PARTNERS",
@@ -51,7 +51,7 @@ Sectors = Annotated[
 CURRENT_YEAR = datetime.now().year
 
 
-class EnterpriseIn(Schema):
+class EnterpriseIn(RequestSchema):
     """An enterprise profile; its side follows from its region."""
 
     id: EnterpriseId | None = Field(
@@ -77,7 +77,7 @@ class EnterpriseIn(Schema):
     )
 
 
-class EnterprisePatch(Schema):
+class EnterprisePatch(RequestSchema):
     """A partial update: only the fields given change (offers and seeks are replaced whole)."""
 
     name: (
@@ -97,6 +97,9 @@ class EnterprisePatch(Schema):
 
 class EnterpriseOut(EnterpriseIn):
     """A stored enterprise."""
+
+    # Built by the app from Python values: not strict like the request it extends.
+    model_config = ConfigDict(extra="forbid", strict=False)
 
     id: EnterpriseId
     side: Literal["northeast", "east"]
@@ -118,7 +121,7 @@ class ImportReport(Schema):
     updated: int
 
 
-class PartnerQuery(Schema):
+class PartnerQuery(RequestSchema):
     """A profile to search partners for without registering it (POST /partners/search)."""
 
     region: str = Field(max_length=100, examples=["harbin"])

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from matching import INDICATOR_UNITS, OUTCOME_INDICATORS
-from schemas.common import Schema
+from schemas.common import IsoDate, RequestSchema, Schema
 from schemas.enterprises import EnterpriseId
 
 __all__ = [
@@ -39,7 +38,7 @@ def _known_indicator(value: str) -> str:
     return value
 
 
-class OutcomeIn(Schema):
+class OutcomeIn(RequestSchema):
     """One reported amount of one indicator for one pair (or two of its enterprises), dated."""
 
     northeast: RegionId = Field(description="The northeast region's id.", examples=["harbin"])
@@ -56,7 +55,7 @@ class OutcomeIn(Schema):
         description="The amount, in the indicator's unit (yuan for investment).",
         examples=[119],
     )
-    date: dt.date = Field(
+    date: IsoDate = Field(
         description="When it was reported or achieved (YYYY-MM-DD); it counts in this year.",
         examples=["2024-08-07"],
     )
@@ -82,6 +81,9 @@ class OutcomeIn(Schema):
 class OutcomeOut(OutcomeIn):
     """A stored outcome."""
 
+    # Built by the app from Python values: not strict like the request it extends.
+    model_config = ConfigDict(extra="forbid", strict=False)
+
     id: int
     year: int = Field(description="The year it counts in (its date's).")
     unit: str = Field(description="The indicator's unit.")
@@ -103,7 +105,7 @@ class OutcomeImportReport(Schema):
     ids: list[int] = Field(description="The new outcomes' ids, in file order.")
 
 
-class TargetIn(Schema):
+class TargetIn(RequestSchema):
     """A target: at least `value` of `indicator` for a pair in a year."""
 
     northeast: RegionId = Field(examples=["harbin"])
@@ -121,6 +123,9 @@ class TargetIn(Schema):
 
 class TargetOut(TargetIn):
     """A stored target."""
+
+    # Built by the app from Python values: not strict like the request it extends.
+    model_config = ConfigDict(extra="forbid", strict=False)
 
     id: int
     unit: str

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from schemas.common import DatasetStamped, RegionPair, Schema, WeightsIn
+from schemas.common import DatasetStamped, IsoDate, RegionPair, RequestSchema, Schema, WeightsIn
 
 __all__ = ["MAX_PINS", "CoverageIn", "PlanIn", "PlanOut", "PlanPairOut", "PlanResultOut"]
 
@@ -18,7 +18,7 @@ MAX_CAPACITY = 1000
 Capacity = Annotated[int, Field(ge=0, le=MAX_CAPACITY, strict=True)]
 
 
-class CoverageIn(Schema):
+class CoverageIn(RequestSchema):
     """Coverage rules: the channels northeast regions' partners cover, few new ties per east.
 
     A northeast region's partners are its ties in force, its pins and its new pairs. A partner
@@ -52,7 +52,7 @@ class CoverageIn(Schema):
     )
 
 
-class PlanIn(Schema):
+class PlanIn(RequestSchema):
     """A plan request: capacities, a threshold, pins, forbids and weights."""
 
     capacity: int = Field(
@@ -86,7 +86,7 @@ class PlanIn(Schema):
         default_factory=CoverageIn,
         description="Coverage rules; `min_channels` or `per_docking` make the plan a MILP.",
     )
-    as_of: dt.date | None = Field(
+    as_of: IsoDate | None = Field(
         default=None,
         description="Evaluation date: ties in force and outcomes known then count; default the "
         "plan's adoption.",

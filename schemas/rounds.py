@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from schemas.common import DatasetStamped, Schema
+from schemas.common import DatasetStamped, RequestSchema, Schema
 from schemas.enterprises import EnterpriseId
 
 __all__ = [
@@ -32,12 +32,16 @@ MAX_ROUND_PAIRS = 5_000
 
 EnterprisePair = Annotated[
     tuple[EnterpriseId, EnterpriseId],
-    Field(description="[northeast id, east id]", examples=[["ne0000017", "ea0001234"]]),
+    Field(
+        description="[northeast id, east id]",
+        examples=[["ne0000017", "ea0001234"]],
+        strict=False,  # a JSON array
+    ),
 ]
 MeetingCount = Annotated[int, Field(ge=0, le=MAX_B, strict=True)]
 
 
-class RoundIn(Schema):
+class RoundIn(RequestSchema):
     """Who takes part in a round, and the rules its meetings follow."""
 
     northeast: list[EnterpriseId] = Field(

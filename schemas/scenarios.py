@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from matching import MAX_OVERRIDES
-from schemas.common import DatasetStamped, Schema
+from schemas.common import DatasetStamped, RequestSchema, Schema
 from schemas.links import LinkOut, SuggestionOut
 from schemas.plans import PlanIn, PlanResultOut
 
@@ -32,7 +32,7 @@ __all__ = [
 UnitValue = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 
-class OverrideIn(Schema):
+class OverrideIn(RequestSchema):
     """A change to one region's profile, seen by this scenario only.
 
     Either a `sector` with its new `strength` and/or `need`, or a `factor` with its new `value`.
@@ -124,7 +124,7 @@ class ScenarioOut(DatasetStamped):
     sensitivity: list[WeightIntervalOut]
 
 
-class SavedScenarioIn(Schema):
+class SavedScenarioIn(RequestSchema):
     """A scenario to save under a unique name."""
 
     name: str = Field(min_length=1, max_length=200, examples=["agriculture x2"])

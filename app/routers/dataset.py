@@ -8,10 +8,11 @@ from fastapi import APIRouter, Body
 
 from app import convert
 from app.dependencies import ActiveDep, AdminRoute, KeyDep, StateDep
+from app.parsing import StrictRoute
 from schemas.common import ErrorBody
 from schemas.dataset import DatasetInfo
 
-router = APIRouter(prefix="/dataset", tags=["dataset"])
+router = APIRouter(prefix="/dataset", tags=["dataset"], route_class=StrictRoute)
 admin_router = APIRouter(prefix="/dataset", tags=["dataset"], route_class=AdminRoute)
 
 

@@ -22,6 +22,7 @@ from app.dependencies import (
     authorise_enterprise,
 )
 from app.enterprise_files import file_format
+from app.parsing import StrictRoute
 from app.routers.params import ChannelParam, MinScoreParam, PartnerRegionParam, json_response
 from app.routers.uploads import receive_file
 from app.services import imports
@@ -39,7 +40,7 @@ from schemas.enterprises import (
     SizeBand,
 )
 
-router = APIRouter(prefix="/enterprises", tags=["enterprises"])
+router = APIRouter(prefix="/enterprises", tags=["enterprises"], route_class=StrictRoute)
 #: Profile writes: admins, and enterprise keys for the enterprises they are bound to.
 owner_router = APIRouter(prefix="/enterprises", tags=["enterprises"], route_class=EnterpriseRoute)
 admin_router = APIRouter(prefix="/enterprises", tags=["enterprises"], route_class=AdminRoute)
@@ -104,7 +105,7 @@ def get_enterprise(
     responses=NOT_FOUND,
     response_model=PartnerList,
 )
-def partners(
+def enterprise_partners(
     state: StateDep,
     service: EnterprisesDep,
     enterprise_id: IdPath,
@@ -131,7 +132,7 @@ def partners(
     summary="Register an enterprise (admin, or its enterprise key)",
     responses={409: {"model": ErrorBody, "description": "The id is taken."}},
 )
-def create(
+def create_enterprise(
     key: KeyDep, state: StateDep, service: EnterprisesDep, body: EnterpriseIn
 ) -> EnterpriseOut:
     """Store a new enterprise; without an id (admin keys only), the server makes one."""
@@ -144,7 +145,7 @@ def create(
     summary="Create or replace an enterprise (admin, or its enterprise key)",
     responses={201: {"model": EnterpriseOut, "description": "Created."}},
 )
-def replace(
+def replace_enterprise(
     _: KeyDep,
     state: StateDep,
     service: EnterprisesDep,
@@ -164,7 +165,7 @@ def replace(
     summary="Change some fields (admin, or its enterprise key)",
     responses=NOT_FOUND,
 )
-def patch(
+def patch_enterprise(
     _: KeyDep,
     state: StateDep,
     service: EnterprisesDep,
@@ -181,7 +182,7 @@ def patch(
     summary="Delete an enterprise (admin, or its enterprise key)",
     responses=NOT_FOUND,
 )
-def delete(_: KeyDep, service: EnterprisesDep, enterprise_id: IdPath) -> Response:
+def delete_enterprise(_: KeyDep, service: EnterprisesDep, enterprise_id: IdPath) -> Response:
     """Delete it for good."""
     service.delete(enterprise_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

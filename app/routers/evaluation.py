@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
 from app import convert
 from app.dependencies import OutcomesDep, StateDep
+from app.parsing import StrictRoute
 from app.routers.params import WeightChanges, json_response
 from app.services import evaluation as service
-from schemas.common import ErrorBody
 from schemas.evaluation import CalibrationOut, ReportOut
 
-router = APIRouter(prefix="/evaluation", tags=["evaluation"])
+router = APIRouter(prefix="/evaluation", tags=["evaluation"], route_class=StrictRoute)
 
 FirstYear = Annotated[int, Query(ge=1990, le=2100, description="First year of the range.")]
 LastYear = Annotated[int, Query(ge=1990, le=2100, description="Last year of the range.")]
 PairEnd = Annotated[
     str | None, Query(max_length=200, description="With the other end: one pair's report.")
 ]
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorBody, "description": "No region with this id."}
-}
 
 
 @router.get(
@@ -30,11 +27,10 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     summary="The effectiveness report, for the plan or one pair, over a range of years",
     response_model=ReportOut,
     responses={
-        **NOT_FOUND,
         200: {"content": {"application/json": {}, "text/csv": {}}},
     },
 )
-def report(
+def evaluation_report(
     state: StateDep,
     outcomes: OutcomesDep,
     first_year: FirstYear = 2017,
@@ -66,11 +62,10 @@ def report(
     summary="A chart of the report (SVG or PNG, rendered on the server)",
     response_class=Response,
     responses={
-        **NOT_FOUND,
         200: {"content": {"image/svg+xml": {}, "image/png": {}}},
     },
 )
-def chart(
+def evaluation_chart(
     state: StateDep,
     outcomes: OutcomesDep,
     chart: Literal["trend", "channels", "league", "attainment"],
@@ -98,7 +93,7 @@ def chart(
 
 
 @router.get("/calibration", summary="Do higher scores lead to more outcomes? Year by year")
-def calibration(
+def evaluation_calibration(
     state: StateDep,
     outcomes: OutcomesDep,
     changes: WeightChanges,

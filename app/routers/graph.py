@@ -7,11 +7,12 @@ from fastapi import APIRouter, Response
 
 from app import convert
 from app.dependencies import DatedStateDep
+from app.parsing import StrictRoute
 from app.routers.params import WeightChanges
 from app.services import graph as service
 from schemas.graph import NodeLinkGraph
 
-router = APIRouter(tags=["graph"])
+router = APIRouter(tags=["graph"], route_class=StrictRoute)
 
 
 @router.get("/graph", summary="The whole graph as node-link JSON")

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Query
 
 from app import convert
 from app.dependencies import DatedStateDep
+from app.parsing import StrictRoute
 from app.routers.params import ChannelQuery, EastIdPath, NortheastIdPath, WeightChanges
 from app.services import links as service
 from schemas.common import ErrorBody
 from schemas.links import LinkDetail, LinkList
 
-router = APIRouter(prefix="/links", tags=["links"])
+router = APIRouter(prefix="/links", tags=["links"], route_class=StrictRoute)
 
 
 @router.get("", summary="Scored links, best first")

@@ -7,11 +7,12 @@ from fastapi import APIRouter, Response
 from app import convert
 from app.dependencies import ActiveDep, DatabaseDep, EnterprisesDep, StateDep
 from app.metrics import metrics_text
+from app.parsing import StrictRoute
 from app.services.health import readiness
 from schemas.dataset import HealthOut, ReadyOut
 from schemas.taxonomy import TaxonomyOut
 
-router = APIRouter(tags=["meta"])
+router = APIRouter(tags=["meta"], route_class=StrictRoute)
 
 
 @router.get("/health", summary="Liveness and the dataset in use")

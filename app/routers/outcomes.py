@@ -12,6 +12,7 @@ from app import convert
 from app.busy import BUSY_RESPONSE
 from app.dependencies import KeyDep, OutcomesDep, PlannerRoute, SettingsDep, StateDep
 from app.enterprise_files import file_format
+from app.parsing import StrictRoute
 from app.routers.uploads import receive_file
 from app.services import imports
 from schemas.common import ErrorBody
@@ -25,7 +26,7 @@ from schemas.outcomes import (
     TargetOut,
 )
 
-router = APIRouter(tags=["outcomes"])
+router = APIRouter(tags=["outcomes"], route_class=StrictRoute)
 planner_router = APIRouter(tags=["outcomes"], route_class=PlannerRoute)
 
 OutcomeId = Annotated[int, Path(description="An outcome's id.", ge=1, le=2**62)]

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Path, Query, Response
 from pydantic import BaseModel
 
-from app.errors import InvalidInput
+from app.errors import InvalidInput, Problem
 
 __all__ = [
     "ChannelParam",
@@ -87,6 +87,11 @@ def parse_weights(text: str | None) -> dict[str, float]:
         if not sep or not name.strip() or not math.isfinite(number):
             raise InvalidInput(
                 f"`weights`: {part!r} is not of the form component:number, e.g. agriculture:0.3"
+            )
+        if name.strip() in changes:
+            # The last would silently win: a client repeating a component has a bug.
+            raise InvalidInput.listing(
+                [Problem(field="query.weights", error=f"{name.strip()!r} is given more than once")]
             )
         changes[name.strip()] = number
     return changes

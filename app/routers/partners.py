@@ -6,17 +6,18 @@ from fastapi import APIRouter, Response
 
 from app import convert
 from app.dependencies import EnterprisesDep, StateDep
+from app.parsing import StrictRoute
 from app.routers.params import json_response
 from app.services import partners as service
 from schemas.enterprises import PartnerList, PartnerQuery
 
-router = APIRouter(prefix="/partners", tags=["enterprises"])
+router = APIRouter(prefix="/partners", tags=["enterprises"], route_class=StrictRoute)
 
 
 @router.post(
     "/search", summary="Partners for a profile that is not registered", response_model=PartnerList
 )
-def search(state: StateDep, enterprises: EnterprisesDep, query: PartnerQuery) -> Response:
+def search_partners(state: StateDep, enterprises: EnterprisesDep, query: PartnerQuery) -> Response:
     """The same search as for a registered enterprise, for a company trying the service."""
     filters = convert.partner_filters(
         region=query.partner_region,

@@ -6,12 +6,13 @@ from fastapi import APIRouter
 
 from app import convert
 from app.dependencies import BudgetDep, OutcomesDep, StateDep
+from app.parsing import StrictRoute
 from app.services import plans as service
 from app.services.outcomes import dated
 from schemas.common import ErrorBody
 from schemas.plans import PlanIn, PlanOut
 
-router = APIRouter(prefix="/plans", tags=["plans"])
+router = APIRouter(prefix="/plans", tags=["plans"], route_class=StrictRoute)
 
 
 @router.post(

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Query
 
 from app import convert
 from app.dependencies import DatedStateDep, StateDep
+from app.parsing import StrictRoute
 from app.routers.params import ChannelQuery, LevelQuery, RegionIdPath, WeightChanges
 from app.services import regions as service
 from schemas.common import ErrorBody
 from schemas.links import SuggestionList
 from schemas.regions import RegionList, RegionOut
 
-router = APIRouter(prefix="/regions", tags=["regions"])
+router = APIRouter(prefix="/regions", tags=["regions"], route_class=StrictRoute)
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No region with this id."}
@@ -42,7 +43,7 @@ def get_region(state: StateDep, region_id: RegionIdPath) -> RegionOut:
     summary="Additional partners for one region",
     responses=NOT_FOUND,
 )
-def suggestions(
+def region_suggestions(
     state: DatedStateDep,
     region_id: RegionIdPath,
     changes: WeightChanges,

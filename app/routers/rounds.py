@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app import convert
 from app.dependencies import BudgetDep, ParticipantsDep, StateDep
+from app.parsing import StrictRoute
 from app.services import rounds as service
 from schemas.common import ErrorBody
 from schemas.rounds import RoundIn, RoundOut
 
-router = APIRouter(prefix="/rounds", tags=["rounds"])
+router = APIRouter(prefix="/rounds", tags=["rounds"], route_class=StrictRoute)
 
 
 def _wants_csv(request: Request, output: str | None) -> bool:
@@ -31,7 +32,6 @@ def _wants_csv(request: Request, output: str | None) -> bool:
             "content": {"text/csv": {"schema": {"type": "string"}}},
             "description": "The round as JSON, or its schedule as CSV (`?format=csv`).",
         },
-        404: {"model": ErrorBody, "description": "An unknown participant id."},
         422: {"model": ErrorBody, "description": "An invalid or contradictory request."},
     },
 )

@@ -15,6 +15,7 @@ from app.dependencies import (
     ScenariosDep,
     StateDep,
 )
+from app.parsing import StrictRoute
 from app.services import scenarios as service
 from app.services.outcomes import dated, undated
 from schemas.common import ErrorBody
@@ -27,7 +28,7 @@ from schemas.scenarios import (
     ScenarioOut,
 )
 
-router = APIRouter(prefix="/scenarios", tags=["scenarios"])
+router = APIRouter(prefix="/scenarios", tags=["scenarios"], route_class=StrictRoute)
 planner_router = APIRouter(prefix="/scenarios", tags=["scenarios"], route_class=PlannerRoute)
 
 ScenarioId = Annotated[int, Path(description="A saved scenario's id.", ge=1, le=2**62)]
@@ -45,7 +46,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     summary="Evaluate a what-if scenario against the baseline",
     responses={422: {"model": ErrorBody, "description": "Invalid or contradictory scenario."}},
 )
-def evaluate(
+def evaluate_scenario(
     state: StateDep, outcomes: OutcomesDep, budget: BudgetDep, body: ScenarioIn
 ) -> ScenarioOut:
     """Links, suggestions, the plan, the diff from the baseline and each weight's interval.
@@ -65,7 +66,7 @@ def evaluate(
     summary="Save a scenario (planner)",
     responses={409: {"model": ErrorBody, "description": "The name is taken."}},
 )
-def save(
+def save_scenario(
     _: KeyDep, state: StateDep, scenarios: ScenariosDep, body: SavedScenarioIn
 ) -> SavedScenarioOut:
     """Validate, evaluate and save a scenario under a unique name (at the adoption date)."""
@@ -81,7 +82,7 @@ def save(
 
 
 @router.get("", summary="Saved scenarios, newest first")
-def list_saved(
+def list_scenarios(
     scenarios: ScenariosDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
@@ -93,7 +94,9 @@ def list_saved(
 
 
 @router.get("/{scenario_id}", summary="A saved scenario and its result", responses=NOT_FOUND)
-def read(state: StateDep, scenarios: ScenariosDep, scenario_id: ScenarioId) -> SavedScenarioOut:
+def get_scenario(
+    state: StateDep, scenarios: ScenariosDep, scenario_id: ScenarioId
+) -> SavedScenarioOut:
     """The scenario and its result on the active dataset (recomputed if the dataset changed)."""
     saved = scenarios.read(state, scenario_id, convert.scenario_decoder(state.taxonomy))
     return convert.saved_scenario_out(state, saved)
@@ -105,7 +108,7 @@ def read(state: StateDep, scenarios: ScenariosDep, scenario_id: ScenarioId) -> S
     summary="Delete a saved scenario (planner)",
     responses=NOT_FOUND,
 )
-def delete(_: KeyDep, scenarios: ScenariosDep, scenario_id: ScenarioId) -> Response:
+def delete_scenario(_: KeyDep, scenarios: ScenariosDep, scenario_id: ScenarioId) -> Response:
     """Delete it for good."""
     scenarios.delete(scenario_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -116,7 +119,7 @@ def delete(_: KeyDep, scenarios: ScenariosDep, scenario_id: ScenarioId) -> Respo
     summary="The diff between two saved scenarios",
     responses=NOT_FOUND,
 )
-def compare(
+def compare_scenarios(
     state: StateDep, scenarios: ScenariosDep, scenario_id: ScenarioId, other_id: OtherId
 ) -> ComparisonOut:
     """What changes from the first scenario (as the baseline) to the second."""

@@ -84,6 +84,27 @@ def reference_problems(values: Mapping[str, Any], state: DatasetState) -> list[P
     return problems
 
 
+def partner_problems(enterprise_id: str, partners: Sequence[str]) -> list[Problem]:
+    """What is wrong with an enterprise's list of partners: itself, or an id listed twice.
+
+    An id not (yet) registered is accepted: partners may be listed before they register, and a
+    partner deleted since must not block other changes.
+    """
+    problems = []
+    if enterprise_id in partners:
+        problems.append(Problem(field="partners", error="an enterprise is not its own partner"))
+    twice = sorted({p for p in partners if partners.count(p) > 1})
+    if twice:
+        listed = ", ".join(map(repr, twice))
+        problems.append(Problem(field="partners", error=f"{listed} listed more than once"))
+    return problems
+
+
+def _reject(problems: list[Problem]) -> None:
+    if problems:
+        raise InvalidInput.listing(problems)
+
+
 def profile_values(profile: EnterpriseProfile) -> dict[str, Any]:
     """A profile's fields as a mapping (shallow: imports make a million of these)."""
     return dict(vars(profile))
@@ -180,7 +201,9 @@ class EnterpriseService:
     ) -> tuple[StoredEnterprise, bool]:
         """Write the profile `make` builds from what is stored, in one serialised transaction."""
         with self.database.write() as session:
-            values = stored_values(make(session), state)
+            profile = make(session)
+            _reject(partner_problems(enterprise_id, profile.partners))
+            values = stored_values(profile, state)
             values["id"] = enterprise_id
             created = store.upsert_enterprises(session, [store.record(values, now=store.now())])
             stored = store.get_enterprises(session, [enterprise_id])[enterprise_id]

@@ -39,6 +39,9 @@ def report(
 ) -> EvaluationReport:
     """The report of the plan, or of one pair, over the years; ties counted at the range's end."""
     pair = _pair(northeast, east)
+    for field, region in zip(("northeast", "east"), pair or (), strict=False):
+        # Named by a filter: an unknown one is a 422 naming it (a path's would be a 404).
+        state.network.locate(region, field=field)
     with engine_errors():
         end = state.dated(date(last_year, 12, 31), book.outcomes, book.revision)
         return evaluation_report(

@@ -43,9 +43,13 @@ def ranking_values(state: DatasetState, weights: Weights, channel: str | None) -
     return values
 
 
-def region_row(state: DatasetState, region_id: str, side: str) -> int:
-    """The row (or column) of a region that must be on `side`: 404 if unknown, 422 if misplaced."""
-    actual, index = state.network.locate(region_id)
+def region_row(state: DatasetState, region_id: str, side: str, *, field: str | None = None) -> int:
+    """The row (or column) of a region that must be on `side`; 422 if misplaced.
+
+    An unknown region is a 404 when it was asked for directly (a path), a 422 naming `field`
+    when a parameter names it (a filter).
+    """
+    actual, index = state.network.locate(region_id, field=field)
     if actual != side:
         raise InvalidInput(f"`{side}`: {region_id!r} is a {actual} region, not a {side} one")
     return index
@@ -65,9 +69,14 @@ def find_links(
     values = ranking_values(state, weights, channel)
     include = np.ones(values.shape, dtype=bool)
     if northeast is not None:
-        include[np.arange(values.shape[0]) != region_row(state, northeast, "northeast")] = False
+        include[
+            np.arange(values.shape[0])
+            != region_row(state, northeast, "northeast", field="northeast")
+        ] = False
     if east is not None:
-        include[:, np.arange(values.shape[1]) != region_row(state, east, "east")] = False
+        include[:, np.arange(values.shape[1]) != region_row(state, east, "east", field="east")] = (
+            False
+        )
     if channel is not None:
         include &= values > 0
     rows, cols = rank_links(values, include=include, limit=limit)

@@ -2,17 +2,18 @@
 
 Participants come from a `ParticipantSource`: a callable taking a list of ids and the side they
 were listed under, returning each id's profile, name and existing partners in order, and raising
-`NotFound` naming every unknown id. It returns a profile whatever its side: `load_participants`
+`InvalidInput` naming every unknown id. It returns a profile whatever its side: `load_participants`
 checks each against its list (422).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
-from app.errors import InvalidInput, NotFound, Problem, engine_errors
+from app.errors import InvalidInput, Problem, engine_errors
 from app.services.datasets import DatasetState
 from app.services.enterprise_index import enterprise_of
 from app.services.enterprises import EnterpriseService
@@ -49,7 +50,7 @@ class Participant(NamedTuple):
 
 
 class ParticipantSource(Protocol):
-    """Looks up participants: profiles of `ids` in order; `NotFound` naming every unknown id."""
+    """Looks up participants: profiles of `ids` in order; `InvalidInput` naming every unknown id."""
 
     def __call__(self, ids: list[str], side: str) -> list[Participant]:
         """The participants with these ids, in order (`side`: the list they were given in)."""
@@ -66,7 +67,8 @@ def stored_participants(service: EnterpriseService) -> ParticipantSource:
         if missing:
             shown = ", ".join(repr(i) for i in missing[:20])
             more = f" and {len(missing) - 20} more" if len(missing) > 20 else ""
-            raise NotFound(f"`{side}`: no enterprise with id {shown}{more}")
+            problem = Problem(f"body.{side}", f"no enterprise with id {shown}{more}")
+            raise InvalidInput.listing([problem])
         return [
             Participant(enterprise_of(rows[i]), rows[i].name, tuple(rows[i].partners)) for i in ids
         ]
@@ -105,7 +107,7 @@ def _reject(problems: list[Problem]) -> None:
 def load_participants(
     state: DatasetState, source: ParticipantSource, request: RoundRequest
 ) -> tuple[list[Participant], list[Participant]]:
-    """Both sides' participants; 404 naming unknown ids, 422 for ids listed twice or misplaced."""
+    """Both sides' participants; 422 naming ids unknown, listed twice or misplaced."""
     problems = []
     seen: set[str] = set()
     for side, ids in zip(SIDES, (request.northeast, request.east), strict=True):
@@ -113,17 +115,20 @@ def load_participants(
             if enterprise_id in seen:
                 problems.append(Problem(f"body.{side}", f"{enterprise_id!r} is listed twice"))
             seen.add(enterprise_id)
+    for name, pairs in (("pinned", request.pinned), ("forbidden", request.forbidden)):
+        for pair, count in Counter(map(tuple, pairs)).items():
+            if count > 1:
+                problems.append(Problem(f"body.{name}", f"{list(pair)} is listed {count} times"))
     _reject(problems)
     found: list[list[Participant]] = []
-    missing: list[str] = []
     for side, ids in zip(SIDES, (request.northeast, request.east), strict=True):
         try:
             found.append(source(list(ids), side))
-        except NotFound as exc:
-            missing.append(exc.detail)
+        except InvalidInput as exc:
+            # Unknown ids in a body are an invalid request (404 is for a path); both sides named.
+            problems += exc.errors or [Problem(f"body.{side}", exc.detail)]
             found.append([])
-    if missing:
-        raise NotFound("; ".join(missing))
+    _reject(problems)
     network = state.network
     for side, listed in zip(SIDES, found, strict=True):
         for participant in listed:

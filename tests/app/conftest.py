@@ -101,13 +101,18 @@ def error_body(
     assert_error_shape(body)
     expected = (codes,) if isinstance(codes, str) else codes
     assert body["error"] in expected, body
+    if status == 422:
+        # Every 422 lists its problems (one list for a front-end to read).
+        assert body.get("errors"), body
     return body
 
 
 def assert_error_shape(body: Any) -> None:
     """`{"error": code, "detail": message, optional "errors": [{field, error, row}]}`."""
     assert isinstance(body, dict), body
-    assert {"error", "detail"} <= body.keys() <= {"error", "detail", "errors"}, body
+    assert {"error", "detail"} <= body.keys() <= {"error", "detail", "errors", "error_count"}, body
+    if "errors" in body:
+        assert body["error_count"] >= len(body["errors"]) and len(body["errors"]) <= 50, body
     assert isinstance(body["error"], str) and body["error"], body
     assert isinstance(body["detail"], str) and body["detail"], body
     for item in body.get("errors", []):

@@ -1,4 +1,4 @@
-"""POST /rounds: the engine's round over HTTP, as JSON and CSV, with its 404 and 422 cases."""
+"""POST /rounds: the engine's round over HTTP, as JSON and CSV, with its 422 cases."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.dependencies import participant_source
-from app.errors import NotFound
+from app.errors import InvalidInput, Problem
 from app.main import create_app
 from app.services import rounds as rounds_service
 from app.services.rounds import Participant
@@ -38,7 +38,8 @@ class InMemoryParticipants:
     def __call__(self, ids: list[str], side: str) -> list[Participant]:
         unknown = [i for i in ids if i not in self.by_id]
         if unknown:
-            raise NotFound("no enterprise with id " + ", ".join(repr(i) for i in unknown))
+            error = "no enterprise with id " + ", ".join(repr(i) for i in unknown)
+            raise InvalidInput.listing([Problem(f"body.{side}", error)])
         return [self.by_id[i] for i in ids]
 
 
@@ -257,12 +258,34 @@ def test_an_empty_round_has_no_meetings(client: TestClient) -> None:
     assert body["meetings"] == [] and body["slots"] == 0 and body["objective"] == 0
 
 
-def test_unknown_ids_are_a_404_naming_them(client: TestClient, check_error) -> None:
+def test_unknown_ids_are_a_422_naming_them(client: TestClient, check_error) -> None:
+    # Ids in a body that name nothing make the request invalid (404 is for a path).
     response = client.post(
         "/rounds", json={"northeast": [*NORTHEAST, "ne-gone"], "east": ["ea-gone", *EAST]}
     )
-    body = check_error(response, 404, "NotFound")
-    assert "'ne-gone'" in body["detail"] and "'ea-gone'" in body["detail"]
+    body = check_error(response, 422, "InvalidRequest")
+    assert body["errors"] == [
+        {"field": "body.northeast", "error": "no enterprise with id 'ne-gone'"},
+        {"field": "body.east", "error": "no enterprise with id 'ea-gone'"},
+    ]
+
+
+def test_a_pair_pinned_or_forbidden_twice_is_a_422_naming_it(client: TestClient, check_error):
+    pair = [NORTHEAST[0], EAST[0]]
+    response = client.post(
+        "/rounds",
+        json={
+            "northeast": NORTHEAST,
+            "east": EAST,
+            "pinned": [pair, pair],
+            "forbidden": [pair] * 3,
+        },
+    )
+    body = check_error(response, 422, "InvalidRequest")
+    assert body["errors"] == [
+        {"field": "body.pinned", "error": f"{pair} is listed 2 times"},
+        {"field": "body.forbidden", "error": f"{pair} is listed 3 times"},
+    ]
 
 
 @pytest.mark.parametrize(
@@ -373,13 +396,13 @@ def test_rounds_read_participants_from_the_enterprise_store(api, admin_headers) 
     expected = engine_round([p for p in PARTICIPANTS if p.enterprise.id in set(ne + ea)], b=1)
     assert response.json()["objective"] == pytest.approx(expected.objective)
     missing = api_client.post("/rounds", json={"northeast": ["ne-nobody"], "east": ea})
-    assert missing.status_code == 404 and "ne-nobody" in missing.json()["detail"]
+    assert missing.status_code == 422 and "ne-nobody" in missing.json()["detail"]
 
 
 def test_the_csv_is_documented(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"]["/rounds"]["post"]
     assert {"application/json", "text/csv"} <= operation["responses"]["200"]["content"].keys()
-    assert {"404", "422"} <= operation["responses"].keys()
+    assert "422" in operation["responses"]
 
 
 # Work limits: a large round runs in a process of its own, within the work budget.

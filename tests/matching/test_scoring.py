@@ -19,7 +19,7 @@ from matching import (
     scored_links,
     synthetic_network,
 )
-from matching.scoring import overlap
+from matching.scoring import MIN_WEIGHT, overlap
 
 from .helpers import tiny_network
 
@@ -84,9 +84,9 @@ def networks() -> st.SearchStrategy[tuple[int, int, int]]:
 
 
 def weight_changes(component_ids: tuple[str, ...]) -> st.SearchStrategy[dict[str, float]]:
-    return st.dictionaries(
-        st.sampled_from(component_ids), st.floats(0, 5, allow_nan=False), max_size=6
-    )
+    # A weight is 0 (off) or at least MIN_WEIGHT.
+    weights = st.just(0.0) | st.floats(MIN_WEIGHT, 5, allow_nan=False)
+    return st.dictionaries(st.sampled_from(component_ids), weights, max_size=6)
 
 
 @settings(max_examples=60, deadline=None)
