@@ -7,10 +7,13 @@ this module knows it:
 
 * SQLite: ``BEGIN IMMEDIATE`` takes the database's single write lock up front (a second writer
   waits on the busy timeout instead of failing when it would upgrade a read lock).
-* PostgreSQL: the transaction takes a transaction-scoped advisory lock, one key for all writes.
+* PostgreSQL: the transaction (READ COMMITTED, so that each statement after the lock sees every
+  write committed before it) takes a transaction-scoped advisory lock, one key per schema. Reads
+  are REPEATABLE READ: one snapshot, taken at their first statement, as on SQLite.
 
 Services open transactions through `Database.read()` and `Database.write()` and never see a
-dialect.
+dialect. The schema is Alembic's (`app/storage/migrations`): `connect` upgrades the database to
+the newest revision under the write lock, so that several workers starting at once migrate once.
 """
 
 from __future__ import annotations
@@ -21,20 +24,18 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.storage import datasets, enterprises, keys, outcomes, scenarios
-from app.storage.base import Base
+from app.storage.migrate import current_revision, upgrade
 
-__all__ = ["Database", "connect"]
+__all__ = ["Database", "connect", "normalise_url"]
 
-#: The advisory lock every PostgreSQL write takes (an arbitrary constant: "counterpart writes").
-_WRITE_LOCK_KEY = 0x636F_756E_7465_72
+#: The advisory lock every PostgreSQL write takes: this constant ("coun") and the schema's hash,
+#: so that two counterpart databases in two schemas of one server do not queue on each other.
+_WRITE_LOCK_CLASS = 0x636F_756E
 #: Dialects whose write serialisation this module implements.
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
-# Importing the table modules registers their tables on Base before create_all.
-_TABLES = (datasets, enterprises, keys, outcomes, scenarios)
 
 
 def _sqlite_transactions(dbapi_connection: Any, _record: Any) -> None:
@@ -72,15 +73,24 @@ class Database:
                 f"unsupported database {self.dialect!r}: counterpart runs on "
                 f"{' or '.join(SUPPORTED_DIALECTS)}"
             )
-        # SQLite takes its write lock with BEGIN IMMEDIATE (see _sqlite_begin).
-        write_engine = engine.execution_options(begin="IMMEDIATE")
-        self._read = sessionmaker(engine, expire_on_commit=False)
+        if self.dialect == "postgresql":
+            read_engine: Engine = engine.execution_options(isolation_level="REPEATABLE READ")
+            write_engine: Engine = engine.execution_options(isolation_level="READ COMMITTED")
+        else:
+            # SQLite takes its write lock with BEGIN IMMEDIATE (see _sqlite_begin).
+            read_engine = engine
+            write_engine = engine.execution_options(begin="IMMEDIATE")
+        self._read = sessionmaker(read_engine, expire_on_commit=False)
         self._write = sessionmaker(write_engine, expire_on_commit=False)
         self._write_engine = write_engine
 
     def _serialise(self, connection: Connection) -> None:
         if self.dialect == "postgresql":
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK_KEY})")
+            # The lock is the transaction's first statement and READ COMMITTED takes a snapshot
+            # per statement: whatever this write reads next includes every earlier write.
+            connection.exec_driver_sql(
+                f"SELECT pg_advisory_xact_lock({_WRITE_LOCK_CLASS}, hashtext(current_schema()))"
+            )
 
     def read(self) -> Session:
         """A session for reading: one snapshot, taken at its first statement."""
@@ -103,14 +113,40 @@ class Database:
             self._serialise(connection)
             yield connection
 
+    def migrate(self) -> tuple[str | None, str | None]:
+        """Upgrade the schema to the newest revision; return the revisions before and after.
+
+        One write transaction: a second process starting at once waits, then finds nothing to
+        do, and a migration that fails leaves the database as it was.
+        """
+        with self.write_connection() as connection:
+            before = current_revision(connection)
+            upgrade(connection)
+            return before, current_revision(connection)
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
 
 
-def connect(url: str) -> Database:
-    """Create the engine (and, for SQLite, its directory) and the tables; return the database."""
-    parsed = make_url(url)
+def normalise_url(url: str | URL) -> URL:
+    """The URL with PostgreSQL's driver made explicit: ``postgresql://`` means psycopg 3.
+
+    SQLAlchemy's default PostgreSQL driver is psycopg2, which counterpart does not install;
+    ``postgres://`` (Heroku's and many platforms' spelling) is accepted too.
+    """
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def connect(url: str | URL, *, migrate: bool = True) -> Database:
+    """Create the engine (and, for SQLite, its directory), upgrade the schema; return the database.
+
+    With `migrate` false the schema is left as it is (`counterpart db` inspects it that way).
+    """
+    parsed = normalise_url(url)
     kwargs: dict[str, Any] = {}
     sqlite = parsed.get_backend_name() == "sqlite"
     if sqlite:
@@ -120,10 +156,16 @@ def connect(url: str) -> Database:
         kwargs["pool_size"] = 40
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, **kwargs)
+    engine = create_engine(parsed, **kwargs)
     if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "connect", _sqlite_transactions)
         event.listen(engine, "begin", _sqlite_begin)
-    Base.metadata.create_all(engine)
-    return Database(engine)
+    database = Database(engine)
+    if migrate:
+        try:
+            database.migrate()
+        except BaseException:
+            database.dispose()
+            raise
+    return database

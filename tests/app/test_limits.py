@@ -36,11 +36,11 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, databases):
     port = free_port()
     env = {
         **os.environ,
-        "COUNTERPART_DATA_DIR": str(tmp_path),
+        **databases.environment(tmp_path),
         "COUNTERPART_ADMIN_KEY": ADMIN_KEY,
         "PYTHONPATH": str(ROOT),
     }

@@ -9,9 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from app.settings import Settings
-
-from .conftest import ADMIN_KEY, SHIPPED_VERSION
+from .conftest import SHIPPED_VERSION
 
 NEW_VERSION = f"{SHIPPED_VERSION}-scenarios.2"
 LINKS = 49  # 7 northeast x 7 east regions: `"links": LINKS` returns every link
@@ -593,7 +591,7 @@ def big_scenario(size):
 @pytest.mark.parametrize("path", ["/scenarios/evaluate", "/scenarios"])
 @pytest.mark.parametrize("streamed", [False, True], ids=["content-length", "chunked"])
 def test_a_body_over_the_limit_is_a_413(
-    open_api, tmp_path, admin_headers, check_error, path, streamed
+    open_api, tmp_path, databases, admin_headers, check_error, path, streamed
 ):
     body = big_scenario(10_000)
     if path == "/scenarios":
@@ -601,7 +599,7 @@ def test_a_body_over_the_limit_is_a_413(
     assert len(body) > 4096 * 2
     content = (body[i : i + 1000] for i in range(0, len(body), 1000)) if streamed else body
     headers = {"Content-Type": "application/json", **admin_headers}
-    settings = Settings(data_dir=tmp_path, admin_key=ADMIN_KEY, max_body_bytes=4096)
+    settings = databases.settings(tmp_path, max_body_bytes=4096)
 
     with open_api(settings) as api:
         small = api.client.post("/scenarios/evaluate", content=big_scenario(3000), headers=headers)
