@@ -757,6 +757,28 @@ def test_an_unknown_id_is_a_404(api, admin_headers, method, path):
     assert "999" in error["detail"]
 
 
+LARGEST_ID = 2**62  # the largest id the API accepts; beyond a 32-bit column on PostgreSQL
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"/scenarios/{LARGEST_ID}"),
+        ("DELETE", f"/scenarios/{LARGEST_ID}"),
+        ("GET", f"/scenarios/1/compare/{LARGEST_ID}"),
+        ("GET", f"/outcomes/{LARGEST_ID}"),
+        ("DELETE", f"/outcomes/{LARGEST_ID}"),
+        ("DELETE", f"/targets/{LARGEST_ID}"),
+    ],
+)
+def test_the_largest_id_is_a_404_on_every_database(api, admin_headers, method, path):
+    save(api, admin_headers, "the only one", {})
+
+    error = api.fails(method, path, 404, "NotFound", headers=admin_headers)
+
+    assert str(LARGEST_ID) in error["detail"]
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [

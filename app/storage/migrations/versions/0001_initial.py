@@ -17,6 +17,9 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from alembic import op
 
+#: Generated ids: 64-bit everywhere (SQLite's INTEGER primary key is its 64-bit rowid).
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 revision = "0001"
 down_revision: str | None = None
 branch_labels: str | None = None
@@ -26,7 +29,7 @@ depends_on: str | None = None
 def _datasets() -> None:
     op.create_table(
         "datasets",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("id", ID, autoincrement=True, nullable=False),
         sa.Column("version", sa.String(length=200), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("origin", sa.String(length=20), nullable=False),
@@ -68,7 +71,7 @@ def _api_key_enterprises() -> None:
 def _enterprise_changes() -> None:
     op.create_table(
         "enterprise_changes",
-        sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("seq", ID, autoincrement=True, nullable=False),
         sa.Column("enterprise_id", sa.String(length=64), nullable=True),
         sa.Column("op", sa.String(length=10), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
@@ -100,7 +103,7 @@ def _enterprises() -> None:
 def _outcome_state() -> None:
     op.create_table(
         "outcome_state",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("seed_version", sa.String(length=200), nullable=True),
         sa.Column("changed_at", sa.DateTime(timezone=True), nullable=True),
@@ -111,7 +114,7 @@ def _outcome_state() -> None:
 def _outcomes() -> None:
     op.create_table(
         "outcomes",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("id", ID, autoincrement=True, nullable=False),
         sa.Column("northeast", sa.String(length=200), nullable=False),
         sa.Column("east", sa.String(length=200), nullable=False),
         sa.Column("indicator", sa.String(length=50), nullable=False),
@@ -133,7 +136,7 @@ def _outcomes() -> None:
 def _scenarios() -> None:
     op.create_table(
         "scenarios",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("id", ID, autoincrement=True, nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
@@ -147,7 +150,7 @@ def _scenarios() -> None:
 def _targets() -> None:
     op.create_table(
         "targets",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("id", ID, autoincrement=True, nullable=False),
         sa.Column("northeast", sa.String(length=200), nullable=False),
         sa.Column("east", sa.String(length=200), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
