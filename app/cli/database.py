@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from app.services.schema import DatabaseUnreachable, upgrade_database
+from app.services.schema import DatabaseUnreachable, upgrade_database, write_revision
 from app.settings import get_settings
 
 __all__ = ["db_cli"]
@@ -30,3 +32,20 @@ def upgrade() -> None:
         typer.echo(f"database already at revision {after}")
     else:
         typer.echo(f"database upgraded from revision {before or 'none'} to {after}")
+
+
+@db_cli.command("revision")
+def revision(
+    message: Annotated[str, typer.Option("--message", "-m", help="What the revision does.")],
+) -> None:
+    """Write the next migration: what the tables' definitions add to the (upgraded) database.
+
+    A draft from Alembic's autogenerate, in app/storage/migrations/versions: read it, complete
+    it (data a new column needs), and test it with the suite on both databases.
+    """
+    try:
+        path = write_revision(get_settings(), message)
+    except (DatabaseUnreachable, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    typer.echo(f"wrote {path}")

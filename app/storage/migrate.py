@@ -25,7 +25,14 @@ from sqlalchemy import Connection, MetaData
 from app.storage import datasets, enterprises, keys, outcomes, scenarios
 from app.storage.base import Base
 
-__all__ = ["METADATA", "current_revision", "differences", "head_revision", "upgrade"]
+__all__ = [
+    "METADATA",
+    "current_revision",
+    "differences",
+    "head_revision",
+    "upgrade",
+    "write_revision",
+]
 
 #: Where the revisions are (a folder of the package, so an installed service can migrate).
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -66,3 +73,20 @@ def differences(connection: Connection) -> list[Any]:
     """
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     return list(compare_metadata(context, METADATA))
+
+
+def write_revision(connection: Connection, message: str) -> Path:
+    """Write the next revision: what the tables' definitions add to the database (at head).
+
+    Alembic's autogenerate compares the database with the tables; the file it writes
+    (`versions/NNNN_message.py`, numbered after the newest) is a draft to read and complete,
+    for example with the data a new column needs.
+    """
+    if current_revision(connection) != head_revision():
+        raise ValueError("the database is not at the newest revision: upgrade it first")
+    number = len(list(ScriptDirectory.from_config(_config()).walk_revisions())) + 1
+    script = command.revision(
+        _config(connection), message=message, autogenerate=True, rev_id=f"{number:04d}"
+    )
+    assert script is not None and not isinstance(script, list)
+    return Path(script.path)
