@@ -232,6 +232,8 @@ def parse_dataset(obj: Any, *, taxonomy: Taxonomy, origin: str = "<dataset>") ->
         raise doc.error(
             "version", f"must be at most {MAX_VERSION_LENGTH} characters, got {len(version)}"
         )
+    if "\x00" in version:
+        raise doc.error("version", "must not contain the NUL character (\\u0000)")
     adopted = _date(doc, "adopted")
     sources = _read_sources(doc)
     regions = [

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from matching import MAX_WEIGHT
 
 __all__ = [
+    "NO_NUL",
     "DatasetStamped",
     "ErrorBody",
     "ErrorItem",
@@ -16,6 +17,17 @@ __all__ = [
     "Schema",
     "WeightsIn",
 ]
+
+
+def _without_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (\\u0000)")
+    return value
+
+
+#: For text the service stores: PostgreSQL's text cannot hold the NUL character, so that no
+#: database takes it (a 422 naming the field, the same on SQLite and PostgreSQL).
+NO_NUL = AfterValidator(_without_nul)
 
 
 class Schema(BaseModel):
