@@ -26,6 +26,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 
 from app.main import create_app
 from app.settings import Settings
@@ -190,8 +191,12 @@ def databases() -> Iterator[TestDatabases]:
         return
     server = create_engine(normalise_url(SERVER_URL), isolation_level="AUTOCOMMIT")
     name = f"counterpart_test_{uuid.uuid4().hex[:12]}"
-    with server.connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    try:
+        with server.connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    except OperationalError as exc:
+        # Fails (never skips) every test that needs a database: a PostgreSQL run must run.
+        pytest.fail(f"COUNTERPART_TEST_DATABASE_URL={SERVER_URL}: cannot create a database: {exc}")
     found = TestDatabases(normalise_url(SERVER_URL).set(database=name))
     try:
         yield found
