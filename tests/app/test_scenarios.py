@@ -769,6 +769,7 @@ LARGEST_ID = 2**62  # the largest id the API accepts; beyond a 32-bit column on 
         ("GET", f"/outcomes/{LARGEST_ID}"),
         ("DELETE", f"/outcomes/{LARGEST_ID}"),
         ("DELETE", f"/targets/{LARGEST_ID}"),
+        ("DELETE", f"/keys/{LARGEST_ID}"),
     ],
 )
 def test_the_largest_id_is_a_404_on_every_database(api, admin_headers, method, path):

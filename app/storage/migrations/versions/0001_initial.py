@@ -45,7 +45,7 @@ def _datasets() -> None:
 def _api_keys() -> None:
     op.create_table(
         "api_keys",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("id", ID, autoincrement=True, nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
@@ -61,7 +61,7 @@ def _api_keys() -> None:
 def _api_key_enterprises() -> None:
     op.create_table(
         "api_key_enterprises",
-        sa.Column("key_id", sa.Integer(), nullable=False),
+        sa.Column("key_id", ID, nullable=False),
         sa.Column("enterprise_id", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(["key_id"], ["api_keys.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("key_id", "enterprise_id"),
