@@ -36,6 +36,9 @@ __all__ = ["Database", "connect", "normalise_url"]
 _WRITE_LOCK_CLASS = 0x636F_756E
 #: Dialects whose write serialisation this module implements.
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+#: PostgreSQL connections per process: at most one per threadpool thread, and those kept idle.
+POOL_MAX = 40
+POOL_IDLE = 10
 
 
 def _sqlite_transactions(dbapi_connection: Any, _record: Any) -> None:
@@ -156,6 +159,12 @@ def connect(url: str | URL, *, migrate: bool = True) -> Database:
         kwargs["pool_size"] = 40
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        # Up to one connection per threadpool thread (40), as on SQLite: SQLAlchemy's default
+        # (5 + 10) made the 16th concurrent request wait 30 s for a connection, then fail. Only
+        # 10 stay open when idle, since the server's connections are shared by every instance.
+        kwargs["pool_size"] = POOL_IDLE
+        kwargs["max_overflow"] = POOL_MAX - POOL_IDLE
     engine = create_engine(parsed, **kwargs)
     if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)

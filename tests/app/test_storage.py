@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from contextlib import ExitStack
 
 from app.storage import outcomes
 from app.storage.database import connect
@@ -56,5 +58,20 @@ def test_a_read_sees_one_snapshot_while_writes_commit(databases, tmp_path):
             assert outcomes.revision(reader) == 1
         with database.read() as reader:
             assert outcomes.revision(reader) == 2
+    finally:
+        database.dispose()
+
+
+def test_as_many_requests_at_once_as_the_threadpool_has_threads_each_get_a_connection(
+    databases, tmp_path
+):
+    # 40 reads in flight at once (uvicorn's threadpool): each needs a connection of its own.
+    database = connect(database_url(databases, tmp_path))
+    try:
+        with ExitStack() as stack:
+            sessions = [stack.enter_context(database.read()) for _ in range(40)]
+            started = time.perf_counter()
+            assert [outcomes.revision(session) for session in sessions] == [0] * 40
+            assert time.perf_counter() - started < 10
     finally:
         database.dispose()
