@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, inspect, select
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    insert,
+    inspect,
+    select,
+)
 from typer.testing import CliRunner
 
 from app.cli import cli
@@ -136,3 +147,36 @@ def test_an_unreachable_database_is_one_line_naming_it_without_its_password(
 )
 def test_postgresql_urls_mean_psycopg_3(url, driver):
     assert normalise_url(url).drivername == driver
+
+
+def test_db_revision_drafts_what_the_tables_add_and_the_draft_migrates(
+    databases, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    # On a copy of the migrations, with one more table defined than the database has.
+    from app.services.schema import write_revision
+    from app.settings import Settings
+    from app.storage import migrate
+
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS, folder)
+    tables = MetaData()
+    for table in METADATA.tables.values():
+        table.to_metadata(tables)
+    Table("probe", tables, Column("id", Integer, primary_key=True), Column("note", String(20)))
+    monkeypatch.setattr(migrate, "MIGRATIONS", folder)
+    monkeypatch.setattr(migrate, "METADATA", tables)
+    settings = Settings(data_dir=tmp_path, database_url=databases.url(tmp_path))
+
+    path = write_revision(settings, "a probe table")
+
+    assert path.parent == folder / "versions" and path.name == "0002_a_probe_table.py"
+    draft = path.read_text("utf-8")
+    assert "down_revision: str | None = '0001'" in draft and "'probe'" in draft
+    database = connect(settings.resolved_database_url)
+    try:
+        with database.engine.connect() as connection:
+            assert current_revision(connection) == "0002"
+            assert differences(connection) == []
+            assert "probe" in inspect(connection).get_table_names()
+    finally:
+        database.dispose()
