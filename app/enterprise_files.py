@@ -31,16 +31,25 @@ from app.errors import InvalidInput, Problem
 __all__ = [
     "ENTERPRISE_FIELDS",
     "ENTERPRISE_FORMAT",
+    "MAX_LINE_CHARS",
+    "LineTooLong",
     "RecordFormat",
     "Row",
     "file_format",
     "read_rows",
+    "shown",
     "write_csv",
     "write_jsonl",
 ]
 
 #: A row read from a file: its number (CSV counts the header as row 1), values and problems.
 Row = tuple[int, dict[str, Any], list[Problem]]
+
+#: Longest line a reader takes, in characters: a record is a few kB at most (sector maps of
+#: every sector, a 2,000-character description), so a longer line is refused before it is held.
+MAX_LINE_CHARS = 2**20
+#: How much of a bad cell an error quotes.
+_SHOWN_CHARS = 40
 
 #: The fields of an enterprise record, in file order (the CSV header).
 ENTERPRISE_FIELDS = (
@@ -198,6 +207,31 @@ def file_format(content_type: str | None, filename: str | None = None) -> str:
     )
 
 
+def shown(cell: str) -> str:
+    """A cell as an error quotes it: its repr, cut to a few dozen characters."""
+    if len(cell) <= _SHOWN_CHARS:
+        return repr(cell)
+    return f"{cell[:_SHOWN_CHARS]!r}... ({len(cell)} characters)"
+
+
+class LineTooLong(Exception):
+    """A line of an import is longer than `MAX_LINE_CHARS`."""
+
+    def __str__(self) -> str:
+        return f"a line longer than {MAX_LINE_CHARS} characters"
+
+
+def _bounded_lines(text: IO[str]) -> Iterator[str]:
+    """The lines of `text`, each read only up to `MAX_LINE_CHARS` (beyond: `LineTooLong`)."""
+    while True:
+        line = text.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_CHARS:
+            raise LineTooLong
+        yield line
+
+
 def _split_sectors(text: str) -> dict[str, float] | str:
     """`sector:value;sector:value` to a dict, or the problem as a string."""
     out: dict[str, float] = {}
@@ -208,7 +242,7 @@ def _split_sectors(text: str) -> dict[str, float] | str:
         except ValueError:
             sep = ""
         if not sep:
-            return f"{part!r} is not sector:value (write e.g. grain:0.8;forest_products:0.5)"
+            return f"{shown(part)} is not sector:value (e.g. grain:0.8;forest_products:0.5)"
     return out
 
 
@@ -230,7 +264,7 @@ def _csv_record(cells: dict[str, str]) -> tuple[dict[str, Any], list[Problem]]:
                 try:
                     values[column] = int(cell)
                 except ValueError:
-                    problems.append(Problem(field=column, error=f"{cell!r} is not a year"))
+                    problems.append(Problem(field=column, error=f"{shown(cell)} is not a year"))
         elif column == "contact":
             values[column] = cell or None
         elif cell or column == "description":
@@ -256,7 +290,7 @@ ENTERPRISE_FORMAT = RecordFormat(ENTERPRISE_FIELDS, ("id", "name", "region"), _c
 
 
 def _csv_rows(text: IO[str], record_format: RecordFormat) -> Iterator[Row]:
-    reader = csv.reader(text)
+    reader = csv.reader(_bounded_lines(text))
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -288,33 +322,55 @@ def _csv_rows(text: IO[str], record_format: RecordFormat) -> Iterator[Row]:
         yield row_number, values, problems
 
 
+def _json_problem(line: str) -> tuple[Any, str | None]:
+    try:
+        return json.loads(line), None
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON: {exc.msg}"
+    except RecursionError:
+        return None, "not valid JSON: nested too deeply"
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        return None, "not valid JSON: a number with too many digits"
+
+
 def _jsonl_rows(text: IO[str]) -> Iterator[Row]:
-    for row_number, line in enumerate(text, start=1):
+    row_number = 0
+    while True:
+        line = text.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        row_number += 1
+        if len(line) > MAX_LINE_CHARS:
+            # Skip the rest of the line, a bounded piece at a time, and go on with the next.
+            while line and not line.endswith("\n"):
+                line = text.readline(MAX_LINE_CHARS)
+            yield row_number, {}, [Problem(field="row", error=str(LineTooLong()))]
+            continue
         if not line.strip():
             continue
-        try:
-            values = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield row_number, {}, [Problem(field="row", error=f"not valid JSON: {exc.msg}")]
-            continue
-        if not isinstance(values, dict):
+        values, problem = _json_problem(line)
+        if problem is not None:
+            yield row_number, {}, [Problem(field="row", error=problem)]
+        elif not isinstance(values, dict):
             yield row_number, {}, [Problem(field="row", error="must be a JSON object")]
-            continue
-        yield row_number, values, []
+        else:
+            yield row_number, values, []
 
 
 def _readable(rows: Iterator[Row]) -> Iterator[Row]:
     """Pass rows on, ending with an error row if the file cannot be read on.
 
-    A file that is not UTF-8, or a CSV cell beyond the csv module's limit, stops the reading: the
-    problem is reported on the row after the last one read.
+    A file that is not UTF-8, a CSV cell beyond the csv module's limit or a CSV line beyond
+    `MAX_LINE_CHARS` stops the reading: the problem is reported on the row after the last one
+    read. (A JSON Lines line that is too long, not JSON, nested too deeply or holding a number
+    too long to convert is a bad row, and the reading goes on.)
     """
     last = 0
     try:
         for item in rows:
             last = item[0]
             yield item
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except (UnicodeDecodeError, csv.Error, LineTooLong) as exc:
         problem = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
         yield last + 1, {}, [Problem(field="row", error=f"unreadable: {problem}")]
 

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app.busy import install_busy_handler
 from app.errors import ERROR_RESPONSES, install_error_handlers
 from app.http_headers import ResponseHeaders
 from app.limits import BodySizeLimit
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost of all: every answer, CORS preflights and errors included, is counted and logged.
     app.add_middleware(RequestContext)
     install_error_handlers(app)
+    install_busy_handler(app)
     for router in ROUTERS:
         app.include_router(router)
     install_web(app)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.enterprise_files import RecordFormat
+from app.enterprise_files import RecordFormat, shown
 from app.errors import Problem
 
 __all__ = ["OUTCOME_FIELDS", "OUTCOME_FORMAT"]
@@ -45,7 +45,7 @@ def _cells(cells: dict[str, str]) -> tuple[dict[str, Any], list[Problem]]:
             try:
                 values[column] = float(cell)
             except ValueError:
-                problems.append(Problem(field=column, error=f"{cell!r} is not a number"))
+                problems.append(Problem(field=column, error=f"{shown(cell)} is not a number"))
         elif cell:
             values[column] = cell
     return values, problems

@@ -46,6 +46,23 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=16 * 2**20, ge=1024, description="Largest request body accepted (413 beyond)."
     )
+    max_import_bytes: int = Field(
+        default=256 * 2**20,
+        ge=1024,
+        description=(
+            "Largest file an import accepts (413 beyond, nothing written); imports are streamed "
+            "to disk, so this bounds disk, not memory."
+        ),
+    )
+    write_wait_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description=(
+            "How long a write waits for another's lock (an import's write phase) before it is "
+            "answered 503 with Retry-After."
+        ),
+    )
     work_seconds: float = Field(
         default=30.0,
         gt=0,
@@ -89,6 +106,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @property
+    def import_dir(self) -> Path:
+        """Where imports spool their files and stage their rows (emptied at every start)."""
+        return self.data_dir / "tmp"
 
     @property
     def resolved_database_url(self) -> str:

@@ -5,6 +5,10 @@ Run with ``.venv/bin/python bench/bench_scenarios.py``. Prints:
 * POST /scenarios/evaluate against a real uvicorn server on loopback (median and p95 over many
   requests), with GET /health measured in the same run as the floor of one HTTP round trip;
 * a 500 x 500 synthetic scenario (weights and overrides) with plan and sensitivity;
+
+both beside the baseline commit (``--baseline``, default the engine before the latency work of
+issue 11), extracted with ``git archive`` and run by the same code, turn and turn about, so that
+both see the same load on a shared machine; the intervals of both must agree;
 * what a weight change costs when it recombines the stored per-channel matrices, against
   rescoring from profiles.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -23,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from measure import free_port, percentile, timed
+from measure import cpu_model, free_port, percentile, timed
 
 import matching.sensitivity as sensitivity
 from matching import (
@@ -32,6 +37,8 @@ from matching import (
     Scenario,
     Weights,
     evaluate_scenario,
+    load_dataset,
+    network_from_dataset,
     score_components,
     synthetic_network,
 )
@@ -45,56 +52,103 @@ def percentiles(times: list[float]) -> tuple[float, float]:
     return statistics.median(times), percentile(times, 0.95)
 
 
-def http_figures(requests: int) -> None:
+ROOT = Path(__file__).resolve().parent.parent
+#: The engine before the latency work (issue 11): the baseline the HTTP figures are set against.
+BASELINE_REF = "a5b26f3"
+
+
+def start_server(source: Path, data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
+    """A uvicorn server (1 worker) running the app from `source`, and its base URL."""
     port = free_port()
-    with tempfile.TemporaryDirectory() as data_dir:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:app",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env={"COUNTERPART_DATA_DIR": data_dir, "PATH": ""},
-        )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
+        + ["--log-level", "warning"],
+        cwd=source,
+        env={"COUNTERPART_DATA_DIR": data_dir, "PATH": ""},
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
         try:
-            base = f"http://127.0.0.1:{port}"
-            with httpx.Client(base_url=base, timeout=30) as client:
-                for _ in range(100):
-                    try:
-                        client.get("/health")
-                        break
-                    except httpx.TransportError:
-                        time.sleep(0.1)
+            httpx.get(f"{base}/health", timeout=1)
+            return server, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError(f"the server from {source} did not start")
 
-                def measure(call: Callable[[], httpx.Response]) -> list[float]:
-                    for _ in range(10):
-                        call().raise_for_status()
-                    out = []
-                    for _ in range(requests):
+
+def has_commit(ref: str) -> bool:
+    """Whether git knows commit `ref` here (a copy without history, or without git, does not)."""
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(ROOT), "cat-file", "-e", f"{ref}^{{commit}}"], capture_output=True
+        )
+    except OSError:
+        return False
+    return found.returncode == 0
+
+
+def extract(ref: str, tree: Path) -> Path:
+    """The source tree of commit `ref`, written to `tree` (git archive)."""
+    tree.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
+def http_figures(requests: int, baseline: str | None) -> None:
+    """This tree's server and, if given, the baseline commit's, requests alternating between them.
+
+    Alternating shares out whatever else the machine runs fairly between the two servers.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        sources = {"this tree": ROOT}
+        if baseline is not None:
+            sources[f"baseline {baseline}"] = extract(baseline, Path(tmp) / "baseline")
+        servers = {}
+        try:
+            for name, source in sources.items():
+                data_dir = Path(tmp) / f"data-{len(servers)}"
+                data_dir.mkdir()
+                servers[name] = start_server(source, str(data_dir))
+            clients = {
+                name: httpx.Client(base_url=base, timeout=30) for name, (_, base) in servers.items()
+            }
+            calls: dict[str, Callable[[httpx.Client], httpx.Response]] = {
+                "GET /health (one round trip)": lambda c: c.get("/health"),
+                "POST /scenarios/evaluate": lambda c: c.post("/scenarios/evaluate", json=SCENARIO),
+            }
+            times: dict[tuple[str, str], list[float]] = {
+                (call, name): [] for call in calls for name in clients
+            }
+            for call, send in calls.items():
+                for n in range(10 + requests):
+                    order = list(clients.items())
+                    for name, client in order if n % 2 else order[::-1]:
                         start = time.perf_counter()
-                        call().raise_for_status()
-                        out.append(time.perf_counter() - start)
-                    return out
-
-                health = measure(lambda: client.get("/health"))
-                evaluate = measure(lambda: client.post("/scenarios/evaluate", json=SCENARIO))
+                        send(client).raise_for_status()
+                        if n >= 10:
+                            times[call, name].append(time.perf_counter() - start)
+            for client in clients.values():
+                client.close()
         finally:
-            server.terminate()
-            server.wait()
-    for name, times in (
-        ("GET /health (one round trip)", health),
-        ("POST /scenarios/evaluate", evaluate),
-    ):
-        median, p95 = percentiles(times)
-        print(f"  {name:38s} median {median * 1e3:6.1f} ms   p95 {p95 * 1e3:6.1f} ms")
+            for server, _ in servers.values():
+                server.terminate()
+                server.wait()
+    for (call, name), values in times.items():
+        median, p95 = percentiles(values)
+        label = f"{call}, {name}"
+        print(f"  {label:52s} median {median * 1e3:6.1f} ms   p95 {p95 * 1e3:6.1f} ms")
 
 
-def large_figures(size: int, repeat: int) -> None:
+def engine_timing(size: int) -> dict[str, float]:
+    """One 500 x 500 style scenario evaluated with and without sensitivity, in this process.
+
+    Runs in a subprocess per source tree (`--engine-timing`), so that the baseline commit's
+    engine is timed by the same code.
+    """
     net = synthetic_network(size, size, seed=42)
     comps = score_components(net)
     scenario = Scenario(
@@ -119,16 +173,91 @@ def large_figures(size: int, repeat: int) -> None:
 
     sensitivity.solve_dense = counting  # type: ignore[assignment]
     try:
-        t_full, result = timed(lambda: evaluate_scenario(net, comps, scenario), repeat)
+        cpu_start = time.process_time()
+        t_full, result = timed(lambda: evaluate_scenario(net, comps, scenario), 1)
+        cpu_full = time.process_time() - cpu_start
     finally:
         sensitivity.solve_dense = original
-    t_plain, _ = timed(lambda: evaluate_scenario(net, comps, scenario, sensitivity=False), repeat)
-    finite = sum(1 for iv in result.sensitivity if iv.upper != float("inf"))
-    print(
-        f"  evaluation with plan and sensitivity     {t_full * 1e3:8.0f} ms "
-        f"({solves // repeat} plan solves, {finite}/11 intervals bounded above)"
+    large_solves = solves
+    t_plain, _ = timed(lambda: evaluate_scenario(net, comps, scenario, sensitivity=False), 1)
+    # The request POST /scenarios/evaluate makes, on the shipped dataset: CPU time, which the
+    # other processes on a shared machine disturb less than wall time.
+    shipped = network_from_dataset(load_dataset())
+    shipped_comps = score_components(shipped)
+    example = Scenario(
+        weights={"agriculture": 0.28},
+        overrides=(
+            Override(region="harbin", sector="robotics_intelligent_equipment", strength=0.95),
+        ),
+        plan=PlanSettings(capacity=2, capacities={"shenzhen": 1}, min_score=0.08),
+        k=3,
     )
-    print(f"  evaluation without sensitivity           {t_plain * 1e3:8.0f} ms")
+    solves = 0
+    sensitivity.solve_dense = counting  # type: ignore[assignment]
+    try:
+        evaluate_scenario(shipped, shipped_comps, example)
+    finally:
+        sensitivity.solve_dense = original
+    example_solves = solves
+    for _ in range(20):
+        evaluate_scenario(shipped, shipped_comps, example)
+    start = time.process_time()
+    for _ in range(200):
+        evaluate_scenario(shipped, shipped_comps, example)
+    return {
+        "shipped": (time.process_time() - start) / 200,
+        "shipped_solves": example_solves,
+        "full": t_full,
+        "cpu": cpu_full,
+        "plain": t_plain,
+        "solves": large_solves,
+        "finite": sum(1 for iv in result.sensitivity if iv.upper != float("inf")),
+        "ends": [[iv.lower, iv.upper] for iv in result.sensitivity],
+    }
+
+
+def large_figures(size: int, repeat: int, baseline: str | None) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {"this tree": ROOT}
+        if baseline is not None:
+            trees[f"baseline {baseline}"] = extract(baseline, Path(tmp) / "baseline")
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+        for n in range(repeat):
+            # Alternate which tree goes first, so that both see the same load.
+            for name, tree in list(trees.items())[:: 1 if n % 2 else -1]:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--engine-timing", str(size)],
+                    env={"PYTHONPATH": str(tree), "PATH": ""},
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                runs[name].append(json.loads(out))
+    ends = {name: done[0]["ends"] for name, done in runs.items()}
+    for name, done in runs.items():
+        cpu = sorted(r["shipped"] for r in done)
+        print(
+            f"  {name:24s} shipped dataset, examples/agriculture-x2.json, evaluate_scenario: "
+            f"{statistics.median(cpu) * 1e3:.1f} ms CPU (runs {cpu[0] * 1e3:.1f}-"
+            f"{cpu[-1] * 1e3:.1f}; {done[0]['shipped_solves']} plan solves)"
+        )
+    for name, done in runs.items():
+        full = sorted(r["full"] for r in done)
+        cpu = sorted(r["cpu"] for r in done)
+        plain = sorted(r["plain"] for r in done)
+        print(
+            f"  {name:24s} with sensitivity {statistics.median(full) * 1e3:6.0f} ms "
+            f"(runs {full[0] * 1e3:.0f}-{full[-1] * 1e3:.0f}; CPU {cpu[0] * 1e3:.0f}-"
+            f"{cpu[-1] * 1e3:.0f} ms; {done[0]['solves']} plan solves, "
+            f"{done[0]['finite']}/11 intervals bounded above); "
+            f"without {statistics.median(plain) * 1e3:4.0f} ms"
+        )
+    first = next(iter(ends.values()))
+    for name, other in ends.items():
+        pairs = zip(sum(first, []), sum(other, []), strict=True)
+        assert all(math.isclose(a, b, rel_tol=1e-9) for a, b in pairs), f"{name}: intervals differ"
+    net = synthetic_network(size, size, seed=42)
+    comps = score_components(net)
     weights = Weights.resolve(net.taxonomy, {"agriculture": 0.6})
     t_reuse, _ = timed(lambda: comps.combine(weights), 20)
     t_rescore, _ = timed(lambda: score_components(net).combine(weights), 5)
@@ -144,11 +273,29 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--size", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--baseline",
+        default=BASELINE_REF,
+        help="git commit measured beside this tree ('' for none)",
+    )
+    parser.add_argument("--engine-timing", type=int, metavar="SIZE", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.engine_timing:
+        print(json.dumps(engine_timing(args.engine_timing)))
+        return
+    baseline = args.baseline or None
+    if baseline is not None and not has_commit(baseline):
+        print(f"baseline {baseline} is not in this checkout's history: figures without it")
+        baseline = None
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    print(f"machine: {cpu_model()}; load average {load}")
     print(f"shipped dataset over HTTP (uvicorn, 1 worker, loopback, {args.requests} requests)")
-    http_figures(args.requests)
-    print(f"synthetic {args.size} x {args.size} regions, in process")
-    large_figures(args.size, args.repeat)
+    http_figures(args.requests, baseline)
+    print(
+        f"synthetic {args.size} x {args.size} regions, in process, one evaluation per run, "
+        f"{args.repeat} runs per tree"
+    )
+    large_figures(args.size, args.repeat, baseline)
 
 
 if __name__ == "__main__":

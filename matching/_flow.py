@@ -63,28 +63,35 @@ def solve_edges(
     n, m = len(cap_rows), len(cap_cols)
     if norm is None:
         norm = float(weights.max(initial=0.0))
-    costs = -integer_costs(weights, norm).astype(np.int64)
     n_edges = len(rows)
     src, snk = n + m, n + m + 1
     supply = int(cap_rows.sum())
-    tails = np.concatenate([np.full(n, src), rows, n + np.arange(m), [src]]).astype(np.int64)
-    heads = np.concatenate([np.arange(n), n + cols, np.full(m, snk), [snk]]).astype(np.int64)
-    caps = np.concatenate([cap_rows, np.ones(n_edges, dtype=np.int64), cap_cols, [supply]]).astype(
-        np.int64
-    )
-    arc_costs = np.concatenate(
-        [np.zeros(n, dtype=np.int64), costs, np.zeros(m, dtype=np.int64), [0]]
-    )
+    # Arcs: source -> each row, the edges, each column -> sink, and the bypass source -> sink.
+    # Filled in place: on the small instances sensitivity solves by the dozen, building the
+    # arrays costs as much as the solve.
+    edges = slice(n, n + n_edges)
+    sinks = slice(n + n_edges, n + n_edges + m)
+    tails = np.empty(n + n_edges + m + 1, dtype=np.int64)
+    heads = np.empty_like(tails)
+    caps = np.empty_like(tails)
+    arc_costs = np.zeros_like(tails)
+    tails[:n], heads[:n], caps[:n] = src, np.arange(n), cap_rows
+    tails[edges], heads[edges], caps[edges] = rows, cols, 1
+    heads[edges] += n
+    np.negative(integer_costs(weights, norm), out=arc_costs[edges], casting="unsafe")
+    tails[sinks], heads[sinks], caps[sinks] = np.arange(n, n + m), snk, cap_cols
+    tails[-1], heads[-1], caps[-1] = src, snk, supply
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, arc_costs)
-    flow.set_nodes_supplies(np.array([src, snk]), np.array([supply, -supply]))
+    flow.set_node_supply(src, supply)
+    flow.set_node_supply(snk, -supply)
     status = flow.solve()
     if status != flow.OPTIMAL:  # pragma: no cover - the bypass arc makes every instance feasible
         raise RuntimeError(f"min-cost flow solver returned status {status}")
-    arc_flow = flow.flows(np.arange(len(tails)))
-    chosen = arc_flow[n : n + n_edges] > 0
     if not potentials:
-        return chosen, None
+        return flow.flows(np.arange(n, n + n_edges)) > 0, None
+    arc_flow = flow.flows(np.arange(len(tails)))
+    chosen = arc_flow[edges] > 0
     return chosen, _potentials(tails, heads, caps, arc_costs, arc_flow, n + m + 2, start)
 
 
@@ -115,19 +122,27 @@ def _potentials(
     starts = np.searchsorted(sources, np.arange(n_nodes + 1))
     distance = np.zeros(n_nodes) if start is None else start.copy()
     frontier = np.arange(n_nodes)
+    dropped = np.zeros(n_nodes, dtype=bool)
     for _ in range(n_nodes + 1):
-        counts = starts[frontier + 1] - starts[frontier]
-        if not counts.any():
+        first = starts[frontier]
+        counts = starts[frontier + 1] - first
+        total = int(counts.sum())
+        if not total:
             return distance
         # The arcs of the frontier's nodes: each node's run of arcs, laid end to end.
-        offsets = np.repeat(starts[frontier] - np.cumsum(counts) + counts, counts)
-        arcs = offsets + np.arange(int(counts.sum()))
+        arcs = np.repeat(first - np.cumsum(counts) + counts, counts)
+        arcs += np.arange(total)
         reach = distance[sources[arcs]] + lengths[arcs]
-        better = reach < distance[targets[arcs]]
+        ends = targets[arcs]
+        better = reach < distance[ends]
         if not better.any():
             return distance
-        np.minimum.at(distance, targets[arcs][better], reach[better])
-        frontier = np.unique(targets[arcs][better])
+        ends = ends[better]
+        np.minimum.at(distance, ends, reach[better])
+        # The next frontier, sorted and without repeats: a mask is cheaper than np.unique.
+        dropped[ends] = True
+        frontier = np.flatnonzero(dropped)
+        dropped[frontier] = False
     raise RuntimeError("negative cycle in the residual graph: the flow is not optimal")
 
 
@@ -176,13 +191,16 @@ def solve_dense(
     edges for many rounds.
     """
     eligible = eligible & (weights > 0)
-    norm = float(np.max(weights, where=eligible, initial=0.0))
-    if not price or int(eligible.sum()) <= _SOLVE_WHOLE_BELOW:
+    if not price or np.count_nonzero(eligible) <= _SOLVE_WHOLE_BELOW:
         rows, cols = np.nonzero(eligible)
-        chosen, _ = solve_edges(rows, cols, weights[rows, cols], cap_rows, cap_cols, norm=norm)
+        edge_weights = weights[rows, cols]
+        chosen, _ = solve_edges(
+            rows, cols, edge_weights, cap_rows, cap_cols, norm=float(edge_weights.max(initial=0.0))
+        )
         out = np.zeros_like(eligible)
         out[rows[chosen], cols[chosen]] = True
         return out, WarmStart(candidates=eligible)
+    norm = float(np.max(weights, where=eligible, initial=0.0))
     # A warm start reuses the candidates of a similar solve (pricing adds whatever they lack)
     # and its potentials, rescaled to this solve's integer costs.
     start = None

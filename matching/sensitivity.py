@@ -32,6 +32,10 @@ _MAX_PIECES = 10_000
 _FAR = 4**5
 #: The first galloping step, relative to the sum of the weights.
 _FIRST_STEP = 3e-4
+#: Problems with at most this many open pairs have few plans, so few pieces of the envelope lie
+#: between the current weight and the far end of a stretch: line intersection from the far end
+#: reaches the breakpoint in a solve or two, fewer than a walk takes to get near it.
+_FEW_PAIRS = 1_000
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class _Search:
         self.p = problem
         # Candidates and potentials carried from solve to solve: warm starts.
         self.warm = warm
+        self.few = int(np.count_nonzero(problem.static)) <= _FEW_PAIRS
         rows, cols = problem.plan
         self.plan_set = set(zip(rows.tolist(), cols.tolist(), strict=True))
         self.plan_line = (
@@ -160,10 +165,15 @@ def _eligibility_events(p: _Problem, start: float, stop: float) -> tuple[list[fl
         rising = rate[moving] > 0
         entries.append(roots[inside & rising])
         exits.append(roots[inside & ~rising])
-    return (
-        [float(x) for x in np.unique(np.concatenate(entries))],
-        [float(x) for x in np.unique(np.concatenate(exits))],
-    )
+    return _sorted_unique(np.concatenate(entries)), _sorted_unique(np.concatenate(exits))
+
+
+def _sorted_unique(values: FloatArray) -> list[float]:
+    """`np.unique(values)` as a list of floats; a set is quicker on the few of a small problem."""
+    if len(values) <= 64:
+        return sorted(set(values.tolist()))
+    unique: list[float] = np.unique(values).tolist()
+    return unique
 
 
 _Plan = tuple[IntArray, IntArray]
@@ -180,30 +190,43 @@ def _gallop(
     hold, and one solve shows it. Then, or on an unbounded stretch, we walk out from `a` in
     fourfold steps, so that the line intersection starts next to the breakpoint where it needs
     few solves; an unbounded walk ends, after `_FAR` first steps, with one solve on the slopes
-    alone, which tells whether any plan ever overtakes ours.
+    alone, which tells whether any plan ever overtakes ours. A problem with few pairs skips the
+    walk (see `_FEW_PAIRS`): the line intersection starts from the plan that beats ours at the
+    far end, or, on an unbounded stretch, from the steepest plan.
     """
     problem = search.p
     if math.isinf(b):
+        if search.few:
+            return _steeper(search, a, b, eligible)
         reach, found = math.inf, None
     else:
         found = search.solve(problem.base + b * problem.slope, eligible)
         if not search.beats(search.line(found), b):
             return None
+        if search.few:
+            return a, b, found
         reach = _crossing(search.plan_line, search.line(found), a)
     low, step = a, first_step
     while low + step < reach:
         if math.isinf(b) and step > _FAR * first_step:
-            steepest = search.solve_slopes(eligible)
-            slope = search.line(steepest)[1]
-            if slope <= search.plan_line[1] + 1e-12 * max(1.0, search.plan_line[1]):
-                return None
-            return low, b, steepest
+            return _steeper(search, low, b, eligible)
         probe = search.solve(problem.base + (low + step) * problem.slope, eligible)
         if search.beats(search.line(probe), low + step):
             return low, low + step, probe
         low, step = low + step, step * 4
     assert found is not None
     return low, b, found
+
+
+def _steeper(
+    search: _Search, low: float, b: float, eligible: BoolArray
+) -> tuple[float, float, _Plan] | None:
+    """The steepest plan, if steeper than ours (optimal at `low`): only it can overtake ours."""
+    steepest = search.solve_slopes(eligible)
+    slope = search.line(steepest)[1]
+    if slope <= search.plan_line[1] + 1e-12 * max(1.0, search.plan_line[1]):
+        return None
+    return low, b, steepest
 
 
 def _crossing(mine: tuple[float, float], other: tuple[float, float], at: float) -> float:

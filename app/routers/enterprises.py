@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import pathlib
-import tempfile
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from app import convert
+from app.busy import BUSY_RESPONSE
 from app.dependencies import (
     OPTIONAL_KEY,
     AdminRoute,
@@ -24,6 +23,7 @@ from app.dependencies import (
 )
 from app.enterprise_files import file_format
 from app.routers.params import ChannelParam, MinScoreParam, PartnerRegionParam, json_response
+from app.routers.uploads import receive_file
 from app.services import imports
 from app.services import partners as partner_search
 from schemas.common import ErrorBody
@@ -190,7 +190,16 @@ def delete(_: KeyDep, service: EnterprisesDep, enterprise_id: IdPath) -> Respons
 @admin_router.post(
     "/import",
     summary="Import enterprises from CSV or JSON Lines (admin), all or nothing",
+    description=(
+        "Rows are upserted by id, all or none. The file may be up to "
+        "`COUNTERPART_MAX_IMPORT_BYTES` (256 MiB by default): a larger one is refused with 413 "
+        "naming the limit, and nothing is written. The whole file is read and checked before "
+        "the database's write lock is taken, so other writes wait only for the short write "
+        "phase; one that still finds the database busy gets 503 with `Retry-After`."
+    ),
     responses={
+        413: {"model": ErrorBody, "description": "The file is over the import size limit."},
+        503: BUSY_RESPONSE,
         422: {"model": ErrorBody, "description": "Bad rows: every one listed, nothing written."},
     },
     openapi_extra={
@@ -209,20 +218,24 @@ async def import_enterprises(
     state: StateDep,
     database: DatabaseDep,
     settings: SettingsDep,
+    service: EnterprisesDep,
 ) -> ImportReport:
-    """Rows are upserted by id. The body is streamed to a temporary file, never held whole."""
+    """Rows are upserted by id. The body is streamed to a file, never held whole."""
     kind = file_format(request.headers.get("content-type"))
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=settings.data_dir, suffix=f".{kind}") as spool:
-        async for chunk in request.stream():
-            spool.write(chunk)
-        spool.flush()
+    with imports.workspace(settings.import_dir) as work:
+        spool = work / f"upload.{kind}"
+        await receive_file(request, spool, limit=settings.max_import_bytes)
         report = await run_in_threadpool(
             imports.import_file,
             database,
             state,
-            pathlib.Path(spool.name),
+            spool,
             kind,
             convert.profile_from_row,
+            work_dir=work,
         )
+    if report.imported:
+        # This worker's index catches up before the answer, so that the importer's next query
+        # finds what it imported; other workers rebuild in the background.
+        await run_in_threadpool(service.keeper.refresh, state)
     return convert.import_report(report)

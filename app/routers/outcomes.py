@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pathlib
-import tempfile
 from datetime import date
 from typing import Annotated, Any
 
@@ -11,8 +9,11 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from app import convert
+from app.busy import BUSY_RESPONSE
 from app.dependencies import KeyDep, OutcomesDep, PlannerRoute, SettingsDep, StateDep
 from app.enterprise_files import file_format
+from app.routers.uploads import receive_file
+from app.services import imports
 from schemas.common import ErrorBody
 from schemas.outcomes import (
     OutcomeImportReport,
@@ -105,7 +106,13 @@ def delete_outcome(_: KeyDep, outcomes: OutcomesDep, outcome_id: OutcomeId) -> R
     "/outcomes/import",
     status_code=status.HTTP_201_CREATED,
     summary="Import outcomes from CSV or JSON Lines (planner), all or nothing",
+    description=(
+        "Every row is recorded as a new outcome, all or none. The file may be up to "
+        "`COUNTERPART_MAX_BODY_BYTES` (16 MiB by default; 413 beyond, nothing written)."
+    ),
     responses={
+        413: {"model": ErrorBody, "description": "The file is over the body size limit."},
+        503: BUSY_RESPONSE,
         422: {"model": ErrorBody, "description": "Bad rows: every one listed, nothing written."},
     },
     openapi_extra={
@@ -131,15 +138,13 @@ async def import_outcomes(
     source, and optionally note, northeast_enterprise, east_enterprise.
     """
     kind = file_format(request.headers.get("content-type"))
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=settings.data_dir, suffix=f".{kind}") as spool:
-        async for chunk in request.stream():
-            spool.write(chunk)
-        spool.flush()
+    with imports.workspace(settings.import_dir) as work:
+        spool = work / f"upload.{kind}"
+        await receive_file(request, spool, limit=settings.max_import_bytes)
         imported = await run_in_threadpool(
             outcomes.import_file,
             state,
-            pathlib.Path(spool.name),
+            spool,
             kind,
             convert.outcome_from_row,
         )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from app.services.datasets import ActiveDataset
 from app.services.enterprises import EnterpriseService
+from app.services.imports import clear_workspaces
 from app.services.keys import KeyService
 from app.services.outcomes import OutcomeService
 from app.services.scenarios import ScenarioService
@@ -36,11 +37,15 @@ class Services:
 def open_services(settings: Settings, *, build_index: bool = True) -> Iterator[Services]:
     """Connect, seed the shipped dataset and outcomes on first start, load them, build the index.
 
+    First it empties the imports' scratch folder of what imports killed mid-way left there.
+
     The index is built before the block starts, so that the first query does not wait for it;
     a process that only writes (an import) passes `build_index=False`.
     """
     budget = WorkBudget.of(settings.work_seconds, settings.work_memory_mb)
-    database = connect(settings.resolved_database_url)
+    # What imports killed mid-way left behind (their spooled files and staged rows).
+    clear_workspaces(settings.import_dir)
+    database = connect(settings.resolved_database_url, write_wait=settings.write_wait_seconds)
     try:
         active = ActiveDataset(database)
         state = active.start()
@@ -50,14 +55,17 @@ def open_services(settings: Settings, *, build_index: bool = True) -> Iterator[S
                 pass
         outcomes = OutcomeService(database)
         outcomes.start()
-        yield Services(
-            database,
-            active,
-            enterprises,
-            ScenarioService(database, budget),
-            outcomes,
-            KeyService(database, settings.admin_key),
-            budget,
-        )
+        try:
+            yield Services(
+                database,
+                active,
+                enterprises,
+                ScenarioService(database, budget),
+                outcomes,
+                KeyService(database, settings.admin_key),
+                budget,
+            )
+        finally:
+            enterprises.keeper.stop()
     finally:
         database.dispose()

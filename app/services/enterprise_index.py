@@ -6,14 +6,23 @@ written since. Each write in any worker logs a change; before a query, the worke
 past the change its index reflects and builds a new index with those changes, within the read
 transaction of the query itself. A query therefore works on exactly one committed state of the
 database: it sees every change committed before it began, and never half of one. When the overlay
-grows large, or a bulk import is logged, or the region dataset changes, the index is rebuilt.
+grows large, or the region dataset changes, the index is rebuilt before the query goes on.
+
+A bulk import is the exception: rebuilding from millions of rows takes a minute, which no query
+should wait for. The importing request rebuilds its own worker's index before it answers
+(`IndexKeeper.refresh`); any other worker that finds a bulk change in the log goes on serving
+its index with every other change applied, and rebuilds in a background thread, swapping the new
+index in when it is complete. Until then that worker's searches miss what the import added or
+changed (its queries still find the imported enterprise itself, from the database). One build
+runs at a time, so a worker holds at most two indexes.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +46,8 @@ __all__ = ["EnterpriseIndex", "IndexKeeper", "StaleRead", "enterprise_of", "page
 
 #: Rebuild the base once this many enterprises sit in the overlay.
 COMPACT_AFTER = 20_000
+
+logger = logging.getLogger("counterpart")
 
 
 class StaleRead(Exception):
@@ -156,19 +167,34 @@ def _stored_profiles(session: Session) -> Iterable[Enterprise]:
 
 
 class IndexKeeper:
-    """Holds this worker's current `EnterpriseIndex` and moves it forward with the log."""
+    """Holds this worker's current `EnterpriseIndex` and moves it forward with the log.
 
-    def __init__(self) -> None:
+    `reader` opens a read session (for rebuilds in the background).
+    """
+
+    def __init__(self, reader: Callable[[], Session]) -> None:
+        self._reader = reader
         self._lock = threading.Lock()
         self._index: EnterpriseIndex | None = None
+        #: Held by the one build from a bulk change that may run at a time.
+        self._building = threading.Lock()
+        #: Whether a rebuild is due: the index lacks a bulk change it moved past, or its overlay
+        #: grew past `COMPACT_AFTER`.
+        self._rebuild_due = False
+        self._background: threading.Thread | None = None
 
     @property
     def loaded(self) -> EnterpriseIndex | None:
         """The index this worker serves from, None before the first one is built."""
         return self._index
 
+    @property
+    def rebuilding(self) -> bool:
+        """Whether a rebuild is due or running (a bulk import to catch up with, or compaction)."""
+        return self._rebuild_due
+
     def sync(self, session: Session, state: DatasetState) -> EnterpriseIndex:
-        """The index as of the session's snapshot of the database.
+        """The index as of the session's snapshot (short of a bulk import being rebuilt).
 
         Raises
         ------
@@ -185,10 +211,68 @@ class IndexKeeper:
                 raise StaleRead
             if index is None or index.dataset_id != state.record_id:
                 index = self._build(session, state, seq)
+                self._rebuild_due = False
             elif index.seq < seq:
                 index = self._advance(session, state, index, seq)
             self._index = index
+            if self._rebuild_due and self._background is None:
+                self._background = threading.Thread(
+                    target=self._rebuild_in_background,
+                    args=(state,),
+                    name="enterprise-index-rebuild",
+                    daemon=True,
+                )
+                self._background.start()
             return index
+
+    def refresh(self, state: DatasetState) -> None:
+        """Rebuild the index now if a bulk change is logged past it; the caller waits.
+
+        Queries meanwhile go on with the current index; the new one replaces it when complete.
+        Without a bulk change, nothing is done: the next query applies the log as usual.
+        """
+        with self._building:
+            index = self._index
+            if index is not None and index.dataset_id == state.record_id:
+                with self._reader() as session:
+                    log = store.changes_since(session, index.seq)
+                if not self._rebuild_due and all(op != "bulk" for _, _, op in log):
+                    return
+            self._rebuild(state)
+
+    def stop(self) -> None:
+        """Wait for a background rebuild to end (before the database closes)."""
+        thread = self._background
+        if thread is not None:
+            thread.join()
+
+    def _rebuild_in_background(self, state: DatasetState) -> None:
+        try:
+            if self._building.acquire(blocking=False):
+                try:
+                    if self._rebuild_due:
+                        self._rebuild(state)
+                finally:
+                    self._building.release()
+        except Exception:  # noqa: BLE001 - the next query after a bulk change tries again
+            logger.exception("rebuilding the enterprise index failed")
+        finally:
+            with self._lock:
+                self._background = None
+
+    def _rebuild(self, state: DatasetState) -> None:
+        with self._reader() as session:
+            seq = store.latest_change(session)
+            built = self._build(session, state, seq)
+        with self._lock:
+            current = self._index
+            if current is not None and current.dataset_id != built.dataset_id:
+                return  # the dataset changed meanwhile: that index was rebuilt for it
+            if current is not None and current.seq > built.seq and not self._rebuild_due:
+                return  # the current index is complete, compact and newer
+            # Changes after `built.seq` (a later bulk one too) are applied by the next sync.
+            self._index = built
+            self._rebuild_due = False
 
     def _build(self, session: Session, state: DatasetState, seq: int) -> EnterpriseIndex:
         populations = _populations(state, _stored_profiles(session))
@@ -205,7 +289,8 @@ class IndexKeeper:
     ) -> EnterpriseIndex:
         log = store.changes_since(session, index.seq)
         if any(op == "bulk" for _, _, op in log):
-            return self._build(session, state, seq)
+            # Not rebuilt here: `sync` starts a rebuild in the background.
+            self._rebuild_due = True
         touched = list(dict.fromkeys(ident for _, ident, _ in log if ident is not None))
         rows = store.get_enterprises(session, touched)
         changed: dict[str, Enterprise | None] = dict(index.changed)
@@ -213,7 +298,7 @@ class IndexKeeper:
             stored = rows.get(ident)
             changed[ident] = None if stored is None else enterprise_of(stored)
         if len(changed) > COMPACT_AFTER:
-            return self._build(session, state, seq)
+            self._rebuild_due = True  # compacted in the background; the overlay serves meanwhile
         overlay = _populations(state, (p for p in changed.values() if p is not None))
         sides = {}
         for side in SIDES:

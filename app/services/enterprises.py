@@ -104,7 +104,7 @@ class EnterpriseService:
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self.keeper = IndexKeeper()
+        self.keeper = IndexKeeper(database.read)
 
     @contextmanager
     def reading(self, state: DatasetState) -> Iterator[tuple[Session, EnterpriseIndex]]:

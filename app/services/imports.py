@@ -2,14 +2,15 @@
 
 What every import shares: reading a file's rows and parsing them (`parsed_rows`), the log of
 bad rows that names each one (`ProblemLog`) and the error that lists them (`ImportFailed`).
-Enterprises stream into batched writes (`import_file`); outcomes use the same pieces.
+Enterprises are checked and staged on disk first, then written under the write lock in a short
+phase of its own (`import_file`); outcomes use the same pieces.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +20,7 @@ from app.services.datasets import DatasetState
 from app.services.enterprises import EnterpriseProfile, profile_values, reference_problems
 from app.storage import enterprises as store
 from app.storage.database import Database
+from app.storage.staging import StagedRows, clear_workspaces, workspace
 
 __all__ = [
     "ImportFailed",
@@ -28,12 +30,22 @@ __all__ = [
     "RowProblems",
     "import_file",
     "parsed_rows",
+    "clear_workspaces",
+    "stage_file",
+    "workspace",
 ]
 
 #: Most row errors an import lists (it counts them all).
 MAX_LISTED_ERRORS = 1000
 #: Rows written per statement during an import.
 IMPORT_BATCH = 5000
+#: Largest import whose rows are logged one by one: every worker's next query applies them to
+#: its index (about 0.1 s per thousand). A larger one is logged as one bulk change, which
+#: workers rebuild in the background.
+LOGGED_ROWS = 1000
+
+#: The stamp of a staged row: the write phase stamps every row with its own time.
+_UNSTAMPED = datetime.min.replace(tzinfo=UTC)
 
 _Record = TypeVar("_Record")
 #: The problems of one row.
@@ -49,6 +61,15 @@ class ImportFailed(InvalidInput):
     code = "InvalidImport"
 
 
+def _printable(text: str) -> str:
+    """`text`, with what UTF-8 cannot encode (a lone surrogate from a JSON escape) escaped."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 class ProblemLog:
     """The bad rows of an import: counted all, listed up to `MAX_LISTED_ERRORS` problems."""
 
@@ -61,7 +82,8 @@ class ProblemLog:
         self.bad += 1
         room = max(MAX_LISTED_ERRORS - len(self.problems), 0)
         self.problems += [
-            Problem(field=p.field, error=p.error, row=row_number) for p in problems[:room]
+            Problem(field=_printable(p.field), error=_printable(p.error), row=row_number)
+            for p in problems[:room]
         ]
 
     def raise_if_bad(self) -> None:
@@ -107,26 +129,72 @@ def _record(
     state: DatasetState,
     parse: RowParser[EnterpriseProfile],
     values: Mapping[str, Any],
-    row_number: int,
-    seen: dict[str, int],
-    now: datetime,
-) -> tuple[dict[str, Any] | None, list[Problem]]:
+) -> tuple[tuple[Any, ...] | None, list[Problem]]:
     parsed = parse(values)
     if isinstance(parsed, list):
         return None, parsed + reference_problems(values, state)
     if parsed.id is None:
         return None, [Problem(field="id", error="an imported row needs an id")]
-    first = seen.setdefault(parsed.id, row_number)
-    if first != row_number:
-        return None, [
-            Problem(field="id", error=f"duplicate id {parsed.id!r}, first at row {first}")
-        ]
     checked = profile_values(parsed)
     problems = reference_problems(checked, state)
     if problems:
         return None, problems
     checked["side"] = state.network.locate(parsed.region)[0]
-    return store.record(checked, now=now), []
+    row = store.record(checked, now=_UNSTAMPED)
+    return tuple(row[c] for c in store.ROW_COLUMNS), []
+
+
+def _stage(
+    staged: StagedRows,
+    batch: list[tuple[int, tuple[Any, ...]]],
+    pending: dict[int, RowProblems],
+    log: ProblemLog,
+) -> None:
+    """Stage a batch, then log the rows of `pending` (bad rows) and repeated ids, in row order."""
+    repeated = staged.add(batch)
+    ids = dict(batch)
+    for row, first in repeated.items():
+        error = f"duplicate id {ids[row][0]!r}, first at row {first}"
+        pending[row] = [Problem(field="id", error=error)]
+    for row in sorted(pending):
+        log.add(row, pending[row])
+    batch.clear()
+    pending.clear()
+
+
+def stage_file(
+    state: DatasetState,
+    path: Path,
+    kind: str,
+    parse: RowParser[EnterpriseProfile],
+    staged: StagedRows,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Read and check every row of a file into `staged`, holding no lock and a batch in memory.
+
+    Raises
+    ------
+    ImportFailed
+        Listing the bad rows as problems with their row numbers (CSV counts the header as 1).
+    """
+    log = ProblemLog()
+    batch: list[tuple[int, tuple[Any, ...]]] = []
+    pending: dict[int, RowProblems] = {}
+    with path.open("r", encoding="utf-8-sig", newline="") as text:
+        for row_number, values, row_problems in read_rows(text, kind, progress=progress):
+            record = None
+            if not row_problems:
+                record, row_problems = _record(state, parse, values)
+            if row_problems:
+                pending[row_number] = row_problems
+            else:
+                assert record is not None
+                batch.append((row_number, record))
+            if len(batch) >= IMPORT_BATCH or len(pending) >= IMPORT_BATCH:
+                _stage(staged, batch, pending, log)
+        _stage(staged, batch, pending, log)
+    log.raise_if_bad()
 
 
 def import_file(
@@ -136,47 +204,48 @@ def import_file(
     kind: str,
     parse: RowParser[EnterpriseProfile],
     *,
+    work_dir: Path,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Validate and write every row of a CSV or JSON Lines file, all or nothing.
 
-    Rows are read one at a time from the file and written in batches inside one write
-    transaction; at the first bad row writing stops, the rest is still checked so that every bad
-    row is reported, and the transaction is rolled back: nothing is written. A successful import
-    logs one ``bulk`` change, after which every worker rebuilds its index.
+    Two phases. First every row is read, checked and staged in a scratch file in `work_dir`
+    (`stage_file`), without any lock: other writes go on meanwhile, and memory holds one batch.
+    A bad row stops nothing: every bad row is reported and nothing is written. Then, holding the
+    database's write lock, the staged rows are written in one transaction. Up to `LOGGED_ROWS`
+    rows, each row's change is logged and every worker's next query applies it; beyond, one
+    ``bulk`` change is, and workers rebuild their index in the background.
 
     Raises
     ------
     ImportFailed
         Listing the bad rows as problems with their row numbers (CSV counts the header as 1).
     """
-    log = ProblemLog()
-    seen: dict[str, int] = {}
-    batch: list[dict[str, Any]] = []
-    created = written = 0
-    now = store.now()
-    with (
-        database.write_connection() as connection,
-        path.open("r", encoding="utf-8-sig", newline="") as text,
-    ):
-        for row_number, values, row_problems in read_rows(text, kind, progress=progress):
-            record = None
-            if not row_problems:
-                record, row_problems = _record(state, parse, values, row_number, seen, now)
-            if row_problems:
-                log.add(row_number, row_problems)
-                continue
-            if log.bad:
-                continue
-            assert record is not None
-            batch.append(record)
-            if len(batch) >= IMPORT_BATCH:
-                created += store.upsert_enterprises(connection, batch, log=False)
-                written += len(batch)
-                batch = []
-        log.raise_if_bad()
-        created += store.upsert_enterprises(connection, batch, log=False)
-        written += len(batch)
-        if written:
-            store.log_change(connection, None, "bulk")
-    return ImportReport(imported=written, created=created, updated=written - created)
+    staged = StagedRows(work_dir / "staged.sqlite", store.ROW_COLUMNS)
+    try:
+        stage_file(state, path, kind, parse, staged, progress=progress)
+        if not staged.count:
+            return ImportReport(imported=0, created=0, updated=0)
+        created = 0
+        bulk = staged.count > LOGGED_ROWS
+        if database.dialect == "sqlite":
+            staged.close()  # its rows are read by the database's own connection
+            attach = {"staging": staged.path}
+            with database.write_connection(attach=attach) as connection:
+                created = store.upsert_attached(connection, "staging.staged", now=store.now())
+                if bulk:
+                    store.log_change(connection, None, "bulk")
+                else:
+                    store.log_attached_changes(connection, "staging.staged")
+        else:
+            with database.write_connection() as connection:
+                now = store.now()
+                for batch in staged.batches(IMPORT_BATCH):
+                    created += store.upsert_values(connection, batch, now=now)
+                    if not bulk:
+                        store.log_changes(connection, [row[0] for row in batch], "upsert")
+                if bulk:
+                    store.log_change(connection, None, "bulk")
+    finally:
+        staged.close()
+    return ImportReport(imported=staged.count, created=created, updated=staged.count - created)

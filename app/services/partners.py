@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, InvalidInput, NotFound, engine_errors
 from app.services.datasets import DatasetState
-from app.services.enterprise_index import EnterpriseIndex
+from app.services.enterprise_index import EnterpriseIndex, enterprise_of
 from app.services.enterprises import EnterpriseService, reference_problems
 from app.storage import enterprises as store
 from app.storage.enterprises import StoredEnterprise
-from matching import Enterprise, PartnerFilters, PartnerMatch, find_partners
+from matching import SIDES, Enterprise, PartnerFilters, PartnerMatch, find_partners
 
 __all__ = ["PartnerResult", "partners_of", "search"]
 
@@ -59,6 +59,9 @@ def _registered(
     stored = store.get_enterprises(session, [ident]).get(ident)
     if stored is None:
         raise NotFound(f"no enterprise with id {ident!r}")
+    if any(stored.region in state.network.side(side).index for side in SIDES):
+        # Imported since the index was built (a rebuild in the background catches up).
+        return enterprise_of(stored)
     raise Conflict(
         f"enterprise {ident!r} is in region {stored.region!r}, which dataset "
         f"{state.version!r} does not have"

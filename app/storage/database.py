@@ -14,22 +14,27 @@ this module knows it:
 Services open transactions through `Database.read()` and `Database.write()` and never see a
 dialect. The schema is Alembic's (`app/storage/migrations`): `connect` upgrades the database to
 the newest revision under the write lock, so that several workers starting at once migrate once.
+
+A write waits for the lock at most `write_wait` seconds (SQLite's busy timeout, PostgreSQL's
+lock timeout). Past that, or on any other "database is locked" or "lock not available", the
+statement raises `DatabaseBusy` (the HTTP layer answers 503 with Retry-After), never a bare driver
+error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.storage.migrate import current_revision, upgrade
+from app.storage.migrate import current_revision, head_revision, upgrade
 
-__all__ = ["Database", "connect", "normalise_url"]
+__all__ = ["Database", "DatabaseBusy", "connect", "normalise_url"]
 
 #: The advisory lock every PostgreSQL write takes: this constant ("coun") and the schema's hash,
 #: so that two counterpart databases in two schemas of one server do not queue on each other.
@@ -39,6 +44,36 @@ SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 #: PostgreSQL connections per process: at most one per threadpool thread, and those kept idle.
 POOL_MAX = 40
 POOL_IDLE = 10
+#: How long a write waits for another's lock by default, in seconds.
+WRITE_WAIT = 30.0
+#: PostgreSQL's lock_not_available (lock_timeout) and SQLite's "locked"/"busy" messages.
+_PG_LOCK_CODES = ("55P03",)
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+
+
+class DatabaseBusy(Exception):
+    """Another write held the database's write lock longer than this one could wait."""
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+def _busy_errors(retry_after: int) -> Any:
+    def translate(context: ExceptionContext) -> BaseException | None:
+        original = context.original_exception
+        code = getattr(original, "pgcode", None) or getattr(original, "sqlstate", None)
+        message = str(original).lower()
+        if code in _PG_LOCK_CODES or any(text in message for text in _SQLITE_BUSY):
+            return DatabaseBusy(
+                "the database is busy with another write (an import's write phase, or a "
+                f"dataset swap); nothing was changed, retry in {retry_after} s",
+                retry_after=retry_after,
+            )
+        return None
+
+    return translate
 
 
 def _sqlite_transactions(dbapi_connection: Any, _record: Any) -> None:
@@ -49,15 +84,18 @@ def _sqlite_transactions(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers in other workers go on while one worker writes; the busy timeout makes a
-    # second writer wait instead of failing; foreign keys are off in SQLite unless asked for.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(write_wait: float) -> Any:
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        # WAL lets readers in other workers go on while one worker writes; the busy timeout makes
+        # a second writer wait instead of failing; foreign keys are off in SQLite unless asked.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(write_wait * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return configure
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -68,8 +106,9 @@ def _sqlite_begin(conn: Connection) -> None:
 class Database:
     """An engine and its transactions: `read()` for snapshots, `write()` for serialised writes."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, write_wait: float = WRITE_WAIT) -> None:
         self.engine = engine
+        self.write_wait = write_wait
         self.dialect = engine.dialect.name
         if self.dialect not in SUPPORTED_DIALECTS:
             raise ValueError(
@@ -89,8 +128,10 @@ class Database:
 
     def _serialise(self, connection: Connection) -> None:
         if self.dialect == "postgresql":
-            # The lock is the transaction's first statement and READ COMMITTED takes a snapshot
-            # per statement: whatever this write reads next includes every earlier write.
+            # READ COMMITTED takes a snapshot per statement: whatever this write reads after the
+            # lock includes every earlier write.
+            wait = max(int(self.write_wait * 1000), 1)
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {wait}")
             connection.exec_driver_sql(
                 f"SELECT pg_advisory_xact_lock({_WRITE_LOCK_CLASS}, hashtext(current_schema()))"
             )
@@ -107,21 +148,41 @@ class Database:
             yield session
 
     @contextmanager
-    def write_connection(self) -> Iterator[Connection]:
+    def write_connection(self, *, attach: Mapping[str, Path] | None = None) -> Iterator[Connection]:
         """A connection in a write transaction holding the write lock, for bulk writes.
 
-        Committed when the block ends normally, rolled back when it raises.
+        Committed when the block ends normally, rolled back when it raises. On SQLite, `attach`
+        names other database files its statements may read (`name.table`), attached before the
+        transaction begins (SQLite refuses to inside one) and detached after it.
         """
-        with self._write_engine.connect() as connection, connection.begin():
-            self._serialise(connection)
-            yield connection
+        with self._write_engine.connect() as connection:
+            raw = connection.connection.dbapi_connection
+            names = dict(attach or {})
+            if names and self.dialect != "sqlite":
+                raise ValueError("`attach` is for SQLite databases only")
+            assert raw is not None
+            for name, path in names.items():
+                raw.execute(f'ATTACH DATABASE ? AS "{name}"', (str(path),))
+            try:
+                with connection.begin():
+                    self._serialise(connection)
+                    yield connection
+            finally:
+                for name in names:
+                    raw.execute(f'DETACH DATABASE "{name}"')
 
     def migrate(self) -> tuple[str | None, str | None]:
         """Upgrade the schema to the newest revision; return the revisions before and after.
 
         One write transaction: a second process starting at once waits, then finds nothing to
-        do, and a migration that fails leaves the database as it was.
+        do, and a migration that fails leaves the database as it was. A database already at the
+        newest revision is not locked at all, so that a worker starting during a long import
+        (which holds the write lock) does not wait for it.
         """
+        with self.engine.connect() as connection:
+            found = current_revision(connection)
+        if found == head_revision():
+            return found, found
         with self.write_connection() as connection:
             before = current_revision(connection)
             upgrade(connection)
@@ -144,10 +205,11 @@ def normalise_url(url: str | URL) -> URL:
     return parsed
 
 
-def connect(url: str | URL, *, migrate: bool = True) -> Database:
+def connect(url: str | URL, *, write_wait: float = WRITE_WAIT, migrate: bool = True) -> Database:
     """Create the engine (and, for SQLite, its directory), upgrade the schema; return the database.
 
-    With `migrate` false the schema is left as it is (`counterpart db` inspects it that way).
+    A write waits `write_wait` seconds for another's lock before it raises `DatabaseBusy`. With
+    `migrate` false the schema is left as it is (`counterpart db` inspects it that way).
     """
     parsed = normalise_url(url)
     kwargs: dict[str, Any] = {}
@@ -166,11 +228,12 @@ def connect(url: str | URL, *, migrate: bool = True) -> Database:
         kwargs["pool_size"] = POOL_IDLE
         kwargs["max_overflow"] = POOL_MAX - POOL_IDLE
     engine = create_engine(parsed, **kwargs)
+    event.listen(engine, "handle_error", _busy_errors(max(1, round(write_wait / 6))))
     if sqlite:
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(write_wait))
         event.listen(engine, "connect", _sqlite_transactions)
         event.listen(engine, "begin", _sqlite_begin)
-    database = Database(engine)
+    database = Database(engine, write_wait=write_wait)
     if migrate:
         try:
             database.migrate()

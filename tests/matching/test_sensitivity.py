@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+import matching.sensitivity as sensitivity
 from matching import PlanSettings, Weights, plan_network, score_components
 from matching.plan import solve_plan
 from matching.scenario import Scenario, evaluate_scenario, plan_intervals
@@ -93,10 +94,16 @@ def random_instance(seed: int):
     return raw, weights, static, np.full(n, cap), np.full(m, cap), min_score
 
 
+@pytest.mark.parametrize("walk", [False, True], ids=["intersect", "walk"])
 @pytest.mark.parametrize("block", range(8))
-def test_weight_intervals_match_brute_force(block: int) -> None:
+def test_weight_intervals_match_brute_force(
+    block: int, walk: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # 400 random instances, a quarter each with no threshold twice, 0.2 and 0.35: thresholds make
-    # pairs enter and leave eligibility, the hard case.
+    # pairs enter and leave eligibility, the hard case. Small problems go straight to line
+    # intersection; `walk` makes them take the path of large ones (a walk out from the weight).
+    if walk:
+        monkeypatch.setattr(sensitivity, "_FEW_PAIRS", -1)
     finite = 0
     for seed in range(block * 50, block * 50 + 50):
         raw, weights, static, cap_rows, cap_cols, min_score = random_instance(seed)
