@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The PostgreSQL server of `make test-pg`: a database to connect to; the run creates its own.
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
 # The web app's build: rebuilt when its sources, its lock file or the API (routers, schemas) change.
 WEB_BUILT := app/static/index.html
 WEB_DEPS := web/node_modules/.package-lock.json
@@ -14,7 +17,7 @@ WEB_SOURCES := $(shell find web/src web/scripts web/public-src -type f ! -name s
 	web/index.html web/vite.config.ts web/tsconfig.json web/package.json \
 	$(wildcard app/routers/*.py schemas/*.py app/main.py app/errors.py)
 
-.PHONY: setup run test lint bench clean web browser e2e
+.PHONY: setup run test test-pg lint bench clean web browser e2e
 
 setup: $(STAMP) web
 
@@ -45,6 +48,11 @@ run: $(STAMP) web
 
 test: $(STAMP)
 	$(BIN)/pytest -n 2
+
+# The storage and API suite again, on a fresh PostgreSQL database that the run creates and drops
+# (one per xdist worker); a server that cannot be reached fails the run.
+test-pg: $(STAMP)
+	COUNTERPART_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 tests/app
 
 # The web app in a real browser against a live server; screenshots go to docs/screenshots/.
 e2e: $(STAMP) web browser

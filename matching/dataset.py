@@ -54,6 +54,9 @@ VALUE_KINDS = ("measured", "derived", "estimate")
 #: Strength of an official pairing: the strongest tie there is.
 OFFICIAL_TIE_STRENGTH = 1.0
 
+#: Longest version string: a version names a stored dataset and is looked up by value.
+MAX_VERSION_LENGTH = 200
+
 
 @dataclass(frozen=True)
 class Source:
@@ -225,6 +228,12 @@ def parse_dataset(obj: Any, *, taxonomy: Taxonomy, origin: str = "<dataset>") ->
     doc = RecordReader(obj, origin=origin, record="dataset")
     doc.check_keys(("version", "title", "description", "adopted", "sources", "regions", "ties"))
     version = doc.string("version")
+    if len(version) > MAX_VERSION_LENGTH:
+        raise doc.error(
+            "version", f"must be at most {MAX_VERSION_LENGTH} characters, got {len(version)}"
+        )
+    if "\x00" in version:
+        raise doc.error("version", "must not contain the NUL character (\\u0000)")
     adopted = _date(doc, "adopted")
     sources = _read_sources(doc)
     regions = [

@@ -6,11 +6,12 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from matching import MAX_WEIGHT, MIN_WEIGHT
 
 __all__ = [
+    "NO_NUL",
     "DatasetStamped",
     "IsoDate",
     "RequestSchema",
@@ -20,6 +21,17 @@ __all__ = [
     "Schema",
     "WeightsIn",
 ]
+
+
+def _without_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (\\u0000)")
+    return value
+
+
+#: For text the service stores: PostgreSQL's text cannot hold the NUL character, so that no
+#: database takes it (a 422 naming the field, the same on SQLite and PostgreSQL).
+NO_NUL = AfterValidator(_without_nul)
 
 
 class Schema(BaseModel):

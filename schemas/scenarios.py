@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from matching import MAX_OVERRIDES
-from schemas.common import DatasetStamped, RequestSchema, Schema
+from schemas.common import NO_NUL, DatasetStamped, RequestSchema, Schema
 from schemas.links import LinkOut, SuggestionOut
 from schemas.plans import PlanIn, PlanResultOut
 
@@ -127,8 +127,8 @@ class ScenarioOut(DatasetStamped):
 class SavedScenarioIn(RequestSchema):
     """A scenario to save under a unique name."""
 
-    name: str = Field(min_length=1, max_length=200, examples=["agriculture x2"])
-    description: str = Field(default="", max_length=5000)
+    name: Annotated[str, NO_NUL] = Field(min_length=1, max_length=200, examples=["agriculture x2"])
+    description: Annotated[str, NO_NUL] = Field(default="", max_length=5000)
     scenario: ScenarioIn
 
 

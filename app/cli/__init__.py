@@ -11,6 +11,7 @@ import typer
 import uvicorn
 
 from app.cli import whatif
+from app.cli.database import db_cli
 from app.cli.enterprises import batch_cli, import_cli
 from app.cli.evaluation import evaluation_cli
 from app.cli.generate import generate_cli
@@ -19,6 +20,7 @@ from app.errors import USER_ERRORS
 from app.observability import configure_logging
 from app.services.dataset_build import build_dataset, shipped_path
 from app.services.datasets import read_dataset, stability
+from app.services.schema import DatabaseUnreachable, upgrade_database
 from app.settings import get_settings
 
 cli = typer.Typer(
@@ -32,6 +34,7 @@ cli.add_typer(import_cli, name="import")
 cli.add_typer(batch_cli, name="batch")
 cli.add_typer(evaluation_cli, name="evaluation")
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(db_cli, name="db")
 
 
 @cli.command()
@@ -40,13 +43,20 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
-    """Start the HTTP service (creates and seeds the database on first start).
+    """Start the HTTP service (migrates the database's schema, seeds it on first start).
 
     Logs are JSON lines (``COUNTERPART_LOG_JSON=false`` for plain text). With several workers,
     their metrics are gathered in a folder of the data directory so that ``GET /metrics`` of any
     worker answers for all of them. On SIGTERM, requests under way get 20 s to finish.
     """
     settings = get_settings()
+    # Migrated once here, before the workers start, so that an unreachable database or a failed
+    # migration stops the command with one message (each worker's start checks it again).
+    try:
+        upgrade_database(settings)
+    except DatabaseUnreachable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         folder = settings.data_dir / "metrics"
         shutil.rmtree(folder, ignore_errors=True)  # counts of a previous run's workers

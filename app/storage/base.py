@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import BigInteger, Integer
 from sqlalchemy.orm import DeclarativeBase
 
-__all__ = ["Base", "as_utc"]
+__all__ = ["ID", "Base", "as_utc"]
+
+#: The type of generated ids: 64 bits on every dialect, as the API's ids are (up to 2**62). On
+#: SQLite an INTEGER primary key is the 64-bit rowid (and only INTEGER is); PostgreSQL's INTEGER
+#: is 32 bits, so there the column is a BIGINT (a lookup of a larger id was an error, not a 404).
+ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):

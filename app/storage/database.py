@@ -7,10 +7,13 @@ this module knows it:
 
 * SQLite: ``BEGIN IMMEDIATE`` takes the database's single write lock up front (a second writer
   waits on the busy timeout instead of failing when it would upgrade a read lock).
-* PostgreSQL: the transaction takes a transaction-scoped advisory lock, one key for all writes.
+* PostgreSQL: the transaction (READ COMMITTED, so that each statement after the lock sees every
+  write committed before it) takes a transaction-scoped advisory lock, one key per schema. Reads
+  are REPEATABLE READ: one snapshot, taken at their first statement, as on SQLite.
 
 Services open transactions through `Database.read()` and `Database.write()` and never see a
-dialect.
+dialect. The schema is Alembic's (`app/storage/migrations`): `connect` upgrades the database to
+the newest revision under the write lock, so that several workers starting at once migrate once.
 
 A write waits for the lock at most `write_wait` seconds (SQLite's busy timeout, PostgreSQL's
 lock timeout). Past that, or on any other "database is locked" or "lock not available", the
@@ -26,20 +29,21 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.storage import datasets, enterprises, keys, outcomes, scenarios
-from app.storage.base import Base
+from app.storage.migrate import current_revision, head_revision, upgrade
 
-__all__ = ["Database", "DatabaseBusy", "connect"]
+__all__ = ["Database", "DatabaseBusy", "connect", "normalise_url"]
 
-#: The advisory lock every PostgreSQL write takes (an arbitrary constant: "counterpart writes").
-_WRITE_LOCK_KEY = 0x636F_756E_7465_72
+#: The advisory lock every PostgreSQL write takes: this constant ("coun") and the schema's hash,
+#: so that two counterpart databases in two schemas of one server do not queue on each other.
+_WRITE_LOCK_CLASS = 0x636F_756E
 #: Dialects whose write serialisation this module implements.
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
-# Importing the table modules registers their tables on Base before create_all.
-_TABLES = (datasets, enterprises, keys, outcomes, scenarios)
+#: PostgreSQL connections per process: at most one per threadpool thread, and those kept idle.
+POOL_MAX = 40
+POOL_IDLE = 10
 #: How long a write waits for another's lock by default, in seconds.
 WRITE_WAIT = 30.0
 #: PostgreSQL's lock_not_available (lock_timeout) and SQLite's "locked"/"busy" messages.
@@ -111,17 +115,26 @@ class Database:
                 f"unsupported database {self.dialect!r}: counterpart runs on "
                 f"{' or '.join(SUPPORTED_DIALECTS)}"
             )
-        # SQLite takes its write lock with BEGIN IMMEDIATE (see _sqlite_begin).
-        write_engine = engine.execution_options(begin="IMMEDIATE")
-        self._read = sessionmaker(engine, expire_on_commit=False)
+        if self.dialect == "postgresql":
+            read_engine: Engine = engine.execution_options(isolation_level="REPEATABLE READ")
+            write_engine: Engine = engine.execution_options(isolation_level="READ COMMITTED")
+        else:
+            # SQLite takes its write lock with BEGIN IMMEDIATE (see _sqlite_begin).
+            read_engine = engine
+            write_engine = engine.execution_options(begin="IMMEDIATE")
+        self._read = sessionmaker(read_engine, expire_on_commit=False)
         self._write = sessionmaker(write_engine, expire_on_commit=False)
         self._write_engine = write_engine
 
     def _serialise(self, connection: Connection) -> None:
         if self.dialect == "postgresql":
+            # READ COMMITTED takes a snapshot per statement: whatever this write reads after the
+            # lock includes every earlier write.
             wait = max(int(self.write_wait * 1000), 1)
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = {wait}")
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK_KEY})")
+            connection.exec_driver_sql(
+                f"SELECT pg_advisory_xact_lock({_WRITE_LOCK_CLASS}, hashtext(current_schema()))"
+            )
 
     def read(self) -> Session:
         """A session for reading: one snapshot, taken at its first statement."""
@@ -158,17 +171,47 @@ class Database:
                 for name in names:
                     raw.execute(f'DETACH DATABASE "{name}"')
 
+    def migrate(self) -> tuple[str | None, str | None]:
+        """Upgrade the schema to the newest revision; return the revisions before and after.
+
+        One write transaction: a second process starting at once waits, then finds nothing to
+        do, and a migration that fails leaves the database as it was. A database already at the
+        newest revision is not locked at all, so that a worker starting during a long import
+        (which holds the write lock) does not wait for it.
+        """
+        with self.engine.connect() as connection:
+            found = current_revision(connection)
+        if found == head_revision():
+            return found, found
+        with self.write_connection() as connection:
+            before = current_revision(connection)
+            upgrade(connection)
+            return before, current_revision(connection)
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
 
 
-def connect(url: str, *, write_wait: float = WRITE_WAIT) -> Database:
-    """Create the engine (and, for SQLite, its directory) and the tables; return the database.
+def normalise_url(url: str | URL) -> URL:
+    """The URL with PostgreSQL's driver made explicit: ``postgresql://`` means psycopg 3.
 
-    A write waits `write_wait` seconds for another's lock before it raises `DatabaseBusy`.
+    SQLAlchemy's default PostgreSQL driver is psycopg2, which counterpart does not install;
+    ``postgres://`` (Heroku's and many platforms' spelling) is accepted too.
     """
-    parsed = make_url(url)
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def connect(url: str | URL, *, write_wait: float = WRITE_WAIT, migrate: bool = True) -> Database:
+    """Create the engine (and, for SQLite, its directory), upgrade the schema; return the database.
+
+    A write waits `write_wait` seconds for another's lock before it raises `DatabaseBusy`. With
+    `migrate` false the schema is left as it is (`counterpart db` inspects it that way).
+    """
+    parsed = normalise_url(url)
     kwargs: dict[str, Any] = {}
     sqlite = parsed.get_backend_name() == "sqlite"
     if sqlite:
@@ -178,11 +221,23 @@ def connect(url: str, *, write_wait: float = WRITE_WAIT) -> Database:
         kwargs["pool_size"] = 40
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, **kwargs)
+    else:
+        # Up to one connection per threadpool thread (40), as on SQLite: SQLAlchemy's default
+        # (5 + 10) made the 16th concurrent request wait 30 s for a connection, then fail. Only
+        # 10 stay open when idle, since the server's connections are shared by every instance.
+        kwargs["pool_size"] = POOL_IDLE
+        kwargs["max_overflow"] = POOL_MAX - POOL_IDLE
+    engine = create_engine(parsed, **kwargs)
     event.listen(engine, "handle_error", _busy_errors(max(1, round(write_wait / 6))))
     if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas(write_wait))
         event.listen(engine, "connect", _sqlite_transactions)
         event.listen(engine, "begin", _sqlite_begin)
-    Base.metadata.create_all(engine)
-    return Database(engine, write_wait=write_wait)
+    database = Database(engine, write_wait=write_wait)
+    if migrate:
+        try:
+            database.migrate()
+        except BaseException:
+            database.dispose()
+            raise
+    return database

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text, select, update
+from sqlalchemy import Boolean, DateTime, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.storage.base import Base, as_utc
+from app.storage.base import ID, Base, as_utc
 
 __all__ = [
     "DatasetRecord",
@@ -25,7 +25,7 @@ class DatasetRecord(Base):
 
     __tablename__ = "datasets"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     version: Mapped[str] = mapped_column(String(200), unique=True)
     digest: Mapped[str] = mapped_column(String(64))
     origin: Mapped[str] = mapped_column(String(20))

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from app.storage.base import Base, as_utc
+from app.storage.base import ID, Base, as_utc
 
 __all__ = [
     "FIELDS",
@@ -75,7 +75,7 @@ enterprises = Table(
 changes = Table(
     "enterprise_changes",
     Base.metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("seq", ID, primary_key=True, autoincrement=True),
     Column("enterprise_id", String(64), nullable=True),
     Column("op", String(10), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),

@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, select
+from sqlalchemy import DateTime, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from app.storage.base import Base, as_utc
+from app.storage.base import ID, Base, as_utc
 
 __all__ = [
     "KeyEnterpriseRecord",
@@ -34,7 +34,7 @@ class KeyRecord(Base):
     # AUTOINCREMENT: an id is never given again, so revoking by a stale id cannot hit a new key.
     __table_args__ = {"sqlite_autoincrement": True}
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     #: SHA-256 of the secret, hex: what a request's key is looked up by.
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     #: The secret's first characters, for people to tell keys apart (too few to guess the rest).

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.storage.base import Base
+from app.storage.base import ID, Base
 
 __all__ = [
     "OutcomeRecord",
@@ -60,7 +60,7 @@ class OutcomeRecord(Base):
     __tablename__ = "outcomes"
     __table_args__ = {"sqlite_autoincrement": True}
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     northeast: Mapped[str] = mapped_column(String(200), index=True)
     east: Mapped[str] = mapped_column(String(200), index=True)
     indicator: Mapped[str] = mapped_column(String(50))
@@ -83,7 +83,7 @@ class TargetRecord(Base):
         {"sqlite_autoincrement": True},
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     northeast: Mapped[str] = mapped_column(String(200))
     east: Mapped[str] = mapped_column(String(200))
     year: Mapped[int] = mapped_column(Integer)
@@ -96,7 +96,7 @@ class OutcomeState(Base):
 
     __tablename__ = "outcome_state"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     seed_version: Mapped[str | None] = mapped_column(String(200), nullable=True)
     changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

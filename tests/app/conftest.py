@@ -3,20 +3,34 @@
 Every test gets an app of its own on its own data directory (`tmp_path`), so tests can run in
 parallel and write without seeing each other. The client does not re-raise server exceptions: a
 test sees what a front-end would see, a 500 in the error shape.
+
+The database is SQLite in the data directory, or, with ``COUNTERPART_TEST_DATABASE_URL`` set to
+a PostgreSQL server (``postgresql://postgres@127.0.0.1:5432/test``: a database to connect to),
+a schema of a database this session creates on that server and drops at its end (one per xdist
+worker): each data directory its own schema, so tests stay as isolated as on SQLite. A server
+that cannot be reached fails every test that needs a database; nothing is skipped.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 
 from app.main import create_app
 from app.settings import Settings
+from app.storage.database import normalise_url
 from matching import Weights, load_dataset, network_from_dataset, score_components
 from matching.enterprises import EnterpriseModel
 
@@ -132,10 +146,76 @@ def check_error() -> Callable[[httpx.Response, int, str | tuple[str, ...]], dict
     return error_body
 
 
+#: A PostgreSQL server to run the suite on; unset, the suite runs on SQLite.
+SERVER_URL = os.environ.get("COUNTERPART_TEST_DATABASE_URL") or None
+
+
+class TestDatabases:
+    """The database of each data directory: SQLite in it, or a schema of the session's database."""
+
+    __test__ = False
+
+    def __init__(self, database: URL | None) -> None:
+        self.database = database
+        self._engine: Engine | None = None if database is None else create_engine(database)
+
+    def url(self, data_dir: Path) -> str | None:
+        """The database URL of a data directory (None: the default, SQLite in it)."""
+        if self.database is None or self._engine is None:
+            return None
+        digest = hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()[:20]
+        schema = f"d_{digest}"
+        with self._engine.begin() as connection:
+            connection.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        url = self.database.update_query_dict({"options": f"-csearch_path={schema}"})
+        return url.render_as_string(hide_password=False)
+
+    def settings(self, data_dir: Path, **values: Any) -> Settings:
+        """Settings on `data_dir` and its database, with the admin key unless given."""
+        values.setdefault("admin_key", ADMIN_KEY)
+        return Settings(data_dir=data_dir, database_url=self.url(data_dir), **values)
+
+    def environment(self, data_dir: Path) -> dict[str, str]:
+        """The environment of a `counterpart` process on `data_dir` and its database."""
+        url = self.url(data_dir)
+        return {"COUNTERPART_DATA_DIR": str(data_dir)} | (
+            {} if url is None else {"COUNTERPART_DATABASE_URL": url}
+        )
+
+    def close(self) -> None:
+        """Close the pooled connections to the session's database."""
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def databases() -> Iterator[TestDatabases]:
+    """Where each test's database is; on PostgreSQL, a new database for this session."""
+    if SERVER_URL is None:
+        yield TestDatabases(None)
+        return
+    server = create_engine(normalise_url(SERVER_URL), isolation_level="AUTOCOMMIT")
+    name = f"counterpart_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with server.connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    except OperationalError as exc:
+        # Fails (never skips) every test that needs a database: a PostgreSQL run must run.
+        pytest.fail(f"COUNTERPART_TEST_DATABASE_URL={SERVER_URL}: cannot create a database: {exc}")
+    found = TestDatabases(normalise_url(SERVER_URL).set(database=name))
+    try:
+        yield found
+    finally:
+        found.close()
+        with server.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+        server.dispose()
+
+
 @pytest.fixture
-def settings(tmp_path: Any) -> Settings:
-    """Settings on this test's own data directory, with an admin key."""
-    return Settings(data_dir=tmp_path, admin_key=ADMIN_KEY)
+def settings(tmp_path: Path, databases: TestDatabases) -> Settings:
+    """Settings on this test's own data directory and database, with an admin key."""
+    return databases.settings(tmp_path)
 
 
 @pytest.fixture

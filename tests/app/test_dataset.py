@@ -237,6 +237,25 @@ def test_invalid_dataset_is_a_422_naming_record_and_field_and_nothing_is_written
     assert api.get("/regions/harbin") == harbin_before
 
 
+@pytest.mark.parametrize("length", [200, 201])
+def test_a_version_is_at_most_200_characters_on_every_database(
+    api, edited, admin_headers, check_error, length
+):
+    # PostgreSQL enforces the column's length where SQLite does not: a longer version was a
+    # 500 there and stored on SQLite.
+    edited["version"] = "v" * length
+
+    response = api.client.put("/dataset", json=edited, headers=admin_headers)
+
+    if length == 200:
+        assert response.status_code == 200, response.text
+        assert api.get("/health")["dataset_version"] == edited["version"]
+    else:
+        body = check_error(response, 422, "InvalidDataset")
+        assert "version" in body["detail"] and "at most 200 characters, got 201" in body["detail"]
+        assert api.get("/health")["dataset_version"] == SHIPPED_VERSION
+
+
 def test_a_document_that_is_not_an_object_is_a_422(api, admin_headers, check_error):
     response = api.client.put("/dataset", json=["not", "a", "dataset"], headers=admin_headers)
 

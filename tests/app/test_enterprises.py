@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import pytest
 
 from app.enterprise_files import write_jsonl
-from app.settings import Settings
 from matching import Enterprise, explain_match, generate_enterprises, load_dataset
 
 from .conftest import ADMIN_KEY, SHIPPED_VERSION
@@ -543,8 +542,8 @@ def test_everything_accepted_survives_a_restart(
 
 
 @pytest.fixture(scope="module")
-def population(tmp_path_factory, launch_api, put_enterprises):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("population"), admin_key=ADMIN_KEY)
+def population(tmp_path_factory, databases, launch_api, put_enterprises):
+    settings = databases.settings(tmp_path_factory.mktemp("population"))
     headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
     rng = random.Random(20170301)
     profiles = random_population(rng, 120)

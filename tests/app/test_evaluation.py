@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 
-from .conftest import ADMIN_KEY
+from .conftest import ADMIN_KEY, TestDatabases
 
 KEY = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
@@ -104,9 +104,10 @@ def test_calibration_year_by_year(api: Any) -> None:
 
 
 def test_the_command_writes_the_report_and_charts_to_a_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, databases: TestDatabases
 ) -> None:
-    monkeypatch.setenv("COUNTERPART_DATA_DIR", str(tmp_path / "data"))
+    for name, value in databases.environment(tmp_path / "data").items():
+        monkeypatch.setenv(name, value)
     from app.settings import get_settings
 
     get_settings.cache_clear()

@@ -6,16 +6,17 @@ from __future__ import annotations
 import fcntl
 import io
 import os
-import sqlite3
 import threading
 import time
 
 import pytest
+from sqlalchemy import text
 
 from app import convert
 from app.enterprise_files import write_csv, write_jsonl
 from app.services import enterprise_index, imports
 from app.services.context import open_services
+from app.storage.database import connect
 from matching import generate_enterprises, load_dataset
 
 CSV = "text/csv"
@@ -150,10 +151,6 @@ def test_an_import_leaves_no_file_behind(api, admin_headers, check_error, settin
 # The write lock.
 
 
-def database_file(settings):
-    return settings.data_dir / "counterpart.db"
-
-
 def test_an_import_reads_and_checks_its_file_without_holding_the_write_lock(
     settings, tmp_path, records
 ):
@@ -164,14 +161,13 @@ def test_an_import_reads_and_checks_its_file_without_holding_the_write_lock(
     def parse_and_write(values):
         # Another writer, which may wait 0.2 s at most, writes while the import parses.
         if not writes_while_parsing:
-            other = sqlite3.connect(database_file(settings), timeout=0.2, isolation_level=None)
+            other = connect(settings.resolved_database_url, write_wait=0.2, migrate=False)
             try:
-                other.execute("BEGIN IMMEDIATE")
-                other.execute("INSERT INTO targets_probe VALUES (1)")
-                other.execute("COMMIT")
+                with other.write() as session:
+                    session.execute(text("INSERT INTO targets_probe VALUES (1)"))
                 writes_while_parsing.append("written")
             finally:
-                other.close()
+                other.dispose()
         return convert.profile_from_row(values)
 
     with open_services(settings, build_index=False) as services:
@@ -192,12 +188,14 @@ def hold_write_lock(settings, seconds):
     taken = threading.Event()
 
     def hold():
-        other = sqlite3.connect(database_file(settings), isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        taken.set()
-        time.sleep(seconds)
-        other.execute("ROLLBACK")
-        other.close()
+        # The lock every write of the service takes (SQLite's, or PostgreSQL's advisory lock).
+        other = connect(settings.resolved_database_url, migrate=False)
+        try:
+            with other.write():
+                taken.set()
+                time.sleep(seconds)
+        finally:
+            other.dispose()
 
     thread = threading.Thread(target=hold)
     thread.start()
@@ -439,8 +437,9 @@ def test_an_overlay_past_its_limit_is_compacted_in_the_background_while_queries_
 
         assert elapsed < 3, elapsed
         assert sorted(p["id"] for p in found) == [p["id"] for p in partners]  # the overlay
-        assert builds == ["enterprise-index-rebuild"]
+        # The rebuild runs in its own thread, which may not have started yet: wait for it.
         keeper.stop()
+        assert builds == ["enterprise-index-rebuild"]
         assert not keeper.rebuilding
         assert len(keeper.loaded.changed) == 0
         assert len(api.get("/enterprises/ne-q/partners", k=10)["partners"]) == 5

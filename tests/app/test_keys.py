@@ -5,19 +5,20 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
 from app.cli import cli
 from app.main import create_app
 from app.settings import Settings
+from app.storage.database import normalise_url
 
-from .conftest import ADMIN_KEY
+from .conftest import ADMIN_KEY, TestDatabases
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 OWN = "ne-own-tools"
@@ -41,9 +42,11 @@ def make_key(api: Any, role: str, **fields: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def keyed(tmp_path_factory: pytest.TempPathFactory, launch_api: Any) -> Iterator[Any]:
+def keyed(
+    tmp_path_factory: pytest.TempPathFactory, databases: TestDatabases, launch_api: Any
+) -> Iterator[Any]:
     """One app with two enterprises and a key of every kind (secrets by name)."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("keys"), admin_key=ADMIN_KEY)
+    settings = databases.settings(tmp_path_factory.mktemp("keys"))
     with launch_api(settings) as api:
         for profile in PROFILES.values():
             response = api.client.put(f"/enterprises/{profile['id']}", json=profile, headers=ADMIN)
@@ -266,19 +269,19 @@ def test_revocation_takes_effect_on_the_next_request_in_every_worker(
     )
 
 
-def database_cells(path: Path) -> list[str]:
-    """Every cell of every table of a SQLite database, as text."""
-    with sqlite3.connect(path) as connection:
-        tables = [
-            row[0]
-            for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        ]
-        return [
-            str(cell)
-            for table in tables
-            for row in connection.execute(f'SELECT * FROM "{table}"')  # noqa: S608
-            for cell in row
-        ]
+def database_cells(url: str) -> list[str]:
+    """Every cell of every table of the database (SQLite or PostgreSQL), as text."""
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.connect() as connection:
+            return [
+                str(cell)
+                for table in inspect(connection).get_table_names()
+                for row in connection.exec_driver_sql(f'SELECT * FROM "{table}"')  # noqa: S608
+                for cell in row
+            ]
+    finally:
+        engine.dispose()
 
 
 def test_the_plain_key_is_never_stored(api, settings):
@@ -287,7 +290,7 @@ def test_the_plain_key_is_never_stored(api, settings):
 
     files = [p for p in Path(settings.data_dir).iterdir() if p.name.startswith("counterpart.db")]
     stored = b"".join(p.read_bytes() for p in files)
-    cells = database_cells(Path(settings.data_dir) / "counterpart.db")
+    cells = database_cells(settings.resolved_database_url)
     for key in created:
         secret = key["key"]
         assert secret.encode() not in stored
@@ -384,15 +387,16 @@ def run_cli(*args: str) -> Any:
 
 
 @pytest.fixture
-def cli_settings(tmp_path, monkeypatch):
+def cli_settings(tmp_path, monkeypatch, databases):
     """The command line's settings on this test's data directory (no bootstrap key)."""
     from app.settings import get_settings
 
-    monkeypatch.setenv("COUNTERPART_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("COUNTERPART_ADMIN_KEY", raising=False)
     monkeypatch.delenv("COUNTERPART_DATABASE_URL", raising=False)
+    for name, value in databases.environment(tmp_path).items():
+        monkeypatch.setenv(name, value)
     get_settings.cache_clear()
-    yield Settings(data_dir=tmp_path)
+    yield databases.settings(tmp_path, admin_key=None)
     get_settings.cache_clear()
 
 

@@ -25,8 +25,8 @@ from .live import Server
 
 
 @pytest.fixture
-def server(tmp_path):
-    running = Server(tmp_path)
+def server(tmp_path, databases):
+    running = Server(tmp_path, databases.environment(tmp_path))
     try:
         yield running.url
     finally:

@@ -9,9 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from app.settings import Settings
-
-from .conftest import ADMIN_KEY, SHIPPED_VERSION
+from .conftest import SHIPPED_VERSION
 
 NEW_VERSION = f"{SHIPPED_VERSION}-scenarios.2"
 LINKS = 49  # 7 northeast x 7 east regions: `"links": LINKS` returns every link
@@ -593,7 +591,7 @@ def big_scenario(size):
 @pytest.mark.parametrize("path", ["/scenarios/evaluate", "/scenarios"])
 @pytest.mark.parametrize("streamed", [False, True], ids=["content-length", "chunked"])
 def test_a_body_over_the_limit_is_a_413(
-    open_api, tmp_path, admin_headers, check_error, path, streamed
+    open_api, tmp_path, databases, admin_headers, check_error, path, streamed
 ):
     body = big_scenario(10_000)
     if path == "/scenarios":
@@ -601,7 +599,7 @@ def test_a_body_over_the_limit_is_a_413(
     assert len(body) > 4096 * 2
     content = (body[i : i + 1000] for i in range(0, len(body), 1000)) if streamed else body
     headers = {"Content-Type": "application/json", **admin_headers}
-    settings = Settings(data_dir=tmp_path, admin_key=ADMIN_KEY, max_body_bytes=4096)
+    settings = databases.settings(tmp_path, max_body_bytes=4096)
 
     with open_api(settings) as api:
         small = api.client.post("/scenarios/evaluate", content=big_scenario(3000), headers=headers)
@@ -757,6 +755,29 @@ def test_an_unknown_id_is_a_404(api, admin_headers, method, path):
     error = api.fails(method, path, 404, "NotFound", headers=admin_headers)
 
     assert "999" in error["detail"]
+
+
+LARGEST_ID = 2**62  # the largest id the API accepts; beyond a 32-bit column on PostgreSQL
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"/scenarios/{LARGEST_ID}"),
+        ("DELETE", f"/scenarios/{LARGEST_ID}"),
+        ("GET", f"/scenarios/1/compare/{LARGEST_ID}"),
+        ("GET", f"/outcomes/{LARGEST_ID}"),
+        ("DELETE", f"/outcomes/{LARGEST_ID}"),
+        ("DELETE", f"/targets/{LARGEST_ID}"),
+        ("DELETE", f"/keys/{LARGEST_ID}"),
+    ],
+)
+def test_the_largest_id_is_a_404_on_every_database(api, admin_headers, method, path):
+    save(api, admin_headers, "the only one", {})
+
+    error = api.fails(method, path, 404, "NotFound", headers=admin_headers)
+
+    assert str(LARGEST_ID) in error["detail"]
 
 
 @pytest.mark.parametrize(

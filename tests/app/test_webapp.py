@@ -7,6 +7,7 @@ is served where; tests/e2e drives the real build in Chromium.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,8 @@ from fastapi.testclient import TestClient
 
 import app.webapp
 from app.main import create_app
-from app.settings import Settings
+
+from .conftest import TestDatabases
 
 #: GETs without path parameters: each must stay the API's JSON, never the app's page.
 API_GETS = [
@@ -45,12 +47,18 @@ def built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return static
 
 
-def client(tmp_path: Path) -> TestClient:
-    settings = Settings(data_dir=tmp_path / "var", admin_key="test-key-0123456789abcdef")
-    return TestClient(create_app(settings), raise_server_exceptions=False)
+@pytest.fixture
+def client(tmp_path: Path, databases: TestDatabases) -> Callable[[Path], TestClient]:
+    def make(data_dir: Path) -> TestClient:
+        settings = databases.settings(data_dir / "var")
+        return TestClient(create_app(settings), raise_server_exceptions=False)
+
+    return make
 
 
-def test_app_is_served_at_root_and_shadows_no_api_path(built: Path, tmp_path: Path) -> None:
+def test_app_is_served_at_root_and_shadows_no_api_path(
+    built: Path, tmp_path: Path, client: Callable[[Path], TestClient]
+) -> None:
     with client(tmp_path) as c:
         page = c.get("/")
         assert page.status_code == 200
@@ -72,7 +80,9 @@ def test_app_is_served_at_root_and_shadows_no_api_path(built: Path, tmp_path: Pa
         assert "/" not in paths and "/docs" not in paths
 
 
-def test_unbuilt_app_says_how_to_build_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unbuilt_app_says_how_to_build_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, client: Callable[[Path], TestClient]
+) -> None:
     monkeypatch.setattr(app.webapp, "STATIC_DIR", tmp_path / "nothing")
     with client(tmp_path) as c:
         page = c.get("/")
@@ -84,7 +94,7 @@ def test_unbuilt_app_says_how_to_build_it(tmp_path: Path, monkeypatch: pytest.Mo
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc"])
 def test_documentation_pages_load_nothing_from_another_host(
-    built: Path, tmp_path: Path, path: str
+    built: Path, tmp_path: Path, client: Callable[[Path], TestClient], path: str
 ) -> None:
     with client(tmp_path) as c:
         page = c.get(path)

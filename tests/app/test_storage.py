@@ -1,0 +1,77 @@
+"""The storage layer on the suite's database: writes are serialised on every dialect."""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import ExitStack
+
+from app.storage import outcomes
+from app.storage.database import connect
+
+from .test_migrations import database_url
+
+WRITERS = 4
+WRITES = 25
+
+
+def test_concurrent_read_modify_writes_lose_no_update(databases, tmp_path):
+    # Each write reads the revision and stores it plus one (`_bump`, as every outcome write
+    # does). Two writers that both read n would both store n + 1: one update lost. The write
+    # lock taken when a write begins makes them queue instead, on SQLite and PostgreSQL alike.
+    database = connect(database_url(databases, tmp_path))
+    barrier = threading.Barrier(WRITERS)
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            barrier.wait()
+            for _ in range(WRITES):
+                with database.write() as session:
+                    outcomes._bump(session)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=write) for _ in range(WRITERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        with database.read() as session:
+            assert outcomes.revision(session) == WRITERS * WRITES
+    finally:
+        database.dispose()
+
+
+def test_a_read_sees_one_snapshot_while_writes_commit(databases, tmp_path):
+    database = connect(database_url(databases, tmp_path))
+    try:
+        with database.write() as session:
+            outcomes._bump(session)
+        with database.read() as reader:
+            assert outcomes.revision(reader) == 1
+            with database.write() as session:
+                outcomes._bump(session)
+            # Still the snapshot of the read's first statement (REPEATABLE READ on PostgreSQL).
+            assert outcomes.revision(reader) == 1
+        with database.read() as reader:
+            assert outcomes.revision(reader) == 2
+    finally:
+        database.dispose()
+
+
+def test_as_many_requests_at_once_as_the_threadpool_has_threads_each_get_a_connection(
+    databases, tmp_path
+):
+    # 40 reads in flight at once (uvicorn's threadpool): each needs a connection of its own.
+    database = connect(database_url(databases, tmp_path))
+    try:
+        with ExitStack() as stack:
+            sessions = [stack.enter_context(database.read()) for _ in range(40)]
+            started = time.perf_counter()
+            assert [outcomes.revision(session) for session in sessions] == [0] * 40
+            assert time.perf_counter() - started < 10
+    finally:
+        database.dispose()
