@@ -18,7 +18,6 @@ import argparse
 import datetime
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ from typing import Any
 
 import httpx
 import numpy as np
-from measure import cpu_model, free_port, percentile, timed
+from measure import cpu_model, percentile, served_app, timed
 
 import matching.coverage as coverage
 from matching import (
@@ -74,59 +73,40 @@ def outcome_lines(years: range, seed: int = 0) -> str:
 
 
 def http_figures(requests: int) -> None:
-    port = free_port()
     years = range(2017, 2027)
-    with tempfile.TemporaryDirectory() as data_dir:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port),
-             "--log-level", "warning"],
-            env={"COUNTERPART_DATA_DIR": data_dir, "COUNTERPART_ADMIN_KEY": KEY, "PATH": ""},
+    with tempfile.TemporaryDirectory() as data_dir, served_app(data_dir, KEY) as client:
+        start = time.perf_counter()
+        imported = client.post(
+            "/outcomes/import",
+            content=outcome_lines(years),
+            headers={"Authorization": f"Bearer {KEY}",
+                     "Content-Type": "application/x-ndjson"},
         )  # fmt: skip
-        try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-                for _ in range(100):
-                    try:
-                        client.get("/health")
-                        break
-                    except httpx.TransportError:
-                        time.sleep(0.1)
-                start = time.perf_counter()
-                imported = client.post(
-                    "/outcomes/import",
-                    content=outcome_lines(years),
-                    headers={"Authorization": f"Bearer {KEY}",
-                             "Content-Type": "application/x-ndjson"},
-                )  # fmt: skip
-                imported.raise_for_status()
-                import_time = time.perf_counter() - start
-                total = client.get("/outcomes", params={"limit": 1}).json()["total"]
+        imported.raise_for_status()
+        import_time = time.perf_counter() - start
+        total = client.get("/outcomes", params={"limit": 1}).json()["total"]
 
-                def measure(call: Callable[[], httpx.Response]) -> list[float]:
-                    for _ in range(10):
-                        call().raise_for_status()
-                    out = []
-                    for _ in range(requests):
-                        begin = time.perf_counter()
-                        call().raise_for_status()
-                        out.append(time.perf_counter() - begin)
-                    return out
+        def measure(call: Callable[[], httpx.Response]) -> list[float]:
+            for _ in range(10):
+                call().raise_for_status()
+            out = []
+            for _ in range(requests):
+                begin = time.perf_counter()
+                call().raise_for_status()
+                out.append(time.perf_counter() - begin)
+            return out
 
-                span = {"first_year": years[0], "last_year": years[-1]}
-                health = measure(lambda: client.get("/health"))
-                report = measure(lambda: client.get("/evaluation/report", params=span))
-                as_csv = measure(
-                    lambda: client.get("/evaluation/report", params={**span, "format": "csv"})
-                )
-                pair = measure(
-                    lambda: client.get(
-                        "/evaluation/report",
-                        params={**span, "northeast": "harbin", "east": "shenzhen"},
-                    )
-                )
-                chart = measure(lambda: client.get("/evaluation/charts/trend.svg", params=span))
-        finally:
-            server.terminate()
-            server.wait()
+        span = {"first_year": years[0], "last_year": years[-1]}
+        health = measure(lambda: client.get("/health"))
+        report = measure(lambda: client.get("/evaluation/report", params=span))
+        as_csv = measure(lambda: client.get("/evaluation/report", params={**span, "format": "csv"}))
+        pair = measure(
+            lambda: client.get(
+                "/evaluation/report",
+                params={**span, "northeast": "harbin", "east": "shenzhen"},
+            )
+        )
+        chart = measure(lambda: client.get("/evaluation/charts/trend.svg", params=span))
     print(f"  imported {imported.json()['imported']} outcomes in {import_time:.2f} s "
           f"({total} stored with the published ones)")  # fmt: skip
     for name, times in (

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 
 import httpx
-from measure import cpu_model, free_port, percentile, timed
+from measure import cpu_model, percentile, served_app, timed
 from pydantic import SecretStr
 
 from app.services.keys import KeyService
@@ -63,45 +62,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
-    port = free_port()
-    with tempfile.TemporaryDirectory() as data_dir:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port),
-             "--log-level", "warning"],
-            env={"COUNTERPART_DATA_DIR": data_dir, "COUNTERPART_ADMIN_KEY": KEY, "PATH": ""},
-        )  # fmt: skip
-        try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-                for _ in range(200):
-                    try:
-                        client.get("/health")
-                        break
-                    except httpx.TransportError:
-                        time.sleep(0.1)
-                admin = {"Authorization": f"Bearer {KEY}"}
-                profile = {"name": "Bench", "region": "harbin", "contact": "bench@example.com"}
-                client.put(f"/enterprises/{ENTERPRISE}", json=profile, headers=admin)
-                created = client.post(
-                    "/keys", json={"role": "enterprise", "enterprises": [ENTERPRISE]}, headers=admin
-                )
-                created.raise_for_status()
-                stored = {"Authorization": f"Bearer {created.json()['key']}"}
-                path = f"/enterprises/{ENTERPRISE}"
-                rows = {
-                    "GET one enterprise, no key (baseline)": lambda: client.get(path),
-                    "GET one enterprise, bootstrap key": lambda: client.get(path, headers=admin),
-                    "GET one enterprise, stored key": lambda: client.get(path, headers=stored),
-                    "PATCH the profile, bootstrap key": lambda: client.patch(
-                        path, json={"name": "Bench"}, headers=admin
-                    ),
-                    "PATCH the profile, stored key": lambda: client.patch(
-                        path, json={"name": "Bench"}, headers=stored
-                    ),
-                }
-                figures = measure(rows, args.requests)
-        finally:
-            server.terminate()
-            server.wait()
+    with tempfile.TemporaryDirectory() as data_dir, served_app(data_dir, KEY) as client:
+        admin = {"Authorization": f"Bearer {KEY}"}
+        profile = {"name": "Bench", "region": "harbin", "contact": "bench@example.com"}
+        client.put(f"/enterprises/{ENTERPRISE}", json=profile, headers=admin)
+        created = client.post(
+            "/keys", json={"role": "enterprise", "enterprises": [ENTERPRISE]}, headers=admin
+        )
+        created.raise_for_status()
+        stored = {"Authorization": f"Bearer {created.json()['key']}"}
+        path = f"/enterprises/{ENTERPRISE}"
+        rows = {
+            "GET one enterprise, no key (baseline)": lambda: client.get(path),
+            "GET one enterprise, bootstrap key": lambda: client.get(path, headers=admin),
+            "GET one enterprise, stored key": lambda: client.get(path, headers=stored),
+            "PATCH the profile, bootstrap key": lambda: client.patch(
+                path, json={"name": "Bench"}, headers=admin
+            ),
+            "PATCH the profile, stored key": lambda: client.patch(
+                path, json={"name": "Bench"}, headers=stored
+            ),
+        }
+        figures = measure(rows, args.requests)
     bootstrap, stored_check = in_process(2000)
     print(
         f"key check in process (2000 runs): bootstrap key {bootstrap * 1e6:.1f} us, "

@@ -5,9 +5,14 @@ from __future__ import annotations
 import platform
 import socket
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import httpx
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -42,3 +47,32 @@ def cpu_model() -> str:
         return f"{models[0]} x {len(models)}" if models else "unknown CPU"
     except OSError:
         return platform.processor() or "unknown CPU"
+
+
+@contextmanager
+def served_app(data_dir: str, key: str, *, ready_seconds: float = 30) -> Iterator[httpx.Client]:
+    """`uvicorn app.main:app` (1 worker) on `data_dir` with admin `key`, and a client of it.
+
+    The server is asked for /health until it answers, and terminated when the block ends.
+    """
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port),
+         "--log-level", "warning"],
+        env={"COUNTERPART_DATA_DIR": data_dir, "COUNTERPART_ADMIN_KEY": key, "PATH": ""},
+    )  # fmt: skip
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            deadline = time.monotonic() + ready_seconds
+            while True:
+                try:
+                    client.get("/health")
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("the server did not start") from None
+                    time.sleep(0.1)
+            yield client
+    finally:
+        server.terminate()
+        server.wait()
