@@ -41,7 +41,7 @@ from matching import (
     synthetic_network,
 )
 
-KEY = "bench-key"
+KEY = "bench-key-0123456789abcdef"
 
 
 def outcome_lines(years: range, seed: int = 0) -> str:

@@ -69,6 +69,8 @@ def served_app(data_dir: str, key: str, *, ready_seconds: float = 30) -> Iterato
                     client.get("/health")
                     break
                 except httpx.TransportError:
+                    if server.poll() is not None:
+                        raise RuntimeError(f"the server exited ({server.returncode})") from None
                     if time.monotonic() > deadline:
                         raise RuntimeError("the server did not start") from None
                     time.sleep(0.1)
