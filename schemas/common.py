@@ -25,7 +25,7 @@ __all__ = [
 
 def _without_nul(value: str) -> str:
     if "\x00" in value:
-        raise ValueError("must not contain the NUL character (\\u0000)")
+        raise ValueError("contains the control character U+0000 (NUL)")
     return value
 
 
