@@ -55,3 +55,16 @@ export function components(s: Shared): { id: string; kind: "channel" | "factor";
 export function sectors(s: Shared): { id: string; channel: string }[] {
   return s.taxonomy.channels.flatMap((c) => c.sectors.map((x) => ({ id: x.id, channel: c.id })));
 }
+
+/**
+ * Turns for a page's repeated request: `const isLatest = turn();` before the request, and
+ * `if (!isLatest()) return;` after it. Requests can finish out of order (a slow unfiltered list
+ * after a quick filtered one); only the answer to the latest request may be shown.
+ */
+export function turns(): () => () => boolean {
+  let asked = 0;
+  return () => {
+    const mine = ++asked;
+    return () => mine === asked;
+  };
+}

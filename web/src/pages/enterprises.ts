@@ -4,7 +4,7 @@ import { client, ok, type PartnerList } from "../api";
 import { csvRow, download, field, fmt, h, select } from "../dom";
 import { t } from "../i18n";
 import type { Page } from "../main";
-import { nameOf, sectors, type Shared } from "../state";
+import { nameOf, sectors, turns, type Shared } from "../state";
 
 type Ownership = "state" | "private" | "foreign" | "mixed";
 type Size = "micro" | "small" | "medium" | "large";
@@ -118,8 +118,10 @@ export async function renderEnterprises(page: Page): Promise<void> {
   const k = h("input", { type: "number", min: 1, max: 100, value: String(view.k), id: "ent-k" });
   k.addEventListener("change", () => (view.k = Number(k.value)));
 
+  const searchTurn = turns();
   async function search(): Promise<void> {
     results.replaceChildren(h("p", {}, t("loading")));
+    const isLatest = searchTurn();
     try {
       const filters = {
         k: view.k,
@@ -131,6 +133,7 @@ export async function renderEnterprises(page: Page): Promise<void> {
         view.mode === "enterprise"
           ? await ok(client.GET("/enterprises/{enterprise_id}/partners", { params: { path: { enterprise_id: view.enterprise }, query: { ...filters, region: view.partnerRegion || undefined } } }))
           : await ok(client.POST("/partners/search", { body: { ...filters, region: view.region, partner_region: view.partnerRegion || undefined, offers: Object.fromEntries(view.offers), seeks: Object.fromEntries(view.seeks) } }));
+      if (!isLatest()) return;
       page.clearError();
       results.replaceChildren(partnersTable(shared, list));
     } catch (e) {
@@ -147,9 +150,12 @@ export async function renderEnterprises(page: Page): Promise<void> {
     void loadList();
   });
   listRegion.id = "list-region";
+  const listTurn = turns();
   async function loadList(): Promise<void> {
+    const isLatest = listTurn();
     try {
       const page_ = await ok(client.GET("/enterprises", { params: { query: { region: view.listRegion || undefined, cursor: view.cursor ?? undefined, limit: 20 } } }));
+      if (!isLatest()) return;
       registry.replaceChildren(
         page_.items.length
           ? h("ul", {}, page_.items.map((e) => h("li", { "data-id": e.id }, h("a", { href: `#/enterprises/${encodeURIComponent(e.id)}` }, `${e.name}`), ` · ${e.id} · ${nameOf(shared, e.region)} · ${e.size} · ${e.ownership}`)))

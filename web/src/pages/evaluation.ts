@@ -3,7 +3,7 @@ import { client, ok } from "../api";
 import { field, fmt, h } from "../dom";
 import { t } from "../i18n";
 import type { Page } from "../main";
-import { nameOf } from "../state";
+import { nameOf, turns } from "../state";
 
 const view = { first: 2017, last: new Date().getFullYear() };
 const CHARTS = ["trend", "channels", "league", "attainment"] as const;
@@ -15,12 +15,15 @@ export async function renderEvaluation(page: Page): Promise<void> {
   const last = h("input", { type: "number", min: 1990, max: 2100, value: String(view.last), id: "eval-last" });
   const pair = (ne: string, ea: string): string => `${nameOf(shared, ne)} – ${nameOf(shared, ea)}`;
 
+  const loadTurn = turns();
   async function load(): Promise<void> {
     view.first = Number(first.value);
     view.last = Number(last.value);
     body.replaceChildren(h("p", {}, t("loading")));
+    const isLatest = loadTurn();
     try {
       const r = await ok(client.GET("/evaluation/report", { params: { query: { first_year: view.first, last_year: view.last } } }));
+      if (!isLatest()) return;
       page.clearError();
       const q = `first_year=${view.first}&last_year=${view.last}`;
       body.replaceChildren(

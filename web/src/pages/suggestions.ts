@@ -3,7 +3,7 @@ import { client, ok } from "../api";
 import { field, fmt, h, select } from "../dom";
 import { t } from "../i18n";
 import type { Page } from "../main";
-import { nameOf } from "../state";
+import { nameOf, turns } from "../state";
 import { explainLink } from "./explain";
 
 const view = { region: "", k: 5, channel: "", level: "" };
@@ -39,8 +39,10 @@ export async function renderSuggestions(page: Page): Promise<void> {
     },
   );
 
+  const loadTurn = turns();
   async function load(): Promise<void> {
     list.replaceChildren(h("p", {}, t("loading")));
+    const isLatest = loadTurn();
     try {
       const res = await ok(
         client.GET("/regions/{region_id}/suggestions", {
@@ -54,6 +56,7 @@ export async function renderSuggestions(page: Page): Promise<void> {
           },
         }),
       );
+      if (!isLatest()) return;
       page.clearError();
       const northeast = res.side === "northeast";
       list.replaceChildren(
