@@ -10,7 +10,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +21,7 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -97,21 +98,26 @@ def import_enterprises(
 
 
 @contextmanager
-def _bytes_progress(total: int) -> Iterator[Callable[[int], None]]:
+def _progress(label: str, amount: ProgressColumn, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar showing `amount`; yields the function that sets how much is done."""
     with Progress(
-        TextColumn("importing"),
+        TextColumn(label),
         BarColumn(),
-        DownloadColumn(),
+        amount,
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
     ) as progress:
-        task = progress.add_task("import", total=total)
+        task = progress.add_task(label, total=total)
 
-        def update(position: int) -> None:
-            progress.update(task, completed=position)
+        def update(done: int) -> None:
+            progress.update(task, completed=done)
 
         yield update
+
+
+def _bytes_progress(total: int) -> AbstractContextManager[Callable[[int], None]]:
+    return _progress("importing", DownloadColumn(), total)
 
 
 #: Enterprises between two progress updates of a batch.
@@ -138,22 +144,8 @@ def _batch_part(args: tuple[str, int, int, int, str]) -> int:
     return written
 
 
-@contextmanager
-def _count_progress(total: int) -> Iterator[Callable[[int], None]]:
-    with Progress(
-        TextColumn("partners"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task("batch", total=total)
-
-        def update(done: int) -> None:
-            progress.update(task, completed=done)
-
-        yield update
+def _count_progress(total: int) -> AbstractContextManager[Callable[[int], None]]:
+    return _progress("partners", MofNCompleteColumn(), total)
 
 
 @batch_cli.command("partners")
