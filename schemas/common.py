@@ -35,9 +35,14 @@ NO_NUL = AfterValidator(_without_nul)
 
 
 class Schema(BaseModel):
-    """Base of every request and response model: unknown fields are an error, not ignored."""
+    """Base of every request and response model: unknown fields are an error, not ignored.
 
-    model_config = ConfigDict(extra="forbid")
+    A field with a default is still always sent in a response, so the spec of a response marks
+    every field required (a typed client then needs no defaults of its own); the spec of a request
+    keeps such fields optional.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
 
 #: Control characters no text of a request may hold (tab, line feed and carriage return may).
@@ -90,6 +95,9 @@ IsoDate = Annotated[dt.date, Field(strict=False), BeforeValidator(_date_text)]
 class ErrorItem(Schema):
     """One problem of a request: where it is and what is wrong."""
 
+    # Sent without `row` when the problem is not in an uploaded file.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)
+
     field: str = Field(description="Where the problem is, e.g. `body.weights.channels.tourism`.")
     error: str = Field(description="What is wrong, in a sentence a user can read.")
     row: int | None = Field(default=None, description="Row of an uploaded file, counting from 1.")
@@ -97,6 +105,10 @@ class ErrorItem(Schema):
 
 class ErrorBody(Schema):
     """The one error shape of the API."""
+
+    # Sent without `errors` and `error_count` when there is no list of problems (the error
+    # handlers drop what is None).
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)
 
     error: str = Field(description="A stable machine-readable code.", examples=["UnknownRegion"])
     detail: str = Field(
