@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -12,6 +12,10 @@ from matching import MAX_WEIGHT, MIN_WEIGHT
 
 __all__ = [
     "NO_NUL",
+    "ComponentKind",
+    "ErrorCode",
+    "Level",
+    "Side",
     "DatasetStamped",
     "IsoDate",
     "RequestSchema",
@@ -92,6 +96,35 @@ def _date_text(value: Any) -> Any:
 IsoDate = Annotated[dt.date, Field(strict=False), BeforeValidator(_date_text)]
 
 
+#: Every `error` code the API answers with (a client can switch over them).
+ErrorCode = Literal[
+    "BadRequest",
+    "Conflict",
+    "DatabaseBusy",
+    "Forbidden",
+    "HTTPError",
+    "InfeasiblePlan",
+    "InternalError",
+    "InvalidDataset",
+    "InvalidImport",
+    "InvalidRequest",
+    "MethodNotAllowed",
+    "NotFound",
+    "PayloadTooLarge",
+    "Unauthorized",
+    "UnknownRegion",
+    "ValidationError",
+    "WebAppNotBuilt",
+    "WorkLimitExceeded",
+]
+#: The two sides of the graph.
+Side = Literal["northeast", "east"]
+#: A region's administrative level.
+Level = Literal["province", "city"]
+#: What a weight belongs to: a channel of cooperation or a pairing factor.
+ComponentKind = Literal["channel", "factor"]
+
+
 class ErrorItem(Schema):
     """One problem of a request: where it is and what is wrong."""
 
@@ -110,7 +143,9 @@ class ErrorBody(Schema):
     # handlers drop what is None).
     model_config = ConfigDict(json_schema_serialization_defaults_required=False)
 
-    error: str = Field(description="A stable machine-readable code.", examples=["UnknownRegion"])
+    error: ErrorCode = Field(
+        description="A stable machine-readable code.", examples=["UnknownRegion"]
+    )
     detail: str = Field(
         description="A message a front-end can show.", examples=["no region with id 'xx'"]
     )

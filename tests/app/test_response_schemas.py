@@ -1,7 +1,8 @@
 """The response schemas of the spec as a typed client reads them (issue 12).
 
 A field the server always sends is `required` in the spec, so a client generated from it needs no
-defaults of its own; a field it may leave out is not. Checked against real answers of the shipped
+defaults of its own; a field it may leave out is not. A field whose values form a fixed set has an
+`enum`, and every value the server sends is in it. Checked against real answers of the shipped
 dataset, walked schema by schema.
 """
 
@@ -47,6 +48,7 @@ class SchemaWalk:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.schemas: dict[str, Any] = spec["components"]["schemas"]
         self.seen: set[str] = set()
+        self.enum_checks = 0
 
     def check(self, schema: dict[str, Any], data: Any, where: str, name: str = "") -> None:
         if "$ref" in schema:
@@ -66,6 +68,9 @@ class SchemaWalk:
                 except AssertionError as failure:
                     failures.append(str(failure))
             raise AssertionError(f"{where}: no branch of {name or schema} fits: {failures}")
+        if "enum" in schema:
+            self.enum_checks += 1
+            assert data in schema["enum"], f"{where}: {data!r} is not in {schema['enum']}"
         if isinstance(data, dict) and "properties" in schema:
             sent = set(data)
             required = set(schema.get("required", []))
@@ -162,6 +167,75 @@ def test_every_field_a_response_sends_is_required_in_its_schema(api):
     # The answers reached the schemas a front-end reads most, including those issue 12 names.
     assert {"EnterpriseOut", "TieOut", "LinkDetail", "PlanOut", "SavedScenarioOut"} <= walk.seen
     assert len(walk.seen) >= 40, sorted(walk.seen)
+
+
+def test_every_value_sent_in_a_field_with_an_enum_is_in_it(api):
+    spec = api.get("/openapi.json")
+    walk = SchemaWalk(spec)
+    for method, template, body in answers(api):
+        walk.check(response_schema(spec, method, template), body, f"{method} {template}")
+    # Thousands of sides, levels, directions and kinds were checked, not a handful.
+    assert walk.enum_checks > 1000, walk.enum_checks
+
+
+ENUMS = [
+    ("ErrorBody", "error", {"UnknownRegion", "ValidationError", "NotFound", "InternalError"}),
+    (
+        "LinkTermOut",
+        "direction",
+        {"northeast_to_east", "east_to_northeast", "synergy", "mutual", "ties", "outcomes"},
+    ),
+    ("MatchTermOut", "direction", {"northeast_to_east", "east_to_northeast", "synergy"}),
+    ("SourcedOut", "kind", {"measured", "derived", "estimate"}),
+    ("ContributionOut", "kind", {"channel", "factor"}),
+    ("WeightIntervalOut", "kind", {"channel", "factor"}),
+    ("ChannelOut", "kind", {"docking", "soft"}),
+    ("PlanChangeOut", "reason", {"outscored", "threshold"}),
+    ("RegionOut", "side", {"northeast", "east"}),
+    ("RegionOut", "level", {"province", "city"}),
+    ("GraphNode", "side", {"northeast", "east"}),
+    ("GraphNode", "level", {"province", "city"}),
+    ("SuggestionOut", "level", {"province", "city"}),
+    ("SuggestionList", "side", {"northeast", "east"}),
+    ("SuggestionList", "level", {"province", "city"}),
+    ("EnterpriseOut", "side", {"northeast", "east"}),
+]
+
+
+def enum_of(spec: dict[str, Any], schema: dict[str, Any]) -> set[str]:
+    """The values of a property's enum, through a `$ref` and a nullable `anyOf`."""
+    if "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    if "anyOf" in schema:
+        (schema,) = [branch for branch in schema["anyOf"] if branch != {"type": "null"}]
+    assert "enum" in schema, schema
+    return set(schema["enum"])
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "values"), ENUMS, ids=[f"{s}.{f}" for s, f, _ in ENUMS]
+)
+def test_a_field_with_a_fixed_set_of_values_is_an_enum_in_the_spec(api, schema, field, values):
+    spec = api.get("/openapi.json")
+    found = enum_of(spec, spec["components"]["schemas"][schema]["properties"][field])
+    assert values <= found
+    if schema != "ErrorBody":
+        assert found == values
+
+
+def test_every_error_code_the_service_raises_is_in_the_enum(api):
+    from app.errors import AppError
+
+    spec = api.get("/openapi.json")
+    codes = enum_of(spec, spec["components"]["schemas"]["ErrorBody"]["properties"]["error"])
+    kinds: list[type[AppError]] = [AppError]
+    raised = set()
+    while kinds:
+        kind = kinds.pop()
+        raised.add(kind.code)
+        kinds.extend(kind.__subclasses__())
+    assert {"InvalidImport", "WorkLimitExceeded", "Conflict"} <= raised
+    assert raised <= codes, raised - codes
 
 
 def test_an_error_answer_leaves_out_only_what_its_schema_does_not_require(api):
