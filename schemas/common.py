@@ -6,7 +6,17 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from matching import MAX_WEIGHT, MIN_WEIGHT
 
@@ -83,6 +93,20 @@ class RequestSchema(Schema):
         if character is not None:
             raise ValueError(f"contains the control character U+{ord(character):04X}")
         return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """A request echoed in a response is titled apart from the request itself.
+
+        Its output schema (every field required) and input schema would otherwise share a title,
+        and clients that name models by title (openapi-python-client) drop one of the two.
+        """
+        schema = handler(core_schema)
+        if handler.mode == "serialization":
+            handler.resolve_ref_schema(schema)["title"] = f"{cls.__name__}-Output"
+        return schema
 
 
 def _date_text(value: Any) -> Any:
