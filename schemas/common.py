@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from matching import MAX_WEIGHT, MIN_WEIGHT
 
 __all__ = [
     "NO_NUL",
+    "ComponentKind",
+    "ErrorCode",
+    "Level",
+    "Side",
     "DatasetStamped",
     "IsoDate",
     "RequestSchema",
@@ -35,9 +49,14 @@ NO_NUL = AfterValidator(_without_nul)
 
 
 class Schema(BaseModel):
-    """Base of every request and response model: unknown fields are an error, not ignored."""
+    """Base of every request and response model: unknown fields are an error, not ignored.
 
-    model_config = ConfigDict(extra="forbid")
+    A field with a default is still always sent in a response, so the spec of a response marks
+    every field required (a typed client then needs no defaults of its own); the spec of a request
+    keeps such fields optional.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
 
 #: Control characters no text of a request may hold (tab, line feed and carriage return may).
@@ -75,6 +94,20 @@ class RequestSchema(Schema):
             raise ValueError(f"contains the control character U+{ord(character):04X}")
         return value
 
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """A request echoed in a response is titled apart from the request itself.
+
+        Its output schema (every field required) and input schema would otherwise share a title,
+        and clients that name models by title (openapi-python-client) drop one of the two.
+        """
+        schema = handler(core_schema)
+        if handler.mode == "serialization":
+            handler.resolve_ref_schema(schema)["title"] = f"{cls.__name__}-Output"
+        return schema
+
 
 def _date_text(value: Any) -> Any:
     if not isinstance(value, str | dt.date):
@@ -87,8 +120,40 @@ def _date_text(value: Any) -> Any:
 IsoDate = Annotated[dt.date, Field(strict=False), BeforeValidator(_date_text)]
 
 
+#: Every `error` code the API answers with (a client can switch over them).
+ErrorCode = Literal[
+    "BadRequest",
+    "Conflict",
+    "DatabaseBusy",
+    "Forbidden",
+    "HTTPError",
+    "InfeasiblePlan",
+    "InternalError",
+    "InvalidDataset",
+    "InvalidImport",
+    "InvalidRequest",
+    "MethodNotAllowed",
+    "NotFound",
+    "PayloadTooLarge",
+    "Unauthorized",
+    "UnknownRegion",
+    "ValidationError",
+    "WebAppNotBuilt",
+    "WorkLimitExceeded",
+]
+#: The two sides of the graph.
+Side = Literal["northeast", "east"]
+#: A region's administrative level.
+Level = Literal["province", "city"]
+#: What a weight belongs to: a channel of cooperation or a pairing factor.
+ComponentKind = Literal["channel", "factor"]
+
+
 class ErrorItem(Schema):
     """One problem of a request: where it is and what is wrong."""
+
+    # Sent without `row` when the problem is not in an uploaded file.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)
 
     field: str = Field(description="Where the problem is, e.g. `body.weights.channels.tourism`.")
     error: str = Field(description="What is wrong, in a sentence a user can read.")
@@ -98,7 +163,13 @@ class ErrorItem(Schema):
 class ErrorBody(Schema):
     """The one error shape of the API."""
 
-    error: str = Field(description="A stable machine-readable code.", examples=["UnknownRegion"])
+    # Sent without `errors` and `error_count` when there is no list of problems (the error
+    # handlers drop what is None).
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)
+
+    error: ErrorCode = Field(
+        description="A stable machine-readable code.", examples=["UnknownRegion"]
+    )
     detail: str = Field(
         description="A message a front-end can show.", examples=["no region with id 'xx'"]
     )

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from schemas.common import NO_NUL, DatasetStamped, RequestSchema, Schema
+from schemas.common import NO_NUL, DatasetStamped, RequestSchema, Schema, Side
 
 __all__ = [
     "MAX_PARTNERS",
@@ -106,7 +106,7 @@ class EnterpriseOut(EnterpriseIn):
     model_config = ConfigDict(extra="forbid", strict=False)
 
     id: EnterpriseId
-    side: Literal["northeast", "east"]
+    side: Side
     updated_at: datetime
 
 
@@ -145,7 +145,7 @@ class MatchTermOut(Schema):
     """One non-negative part of a match's score: a sector meeting in one direction."""
 
     sector: str
-    direction: str
+    direction: Literal["northeast_to_east", "east_to_northeast", "synergy"]
     value: float
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from schemas.common import Schema
+from schemas.common import Level, Schema, Side
 
 __all__ = ["GraphLink", "GraphNode", "NodeLinkGraph"]
 
@@ -16,8 +16,8 @@ class GraphNode(Schema):
 
     id: str
     bipartite: int = Field(description="0 for northeast, 1 for east.")
-    side: str
-    level: str
+    side: Side
+    level: Level
 
 
 class GraphLink(Schema):

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import Field
 
-from schemas.common import DatasetStamped, Schema
+from schemas.common import ComponentKind, DatasetStamped, Level, Schema, Side
+
+#: Which profile values a link's term sets against each other.
+LinkTermDirection = Literal[
+    "northeast_to_east", "east_to_northeast", "synergy", "mutual", "ties", "outcomes"
+]
 
 __all__ = [
     "ContributionOut",
@@ -49,7 +55,7 @@ class LinkTermOut(Schema):
     """One non-negative part of a link's contribution: a sector term or a factor's part."""
 
     sector: str | None = Field(description="Sector id; null for a factor's terms.")
-    direction: str = Field(
+    direction: LinkTermDirection = Field(
         description=(
             "`northeast_to_east` (northeast strength meets eastern need; for resource endowment, "
             "the northeast's endowment where the east lacks it), `east_to_northeast`, `synergy` "
@@ -73,7 +79,7 @@ class ContributionOut(Schema):
     """A component's contribution, split into its terms (they add up to `value`)."""
 
     component: str
-    kind: str = Field(description="`channel` or `factor`.")
+    kind: ComponentKind = Field(description="`channel` or `factor`.")
     weight: float
     value: float
     terms: list[LinkTermOut]
@@ -111,7 +117,7 @@ class SuggestionOut(Schema):
     partner: str
     name_en: str
     name_zh: str
-    level: str
+    level: Level
     score: float
     channel_score: float | None = Field(
         default=None, description="Contribution of the requested channel, if one was given."
@@ -124,8 +130,8 @@ class SuggestionList(DatasetStamped):
 
     as_of: dt.date = Field(description="The evaluation date the scores are at.")
     region: str
-    side: str
+    side: Side
     channel: str | None
-    level: str | None
+    level: Level | None
     weights: dict[str, float]
     suggestions: list[SuggestionOut]

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from schemas.common import DatasetStamped, Schema
+from schemas.common import DatasetStamped, Level, Schema, Side
 
 __all__ = ["IndicatorOut", "MeasureOut", "RegionList", "RegionOut", "SourcedOut", "TieOut"]
 
@@ -76,8 +76,8 @@ class RegionOut(Schema):
     id: str = Field(examples=["harbin"])
     name_en: str
     name_zh: str
-    side: Literal["northeast", "east"]
-    level: Literal["province", "city"]
+    side: Side
+    level: Level
     parent: str | None
     counterparts: list[str] = Field(description="Official counterparts.")
     ties: list[TieOut] = Field(description="Every existing tie, official ones included.")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from matching import MAX_OVERRIDES
-from schemas.common import NO_NUL, DatasetStamped, RequestSchema, Schema
+from schemas.common import NO_NUL, ComponentKind, DatasetStamped, RequestSchema, Schema
 from schemas.links import LinkOut, SuggestionOut
 from schemas.plans import PlanIn, PlanResultOut
 
@@ -94,7 +94,7 @@ class PlanChangeOut(Schema):
     """How the plan changes just past an end of a weight's interval."""
 
     at: float
-    reason: str = Field(
+    reason: Literal["outscored", "threshold"] = Field(
         description="`outscored`: another plan scores more; `threshold`: a pair drops below it."
     )
     entering: list[PairOut]
@@ -105,7 +105,7 @@ class WeightIntervalOut(Schema):
     """The interval of one weight (the others held) over which the plan stays optimal."""
 
     component: str
-    kind: str = Field(description="`channel` or `factor`.")
+    kind: ComponentKind = Field(description="`channel` or `factor`.")
     weight: float
     lower: float
     upper: float | None = Field(description="null: no increase of this weight changes the plan.")

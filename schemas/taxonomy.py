@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from schemas.common import Schema
@@ -21,7 +23,9 @@ class ChannelOut(Schema):
     """A channel of cooperation with its sectors."""
 
     id: str = Field(examples=["equipment"])
-    kind: str = Field(description="`docking` (one of the four dockings) or `soft` cooperation.")
+    kind: Literal["docking", "soft"] = Field(
+        description="`docking` (one of the four dockings) or `soft` cooperation."
+    )
     name_en: str
     name_zh: str
     description: str
