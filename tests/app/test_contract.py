@@ -401,3 +401,37 @@ def test_a_422_described_by_its_detail_alone_still_lists_its_problem(api):
     assert found["errors"][0]["field"] == "channel"
     assert found["errors"][0]["error"].startswith("unknown channel 'espionage'")
     assert found["error_count"] == 1
+
+
+# Non-JSON answers and bodies are typed: a generated client gets text or bytes, not nothing.
+
+TEXT = {"type": "string"}
+BINARY = {"type": "string", "format": "binary"}
+
+
+def _responses(spec, method, path):
+    return spec["paths"][path][method]["responses"]["200"]["content"]
+
+
+def test_every_non_json_answer_has_a_string_schema_and_json_only_the_model(api):
+    spec = api.client.get("/openapi.json").json()
+    graphml = _responses(spec, "get", "/graph.graphml")
+    assert graphml == {"application/graphml+xml": {"schema": TEXT}}
+    charts = _responses(spec, "get", "/evaluation/charts/{chart}.{fmt}")
+    assert charts == {"image/svg+xml": {"schema": TEXT}, "image/png": {"schema": BINARY}}
+    report = _responses(spec, "get", "/evaluation/report")
+    assert report["text/csv"] == {"schema": TEXT}
+    assert report["application/json"]["schema"] == {"$ref": "#/components/schemas/ReportOut"}
+    rounds = _responses(spec, "post", "/rounds")
+    assert rounds["text/csv"] == {"schema": TEXT}
+    assert rounds["application/json"]["schema"] == {"$ref": "#/components/schemas/RoundOut"}
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                for media, content in response.get("content", {}).items():
+                    where = (method, path, status, media)
+                    assert content.get("schema"), where
+                    if media != "application/json":
+                        assert content["schema"] in (TEXT, BINARY), where
+                    else:
+                        assert "string" not in json.dumps(content["schema"].get("anyOf")), where
