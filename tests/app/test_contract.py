@@ -435,3 +435,22 @@ def test_every_non_json_answer_has_a_string_schema_and_json_only_the_model(api):
                         assert content["schema"] in (TEXT, BINARY), where
                     else:
                         assert "string" not in json.dumps(content["schema"].get("anyOf")), where
+
+
+@pytest.mark.parametrize(
+    ("path", "columns"),
+    [
+        ("/enterprises/import", ("id", "name", "region", "offers", "contact", "partners")),
+        ("/outcomes/import", ("northeast", "east", "indicator", "channels", "east_enterprise")),
+    ],
+)
+def test_an_import_body_is_documented_as_csv_or_ndjson_with_its_columns(api, path, columns):
+    spec = api.client.get("/openapi.json").json()
+    body = spec["paths"][path]["post"]["requestBody"]
+    assert body["required"] is True
+    assert body["content"] == {
+        "text/csv": {"schema": TEXT},
+        "application/x-ndjson": {"schema": TEXT},
+    }
+    for column in columns:
+        assert f"`{column}`" in body["description"], column
