@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,6 +36,7 @@ __all__ = [
     "RecordFormat",
     "Row",
     "file_format",
+    "import_body",
     "read_rows",
     "shown",
     "write_csv",
@@ -281,16 +282,51 @@ class RecordFormat:
     """A record type's file format: its CSV columns, those required, and how cells read.
 
     `cells` turns a CSV row's cells (column to text) into values and the cells' problems; JSON
-    Lines records need no such step.
+    Lines records need no such step. `notes` says how a column's CSV cell is written, for the
+    import's documentation (`import_body`).
     """
 
     fields: tuple[str, ...]
     required: tuple[str, ...]
     cells: Callable[[dict[str, str]], tuple[dict[str, Any], list[Problem]]]
+    notes: Mapping[str, str] = field(default_factory=dict)
+
+
+def import_body(record_format: RecordFormat, record: str) -> dict[str, Any]:
+    """The OpenAPI request body of an import in `record_format`: CSV or JSON Lines text.
+
+    The description lists the columns from the format itself, so it cannot drift from the reader.
+    """
+    columns = ", ".join(
+        f"`{name}`" + (" (required)" if name in record_format.required else "")
+        for name in record_format.fields
+    )
+    notes = "".join(f" `{name}`: {note}." for name, note in record_format.notes.items())
+    description = (
+        f"The {record}s to import, as CSV (`text/csv`) or JSON Lines (`application/x-ndjson`), "
+        f"UTF-8. Fields: {columns}. CSV: a header row naming the columns (in any order, optional "
+        f"ones may be left out), then one {record} per row; an empty optional cell is left "
+        f"out.{notes} JSON Lines: one {record} per line as a JSON object with these fields."
+    )
+    text = {"schema": {"type": "string"}}
+    return {
+        "required": True,
+        "description": description,
+        "content": {"text/csv": text, "application/x-ndjson": text},
+    }
 
 
 #: The enterprise import format.
-ENTERPRISE_FORMAT = RecordFormat(ENTERPRISE_FIELDS, ("id", "name", "region"), _csv_record)
+ENTERPRISE_FORMAT = RecordFormat(
+    ENTERPRISE_FIELDS,
+    ("id", "name", "region"),
+    _csv_record,
+    {
+        "offers": "`sector:value;sector:value`, values from 0 to 1",
+        "seeks": "as `offers`",
+        "partners": "enterprise ids, `id;id`",
+    },
+)
 
 
 def _csv_rows(text: IO[str], record_format: RecordFormat) -> Iterator[Row]:

@@ -165,6 +165,33 @@ def _encodable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+#: Where a request's parameter is: the first part of every `errors[].field` of a 422.
+_LOCATIONS = ("body", "query", "path", "header")
+
+
+def _located(problem: Problem, request: Request | None) -> Problem:
+    """`problem` named by where its parameter is: `body.capacities`, `query.limit`, `path.id`.
+
+    A service or the engine names a parameter alone (`weights.agriculture`, `east`): it is a
+    path parameter, a query parameter or else a body field of this request. A problem of an
+    imported file's row keeps its column's name (its `row` says where it is), and one of the
+    request as a whole stays `request`.
+    """
+    field = problem.field
+    if request is None or problem.row is not None or field == "request":
+        return problem
+    first = field.split(".")[0]
+    if first in _LOCATIONS:
+        return problem
+    if first in request.path_params:
+        where = "path"
+    elif first in request.query_params or request.method in ("GET", "HEAD", "DELETE"):
+        where = "query"
+    else:
+        where = "body"
+    return Problem(field=f"{where}.{field}", error=problem.error, row=problem.row)
+
+
 def _body(
     status: int,
     code: str,
@@ -173,6 +200,7 @@ def _body(
     headers: Mapping[str, str] | None = None,
     *,
     count: int | None = None,
+    request: Request | None = None,
 ) -> JSONResponse:
     """The error shape; `count` is how many problems there are when `errors` lists only some.
 
@@ -187,6 +215,8 @@ def _body(
             if named
             else Problem(field="request", error=detail)
         ]
+    if status == 422 and errors is not None:
+        errors = [_located(e, request) for e in errors]
     items = (
         None
         if errors is None
@@ -224,18 +254,18 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map every exception the app can raise to the error shape."""
 
     @app.exception_handler(AppError)
-    async def app_error(_: Request, exc: AppError) -> JSONResponse:
+    async def app_error(request: Request, exc: AppError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-        return _body(exc.status_code, exc.code, exc.detail, exc.errors, headers)
+        return _body(exc.status_code, exc.code, exc.detail, exc.errors, headers, request=request)
 
     @app.exception_handler(UnknownRegionError)
-    async def unknown_region(_: Request, exc: UnknownRegionError) -> JSONResponse:
+    async def unknown_region(request: Request, exc: UnknownRegionError) -> JSONResponse:
         # A region asked for by a path is a resource not found: 404. One named by a parameter
         # (a query filter, a body field) makes the request invalid: 422 naming the parameter.
         if exc.field is None:
             return _body(404, "UnknownRegion", str(exc))
         problem = Problem(field=exc.field, error=f"no region with id {exc.region_id!r}")
-        return _body(422, InvalidInput.code, str(exc), [problem])
+        return _body(422, InvalidInput.code, str(exc), [problem], request=request)
 
     @app.exception_handler(InfeasiblePlanError)
     async def infeasible(_: Request, exc: InfeasiblePlanError) -> JSONResponse:
@@ -243,9 +273,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return _body(422, "InfeasiblePlan", str(exc), errors)
 
     @app.exception_handler(DatasetError)
-    async def invalid_dataset(_: Request, exc: DatasetError) -> JSONResponse:
+    async def invalid_dataset(request: Request, exc: DatasetError) -> JSONResponse:
         field = f"{exc.record}.{exc.field}" if exc.field else exc.record
-        return _body(422, "InvalidDataset", str(exc), [Problem(field=field, error=exc.problem)])
+        problem = Problem(field=field, error=exc.problem)
+        return _body(422, "InvalidDataset", str(exc), [problem], request=request)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

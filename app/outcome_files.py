@@ -52,4 +52,9 @@ def _cells(cells: dict[str, str]) -> tuple[dict[str, Any], list[Problem]]:
 
 
 #: The outcome import format.
-OUTCOME_FORMAT = RecordFormat(OUTCOME_FIELDS, OUTCOME_FIELDS[:7], _cells)
+OUTCOME_FORMAT = RecordFormat(
+    OUTCOME_FIELDS,
+    OUTCOME_FIELDS[:7],
+    _cells,
+    {"channels": "`equipment;emerging`", "date": "`YYYY-MM-DD`"},
+)

@@ -21,7 +21,7 @@ from app.dependencies import (
     ViewerDep,
     authorise_enterprise,
 )
-from app.enterprise_files import file_format
+from app.enterprise_files import ENTERPRISE_FORMAT, file_format, import_body
 from app.parsing import StrictRoute
 from app.routers.params import ChannelParam, MinScoreParam, PartnerRegionParam, json_response
 from app.routers.uploads import receive_file
@@ -203,15 +203,7 @@ def delete_enterprise(_: KeyDep, service: EnterprisesDep, enterprise_id: IdPath)
         503: BUSY_RESPONSE,
         422: {"model": ErrorBody, "description": "Bad rows: every one listed, nothing written."},
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "application/x-ndjson": {"schema": {"type": "string"}},
-            },
-        }
-    },
+    openapi_extra={"requestBody": import_body(ENTERPRISE_FORMAT, "enterprise")},
 )
 async def import_enterprises(
     _: KeyDep,

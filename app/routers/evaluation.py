@@ -27,7 +27,10 @@ PairEnd = Annotated[
     summary="The effectiveness report, for the plan or one pair, over a range of years",
     response_model=ReportOut,
     responses={
-        200: {"content": {"application/json": {}, "text/csv": {}}},
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "The report as JSON, or as CSV (`?format=csv`).",
+        },
     },
 )
 def evaluation_report(
@@ -62,7 +65,13 @@ def evaluation_report(
     summary="A chart of the report (SVG or PNG, rendered on the server)",
     response_class=Response,
     responses={
-        200: {"content": {"image/svg+xml": {}, "image/png": {}}},
+        200: {
+            "content": {
+                "image/svg+xml": {"schema": {"type": "string"}},
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+            },
+            "description": "The chart as SVG text or PNG bytes, as `fmt` says.",
+        },
     },
 )
 def evaluation_chart(

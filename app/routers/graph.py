@@ -25,7 +25,7 @@ def graph_json(state: DatedStateDep, changes: WeightChanges) -> NodeLinkGraph:
     "/graph.graphml",
     summary="The whole graph as GraphML",
     response_class=Response,
-    responses={200: {"content": {"application/graphml+xml": {}}}},
+    responses={200: {"content": {"application/graphml+xml": {"schema": {"type": "string"}}}}},
 )
 def graph_graphml(state: DatedStateDep, changes: WeightChanges) -> Response:
     """The same graph for Gephi or networkx (`networkx.read_graphml`)."""

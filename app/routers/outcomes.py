@@ -11,7 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from app import convert
 from app.busy import BUSY_RESPONSE
 from app.dependencies import KeyDep, OutcomesDep, PlannerRoute, SettingsDep, StateDep
-from app.enterprise_files import file_format
+from app.enterprise_files import file_format, import_body
+from app.outcome_files import OUTCOME_FORMAT
 from app.parsing import StrictRoute
 from app.routers.uploads import receive_file
 from app.services import imports
@@ -116,15 +117,7 @@ def delete_outcome(_: KeyDep, outcomes: OutcomesDep, outcome_id: OutcomeId) -> R
         503: BUSY_RESPONSE,
         422: {"model": ErrorBody, "description": "Bad rows: every one listed, nothing written."},
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "application/x-ndjson": {"schema": {"type": "string"}},
-            },
-        }
-    },
+    openapi_extra={"requestBody": import_body(OUTCOME_FORMAT, "outcome")},
 )
 async def import_outcomes(
     _: KeyDep,

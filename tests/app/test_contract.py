@@ -269,7 +269,7 @@ def test_a_partner_list_naming_itself_or_an_id_twice_is_a_422(api, admin_headers
     body = {**ENTERPRISE, "partners": partners}
     found = api.fails("POST", "/enterprises", 422, "InvalidRequest", json=body,
                       headers=admin_headers)  # fmt: skip
-    assert found["errors"] == [{"field": "partners", "error": error}]
+    assert found["errors"] == [{"field": "body.partners", "error": error}]
     # Nothing was written; a PATCH is held to the same rules.
     api.fails("GET", "/enterprises/ne-contract-1", 404, "NotFound")
     assert (
@@ -277,7 +277,7 @@ def test_a_partner_list_naming_itself_or_an_id_twice_is_a_422(api, admin_headers
     )
     found = api.fails("PATCH", "/enterprises/ne-contract-1", 422, "InvalidRequest",
                       json={"partners": partners}, headers=admin_headers)  # fmt: skip
-    assert found["errors"] == [{"field": "partners", "error": error}]
+    assert found["errors"] == [{"field": "body.partners", "error": error}]
 
 
 # A read writes nothing, whatever it reads (saved scenarios' results included).
@@ -398,6 +398,89 @@ def test_an_ndjson_import_is_held_to_the_same_rules_as_a_single_write(api, admin
 
 def test_a_422_described_by_its_detail_alone_still_lists_its_problem(api):
     found = api.fails("GET", "/links", 422, "InvalidRequest", params={"channel": "espionage"})
-    assert found["errors"][0]["field"] == "channel"
+    assert found["errors"][0]["field"] == "query.channel"
     assert found["errors"][0]["error"].startswith("unknown channel 'espionage'")
     assert found["error_count"] == 1
+
+
+# Non-JSON answers and bodies are typed: a generated client gets text or bytes, not nothing.
+
+TEXT = {"type": "string"}
+BINARY = {"type": "string", "format": "binary"}
+
+
+def _responses(spec, method, path):
+    return spec["paths"][path][method]["responses"]["200"]["content"]
+
+
+def test_every_non_json_answer_has_a_string_schema_and_json_only_the_model(api):
+    spec = api.client.get("/openapi.json").json()
+    graphml = _responses(spec, "get", "/graph.graphml")
+    assert graphml == {"application/graphml+xml": {"schema": TEXT}}
+    charts = _responses(spec, "get", "/evaluation/charts/{chart}.{fmt}")
+    assert charts == {"image/svg+xml": {"schema": TEXT}, "image/png": {"schema": BINARY}}
+    report = _responses(spec, "get", "/evaluation/report")
+    assert report["text/csv"] == {"schema": TEXT}
+    assert report["application/json"]["schema"] == {"$ref": "#/components/schemas/ReportOut"}
+    rounds = _responses(spec, "post", "/rounds")
+    assert rounds["text/csv"] == {"schema": TEXT}
+    assert rounds["application/json"]["schema"] == {"$ref": "#/components/schemas/RoundOut"}
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                for media, content in response.get("content", {}).items():
+                    where = (method, path, status, media)
+                    assert content.get("schema"), where
+                    if media != "application/json":
+                        assert content["schema"] in (TEXT, BINARY), where
+                    else:
+                        assert "string" not in json.dumps(content["schema"].get("anyOf")), where
+
+
+@pytest.mark.parametrize(
+    ("path", "columns"),
+    [
+        ("/enterprises/import", ("id", "name", "region", "offers", "contact", "partners")),
+        ("/outcomes/import", ("northeast", "east", "indicator", "channels", "east_enterprise")),
+    ],
+)
+def test_an_import_body_is_documented_as_csv_or_ndjson_with_its_columns(api, path, columns):
+    spec = api.client.get("/openapi.json").json()
+    body = spec["paths"][path]["post"]["requestBody"]
+    assert body["required"] is True
+    assert body["content"] == {
+        "text/csv": {"schema": TEXT},
+        "application/x-ndjson": {"schema": TEXT},
+    }
+    for column in columns:
+        assert f"`{column}`" in body["description"], column
+
+
+# One naming scheme for `errors[].field`: where the parameter is, then its path.
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "request_args", "field"),
+    [
+        # pydantic, on a body and on a query parameter
+        ("POST", "/plans", {"json": {"capacities": "x"}}, "body.capacities"),
+        ("GET", "/links", {"params": {"limit": "abc"}}, "query.limit"),
+        # app.parsing: a query parameter the operation does not take
+        ("GET", "/links", {"params": {"bogus": "1"}}, "query.bogus"),
+        # the engine, naming a parameter in its message
+        ("GET", "/graph", {"params": {"weights": "agriculture:-5"}}, "query.weights.agriculture"),
+        ("POST", "/plans", {"json": {"capacities": {"nowhere": 1}}}, "body.capacities"),
+        # a service's check and an unknown region named by a parameter
+        ("GET", "/links", {"params": {"channel": "espionage"}}, "query.channel"),
+        ("GET", "/links", {"params": {"east": "nowhere"}}, "query.east"),
+        ("POST", "/partners/search", {"json": {"region": "nowhere", "offers": {}}}, "body.region"),
+        # a path parameter
+        ("GET", "/enterprises/" + "x" * 500, {}, "path.enterprise_id"),
+    ],
+)
+def test_every_422_names_its_field_by_where_it_is(api, method, path, request_args, field):
+    response = api.client.request(method, path, **request_args)
+    found = error_body(response, 422, ("ValidationError", "InvalidRequest"))
+    fields = [e["field"] for e in found["errors"]]
+    assert any(f == field or f.startswith(f"{field}.") for f in fields), found
+    assert all(f.split(".")[0] in ("body", "query", "path") for f in fields), found

@@ -231,7 +231,7 @@ def test_invalid_dataset_is_a_422_naming_record_and_field_and_nothing_is_written
 
     body = check_error(response, 422, "InvalidDataset")
     assert record in body["detail"] and field in body["detail"] and named in body["detail"]
-    assert body["errors"][0]["field"].startswith(record)
+    assert body["errors"][0]["field"].startswith(f"body.{record}")
     assert api.get("/dataset") == before
     assert api.get("/health")["dataset_version"] == SHIPPED_VERSION
     assert api.get("/regions/harbin") == harbin_before

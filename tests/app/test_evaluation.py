@@ -84,7 +84,7 @@ def test_bad_report_requests_are_named(api: Any) -> None:
     # A region named by a filter: 422 naming it (404 is for a path).
     error = api.fails("GET", "/evaluation/report", 422, "InvalidRequest",
                       params={"northeast": "harbin", "east": "atlantis"})  # fmt: skip
-    assert error["errors"] == [{"field": "east", "error": "no region with id 'atlantis'"}]
+    assert error["errors"] == [{"field": "query.east", "error": "no region with id 'atlantis'"}]
     api.fails("GET", "/evaluation/report", 422, "InvalidRequest",
               params={"northeast": "shenzhen", "east": "harbin"})  # fmt: skip
     api.fails("GET", "/evaluation/charts/pie.svg", 422, "ValidationError")

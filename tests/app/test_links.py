@@ -89,7 +89,7 @@ def test_region_on_the_wrong_side_of_the_filter_is_a_422(api):
 def test_unknown_region_in_the_filter_is_a_422_naming_the_filter(api):
     # A region named by a parameter makes the request invalid, as in a body; 404 is for a path.
     error = api.fails("GET", "/links", 422, "InvalidRequest", params={"east": "nowhere"})
-    assert error["errors"] == [{"field": "east", "error": "no region with id 'nowhere'"}]
+    assert error["errors"] == [{"field": "query.east", "error": "no region with id 'nowhere'"}]
 
 
 def test_channel_ranks_by_that_channels_contribution_and_keeps_only_positive_ones(api):

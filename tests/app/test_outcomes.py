@@ -66,9 +66,9 @@ def test_record_read_correct_and_delete_an_outcome(api: Any, check_error: Any) -
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"east": "atlantis"}, "east", "no region with id 'atlantis'"),
-        ({"east": "harbin"}, "east", "'harbin' is a northeast region, not east"),
-        ({"channels": ["tourism"]}, "channels", "unknown channel 'tourism'"),
+        ({"east": "atlantis"}, "body.east", "no region with id 'atlantis'"),
+        ({"east": "harbin"}, "body.east", "'harbin' is a northeast region, not east"),
+        ({"channels": ["tourism"]}, "body.channels", "unknown channel 'tourism'"),
         ({"indicator": "jobs"}, "body.indicator", "unknown indicator 'jobs'"),
         ({"value": -1}, "body.value", "greater than or equal to 0"),
         ({"date": "2019-02-30"}, "body.date", "date"),
