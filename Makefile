@@ -17,7 +17,7 @@ WEB_SOURCES := $(shell find web/src web/scripts web/public-src -type f ! -name s
 	web/index.html web/vite.config.ts web/tsconfig.json web/package.json \
 	$(wildcard app/routers/*.py schemas/*.py app/main.py app/errors.py)
 
-.PHONY: setup run test test-pg lint bench clean web browser e2e
+.PHONY: setup run test test-pg lint lint-spec bench clean web browser e2e
 
 setup: $(STAMP) web
 
@@ -70,6 +70,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# The live spec against Redocly's recommended rules (what front-end generators rely on).
+lint-spec: web
+	cd web && $(NPM) exec --no -- redocly lint --extends recommended-strict openapi.json
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py

@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="counterpart",
         version="0.2.0",
+        license_info={"name": "MIT", "identifier": "MIT"},
         description=API_DESCRIPTION,
         lifespan=lifespan,
         # /docs and /redoc are served from local files (app.webapp), never from a CDN.

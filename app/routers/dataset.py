@@ -11,6 +11,7 @@ from app.dependencies import ActiveDep, AdminRoute, KeyDep, StateDep
 from app.parsing import StrictRoute
 from schemas.common import ErrorBody
 from schemas.dataset import DatasetInfo
+from schemas.dataset_document import DatasetDocument
 
 router = APIRouter(prefix="/dataset", tags=["dataset"], route_class=StrictRoute)
 admin_router = APIRouter(prefix="/dataset", tags=["dataset"], route_class=AdminRoute)
@@ -22,7 +23,12 @@ def get_dataset(state: StateDep) -> DatasetInfo:
     return convert.dataset_info(state)
 
 
-@router.get("/document", summary="The active dataset document")
+@router.get(
+    "/document",
+    summary="The active dataset document",
+    response_model=None,
+    responses={200: {"model": DatasetDocument, "description": "The dataset document."}},
+)
 def get_document(state: StateDep) -> dict[str, Any]:
     """The dataset as JSON, ready to edit and upload again with PUT /dataset."""
     return state.document
@@ -35,14 +41,22 @@ def get_document(state: StateDep) -> dict[str, Any]:
         409: {"model": ErrorBody, "description": "Version already stored with other content."},
         422: {"model": ErrorBody, "description": "The dataset is invalid; nothing was written."},
     },
+    # The body is read as JSON and checked whole by the engine (errors naming record and field);
+    # its schema documents the format for clients.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/DatasetDocument"}}
+            },
+        }
+    },
 )
 def put_dataset(
     _: KeyDep,
     active: ActiveDep,
-    document: Annotated[
-        dict[str, Any],
-        Body(description="A dataset document in the format of GET /dataset/document."),
-    ],
+    # Any here: the schema of the body is DatasetDocument (openapi_extra above).
+    document: Annotated[Any, Body()],
 ) -> DatasetInfo:
     """Validate the new dataset whole, then store and activate it all-or-nothing."""
     return convert.dataset_info(active.replace(document))
