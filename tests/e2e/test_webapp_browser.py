@@ -389,6 +389,29 @@ def test_registry_pages_by_cursor(page: Any, api: httpx.Client) -> None:
     page.wait_for_function(f"ids => JSON.stringify(({listed})()) === JSON.stringify(ids)",
                            arg=[e["id"] for e in first["items"]])  # fmt: skip
 
+    # Partners found beyond a page (the 21 firms above offer software) are paged ten at a time.
+    expected = api.post(
+        "/partners/search",
+        json={"region": "harbin", "seeks": {"software_digital": 0.8}, "k": 25},
+    ).json()["partners"]
+    assert len(expected) > 20
+    page.select_option("#ent-region", "harbin")
+    page.click("text=Add (Seeks)")
+    page.select_option(".seeks .row select", "software_digital")
+    page.fill(".seeks .row input[type=number]", "0.8")
+    page.fill("#ent-k", "25")
+    page.dispatch_event("#ent-k", "change")
+    page.click("button.search-go")
+    rows = "() => [...document.querySelectorAll('table.partners tbody tr')].map(r => r.dataset.id)"
+    for start in (0, 10, 20):
+        page.wait_for_function(f"ids => JSON.stringify(({rows})()) === JSON.stringify(ids)",
+                               arg=[p["id"] for p in expected[start:start + 10]])  # fmt: skip
+        if start + 10 < len(expected):
+            page.click(".paged button.next")
+    page.click(".paged button.prev")
+    page.wait_for_function(f"ids => JSON.stringify(({rows})()) === JSON.stringify(ids)",
+                           arg=[p["id"] for p in expected[10:20]])  # fmt: skip
+
 
 def test_language_switch_and_keyboard_navigation(page: Any) -> None:
     open_page(page, "graph")

@@ -26,8 +26,32 @@ const view = {
   cursor: null as string | null,
 };
 
+/** Partners shown this many to a page (a search returns up to `k`, at most 100). */
+const PAGE_SIZE = 10;
+
 function partnersTable(shared: Shared, list: PartnerList): HTMLElement {
   if (!list.partners.length) return h("p", {}, t("noResults"));
+  if (list.partners.length <= PAGE_SIZE) return partnerRows(shared, list.partners);
+  // Pages of the partners found, turned without asking the API again.
+  const box = h("div", { class: "paged" });
+  const show = (start: number): void => {
+    const end = Math.min(start + PAGE_SIZE, list.partners.length);
+    box.replaceChildren(
+      partnerRows(shared, list.partners.slice(start, end)),
+      h(
+        "div",
+        { class: "row" },
+        start > 0 ? h("button", { type: "button", class: "prev", onclick: () => show(start - PAGE_SIZE) }, t("prev")) : null,
+        h("span", { class: "range" }, `${start + 1}–${end} / ${list.partners.length}`),
+        end < list.partners.length ? h("button", { type: "button", class: "next", onclick: () => show(end) }, t("next")) : null,
+      ),
+    );
+  };
+  show(0);
+  return box;
+}
+
+function partnerRows(shared: Shared, partners: PartnerList["partners"]): HTMLElement {
   return h(
     "table",
     { class: "partners" },
@@ -36,7 +60,7 @@ function partnersTable(shared: Shared, list: PartnerList): HTMLElement {
     h(
       "tbody",
       {},
-      list.partners.map((p) =>
+      partners.map((p) =>
         h(
           "tr",
           { "data-id": p.id },
