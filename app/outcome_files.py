@@ -16,22 +16,9 @@ from typing import Any
 
 from app.enterprise_files import RecordFormat, shown
 from app.errors import Problem
+from matching import OUTCOME_FIELDS
 
 __all__ = ["OUTCOME_FIELDS", "OUTCOME_FORMAT"]
-
-#: The fields of an outcome record, in file order (the CSV header).
-OUTCOME_FIELDS = (
-    "northeast",
-    "east",
-    "indicator",
-    "value",
-    "date",
-    "channels",
-    "source",
-    "note",
-    "northeast_enterprise",
-    "east_enterprise",
-)
 
 
 def _cells(cells: dict[str, str]) -> tuple[dict[str, Any], list[Problem]]:

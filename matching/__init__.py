@@ -59,6 +59,7 @@ from matching.network import Network, Side, network_from_dataset, synthetic_netw
 from matching.outcomes import (
     DEFAULT_HALF_LIFE_DAYS,
     INDICATOR_UNITS,
+    OUTCOME_FIELDS,
     OUTCOME_INDICATORS,
     DrawnOutcome,
     Outcome,
@@ -138,6 +139,7 @@ __all__ = [
     "MatchExplanation",
     "Meeting",
     "Network",
+    "OUTCOME_FIELDS",
     "OUTCOME_INDICATORS",
     "OWNERSHIPS",
     "Outcome",

@@ -74,7 +74,8 @@ INDICATOR_UNITS: Mapping[str, str] = {
 }
 #: Half-life of an outcome's weight in the cooperation factor: two years, in days.
 DEFAULT_HALF_LIFE_DAYS = 730.0
-_OUTCOME_FIELDS = (
+#: The fields of an outcome record, in file order (the import's CSV header).
+OUTCOME_FIELDS = (
     "northeast",
     "east",
     "indicator",
@@ -238,7 +239,7 @@ def _date(rec: RecordReader, name: str) -> datetime.date:
 
 
 def _read_outcome(rec: RecordReader, dataset: Dataset) -> Outcome:
-    rec.check_keys(_OUTCOME_FIELDS)
+    rec.check_keys(OUTCOME_FIELDS)
     ends: dict[str, str] = {}
     for side in ("northeast", "east"):
         region_id = rec.string(side)
