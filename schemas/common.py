@@ -7,7 +7,6 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -21,7 +20,6 @@ from pydantic_core import CoreSchema
 from matching import MAX_WEIGHT, MIN_WEIGHT
 
 __all__ = [
-    "NO_NUL",
     "ComponentKind",
     "ErrorCode",
     "Level",
@@ -35,17 +33,6 @@ __all__ = [
     "Schema",
     "WeightsIn",
 ]
-
-
-def _without_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("contains the control character U+0000 (NUL)")
-    return value
-
-
-#: For text the service stores: PostgreSQL's text cannot hold the NUL character, so that no
-#: database takes it (a 422 naming the field, the same on SQLite and PostgreSQL).
-NO_NUL = AfterValidator(_without_nul)
 
 
 class Schema(BaseModel):
@@ -91,7 +78,9 @@ class RequestSchema(Schema):
     def _no_control_characters(cls, value: Any) -> Any:
         character = _control_character(value)
         if character is not None:
-            raise ValueError(f"contains the control character U+{ord(character):04X}")
+            # NUL named too: no database stores it (PostgreSQL's text cannot hold it).
+            name = " (NUL)" if character == "\x00" else ""
+            raise ValueError(f"contains the control character U+{ord(character):04X}{name}")
         return value
 
     @classmethod

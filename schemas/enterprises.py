@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from schemas.common import NO_NUL, DatasetStamped, RequestSchema, Schema, Side
+from schemas.common import DatasetStamped, RequestSchema, Schema, Side
 
 __all__ = [
     "MAX_PARTNERS",
@@ -57,17 +57,15 @@ class EnterpriseIn(RequestSchema):
     id: EnterpriseId | None = Field(
         default=None, description="Given by the client, or made by the server on POST."
     )
-    name: Annotated[
-        str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), NO_NUL
-    ]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
     region: str = Field(max_length=100, description="A region id (GET /regions).")
     offers: Sectors = Field(default_factory=dict)
     seeks: Sectors = Field(default_factory=dict)
     size: SizeBand = "small"
     ownership: Ownership = "private"
     founded: int | None = Field(default=None, ge=1800, le=CURRENT_YEAR + 1, strict=True)
-    description: Annotated[str, NO_NUL] = Field(default="", max_length=2000)
-    contact: Annotated[str, NO_NUL] | None = Field(
+    description: str = Field(default="", max_length=2000)
+    contact: str | None = Field(
         default=None,
         max_length=300,
         description="How to reach the enterprise; shown only to a request with the key.",
@@ -83,9 +81,7 @@ class EnterprisePatch(RequestSchema):
     """A partial update: only the fields given change (offers and seeks are replaced whole)."""
 
     name: (
-        Annotated[
-            str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), NO_NUL
-        ]
+        Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
         | None
     ) = None
     region: str | None = Field(default=None, max_length=100)
@@ -94,8 +90,8 @@ class EnterprisePatch(RequestSchema):
     size: SizeBand | None = None
     ownership: Ownership | None = None
     founded: int | None = Field(default=None, ge=1800, le=CURRENT_YEAR + 1, strict=True)
-    description: Annotated[str, NO_NUL] | None = Field(default=None, max_length=2000)
-    contact: Annotated[str, NO_NUL] | None = Field(default=None, max_length=300)
+    description: str | None = Field(default=None, max_length=2000)
+    contact: str | None = Field(default=None, max_length=300)
     partners: list[EnterpriseId] | None = Field(default=None, max_length=MAX_PARTNERS)
 
 

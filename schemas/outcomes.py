@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from matching import INDICATOR_UNITS, OUTCOME_INDICATORS
-from schemas.common import NO_NUL, IsoDate, RequestSchema, Schema
+from schemas.common import IsoDate, RequestSchema, Schema
 from schemas.enterprises import EnterpriseId
 
 __all__ = [
@@ -27,7 +27,7 @@ INDICATOR_DESCRIPTION = "One of: " + ", ".join(
     f"`{i}` ({INDICATOR_UNITS[i]})" for i in OUTCOME_INDICATORS
 )
 RegionId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(max_length=5000), NO_NUL]
+Text = Annotated[str, StringConstraints(max_length=5000)]
 
 
 def _known_indicator(value: str) -> str:
@@ -65,7 +65,7 @@ class OutcomeIn(RequestSchema):
         description="The channel ids (GET /taxonomy) the outcome belongs to.",
         examples=[["equipment", "emerging"]],
     )
-    source: Annotated[str, StringConstraints(min_length=1, max_length=2000), NO_NUL] = Field(
+    source: Annotated[str, StringConstraints(min_length=1, max_length=2000)] = Field(
         description="Where it is reported: a dataset source key (GET /dataset) or a citation.",
         examples=["report-harbin-shenzhen-2024"],
     )

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from matching import MAX_OVERRIDES
-from schemas.common import NO_NUL, ComponentKind, DatasetStamped, RequestSchema, Schema
+from schemas.common import ComponentKind, DatasetStamped, RequestSchema, Schema
 from schemas.links import LinkOut, SuggestionOut
 from schemas.plans import PlanIn, PlanResultOut
 
@@ -127,8 +127,8 @@ class ScenarioOut(DatasetStamped):
 class SavedScenarioIn(RequestSchema):
     """A scenario to save under a unique name."""
 
-    name: Annotated[str, NO_NUL] = Field(min_length=1, max_length=200, examples=["agriculture x2"])
-    description: Annotated[str, NO_NUL] = Field(default="", max_length=5000)
+    name: str = Field(min_length=1, max_length=200, examples=["agriculture x2"])
+    description: str = Field(default="", max_length=5000)
     scenario: ScenarioIn
 
 
