@@ -40,6 +40,8 @@ from matching.enterprises import (
     Population,
     build_population,
     explain_match,
+    population_arrays,
+    population_from_arrays,
     search_partners,
 )
 from matching.errors import DatasetError, InfeasiblePlanError, UnknownRegionError
@@ -206,6 +208,8 @@ __all__ = [
     "parse_outcomes",
     "parse_taxonomy",
     "plan_network",
+    "population_arrays",
+    "population_from_arrays",
     "propose_round",
     "rank_links",
     "score_components",

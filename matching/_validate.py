@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "check_array",
     "check_choice",
     "check_count",
     "check_number",
@@ -144,4 +145,38 @@ def check_choice(name: str, value: Any, options: Collection[str] | Mapping[str, 
     """
     if not isinstance(value, str) or value not in options:
         raise ValueError(f"`{name}` must be one of {sorted(options)}, got {value!r}")
+    return value
+
+
+def check_array(
+    name: str, value: Any, *, dtypes: tuple[Any, ...], shape: tuple[int, ...] | None = None
+) -> np.ndarray[Any, Any]:
+    """`value`, if it is an array of one of `dtypes` (a kind such as ``"S"`` too) and `shape`.
+
+    No conversion and no copy: arrays read from files are taken as they are or refused.
+
+    Examples
+    --------
+    >>> check_array("region", np.zeros(3, dtype=np.int32), dtypes=(np.int64,), shape=(3,))
+    Traceback (most recent call last):
+    ...
+    ValueError: `region` must be an array of int64, got int32 of shape (3,)
+    >>> check_array("region", np.zeros(2, dtype=np.int64), dtypes=(np.int64,), shape=(3,))
+    Traceback (most recent call last):
+    ...
+    ValueError: `region` must be an array of shape (3,), got (2,)
+    """
+    kinds = [d if isinstance(d, str) else np.dtype(d) for d in dtypes]
+    if not isinstance(value, np.ndarray) or not any(
+        value.dtype.kind == k if isinstance(k, str) else value.dtype == k for k in kinds
+    ):
+        found = (
+            f"{value.dtype} of shape {value.shape}"
+            if isinstance(value, np.ndarray)
+            else type(value).__name__
+        )
+        wanted = " or ".join(f"kind {k!r}" if isinstance(k, str) else str(k) for k in kinds)
+        raise ValueError(f"`{name}` must be an array of {wanted}, got {found}")
+    if shape is not None and value.shape != shape:
+        raise ValueError(f"`{name}` must be an array of shape {shape}, got {value.shape}")
     return value

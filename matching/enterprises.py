@@ -31,13 +31,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from matching._types import FloatArray, IntArray
-from matching._validate import check_count, check_number
+from matching._validate import check_array, check_count, check_number
 from matching.network import Network
 from matching.scoring import ComponentScores, Weights
 from matching.taxonomy import Taxonomy
@@ -53,6 +54,8 @@ __all__ = [
     "SearchFilters",
     "build_population",
     "explain_match",
+    "population_arrays",
+    "population_from_arrays",
     "search_partners",
 ]
 
@@ -311,6 +314,142 @@ def _assemble(
         size_by_position=size[members],
         smallest_feature=float(columns.data.min(initial=np.inf)),
     )
+
+
+def population_arrays(population: Population) -> dict[str, NDArray[Any]]:
+    """Every array of a population by name, to store and read back with `population_from_arrays`.
+
+    The arrays themselves, not copies; the sparse matrices as their three arrays each
+    (``features_data``, ``features_indices``, ``features_indptr``, and the same of
+    ``columns``), and ``smallest_feature`` as a 0-d array.
+    """
+    arrays: dict[str, NDArray[Any]] = {
+        "ids": population.ids,
+        "region": population.region,
+        "size": population.size,
+        "ownership": population.ownership,
+        "members": population.members,
+        "member_start": population.member_start,
+        "position": population.position,
+        "ownership_by_position": population.ownership_by_position,
+        "size_by_position": population.size_by_position,
+        "smallest_feature": np.array(population.smallest_feature, dtype=np.float64),
+    }
+    for name, matrix in (("features", population.features), ("columns", population.columns)):
+        arrays[f"{name}_data"] = matrix.data
+        arrays[f"{name}_indices"] = matrix.indices
+        arrays[f"{name}_indptr"] = matrix.indptr
+    return arrays
+
+
+def population_from_arrays(
+    arrays: Mapping[str, NDArray[Any]], network: Network, side: str
+) -> Population:
+    """The population of `side` whose arrays `population_arrays` gave, taken as they are.
+
+    Nothing is copied and only each array's first and last entries are read, so arrays mapped
+    from files (``np.load(path, mmap_mode="r")``) stay mapped: their pages are read when a
+    search reaches them, and shared by every process mapping the same files. The arrays are
+    checked against each other and against the network's side (regions, and 2P features for
+    its P sectors): their dtypes, shapes and the bounds of the index arrays; not every entry.
+
+    Raises
+    ------
+    ValueError
+        If an array is missing, or of another dtype or shape than a population of `side` has.
+
+    Examples
+    --------
+    >>> from matching import synthetic_network
+    >>> net = synthetic_network(3, 3, seed=0)
+    >>> sector = net.taxonomy.sector_ids[0]
+    >>> region = net.east.ids[0]
+    >>> built = build_population([Enterprise("e1", region, {sector: 1.0}, {})], net, "east")
+    >>> again = population_from_arrays(population_arrays(built), net, "east")
+    >>> again.profile(0, net) == built.profile(0, net)
+    True
+    >>> arrays = population_arrays(built)
+    >>> population_from_arrays(arrays | {"region": arrays["region"][:0]}, net, "east")
+    Traceback (most recent call last):
+    ...
+    ValueError: `region` must be an array of shape (1,), got (0,)
+    """
+    missing = [name for name in _POPULATION_ARRAYS if name not in arrays]
+    if missing:
+        raise ValueError(f"`arrays` lacks {', '.join(missing)}")
+    n_regions = len(network.side(side))
+    n_features = 2 * len(network.taxonomy.sectors)
+    ids = check_array("ids", arrays["ids"], dtypes=("S",))
+    n = len(ids)
+    int8, int64 = (np.int8,), (np.int64,)
+    row_arrays = (("region", int64), ("size", int8), ("ownership", int8), ("members", int64),
+                  ("position", int64), ("ownership_by_position", int8),
+                  ("size_by_position", int8))  # fmt: skip
+    for name, dtypes in row_arrays:
+        check_array(name, arrays[name], dtypes=dtypes, shape=(n,))
+    member_start = check_array(
+        "member_start", arrays["member_start"], dtypes=int64, shape=(n_regions + 1,)
+    )
+    if member_start[0] != 0 or member_start[-1] != n:
+        raise ValueError(f"`member_start` must run from 0 to {n}")
+    smallest = check_array("smallest_feature", arrays["smallest_feature"], dtypes=(np.float64,))
+    if smallest.shape != ():
+        raise ValueError(f"`smallest_feature` must be a 0-d array, got shape {smallest.shape}")
+    features = _compressed(arrays, "features", np.float64, (n, n_features), sp.csr_matrix)
+    columns = _compressed(arrays, "columns", np.float32, (n, n_features), sp.csc_matrix)
+    return Population(
+        side=side,
+        ids=ids,
+        region=arrays["region"],
+        size=arrays["size"],
+        ownership=arrays["ownership"],
+        features=features,
+        members=arrays["members"],
+        member_start=member_start,
+        columns=columns,
+        position=arrays["position"],
+        ownership_by_position=arrays["ownership_by_position"],
+        size_by_position=arrays["size_by_position"],
+        smallest_feature=float(smallest),
+    )
+
+
+#: The arrays `population_arrays` gives and `population_from_arrays` needs.
+_POPULATION_ARRAYS = (
+    "ids", "region", "size", "ownership", "members", "member_start", "position",
+    "ownership_by_position", "size_by_position", "smallest_feature",
+    "features_data", "features_indices", "features_indptr",
+    "columns_data", "columns_indices", "columns_indptr",
+)  # fmt: skip
+
+
+def _compressed(
+    arrays: Mapping[str, NDArray[Any]],
+    name: str,
+    dtype: type[np.floating[Any]],
+    shape: tuple[int, int],
+    kind: type[sp.csr_matrix] | type[sp.csc_matrix],
+) -> Any:
+    """A CSR or CSC matrix over three stored arrays, without copying them."""
+    major = shape[0] if kind is sp.csr_matrix else shape[1]
+    indptr = check_array(
+        f"{name}_indptr", arrays[f"{name}_indptr"], dtypes=(np.int32, np.int64), shape=(major + 1,)
+    )
+    nnz = int(indptr[-1])
+    data = check_array(f"{name}_data", arrays[f"{name}_data"], dtypes=(dtype,), shape=(nnz,))
+    indices = check_array(
+        f"{name}_indices", arrays[f"{name}_indices"], dtypes=(indptr.dtype,), shape=(nnz,)
+    )
+    if indptr[0] != 0:
+        raise ValueError(f"`{name}_indptr` must start at 0, got {indptr[0]}")
+    matrix = kind((data, indices, indptr), shape=shape, copy=False)
+    if nnz and not (
+        np.shares_memory(matrix.data, data) and np.shares_memory(matrix.indices, indices)
+    ):
+        raise ValueError(f"`{name}` arrays are not in the layout a search reads without copying")
+    # `_assemble` stores them canonical (sorted, no duplicates): scipy must not sort in place.
+    matrix.has_canonical_format = True
+    return matrix
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from unittest.mock import patch
 
 import numpy as np
@@ -19,6 +21,8 @@ from matching.enterprises import (
     SearchFilters,
     build_population,
     explain_match,
+    population_arrays,
+    population_from_arrays,
     search_partners,
 )
 
@@ -192,3 +196,85 @@ def test_population_checks() -> None:
             net,
             "northeast",
         )
+
+
+def mapped_copy(population, folder: Path):
+    """The population written as .npy files and mapped back read-only, as a snapshot is."""
+    arrays = {}
+    for name, array in population_arrays(population).items():
+        np.save(folder / f"{name}.npy", array, allow_pickle=False)
+        arrays[name] = np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+    return arrays
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10**6), st.data())
+def test_a_population_mapped_from_its_stored_arrays_searches_as_the_built_one(
+    model, seed, data
+) -> None:
+    rng = np.random.default_rng(seed)
+    net = model.network
+    side = data.draw(st.sampled_from(["northeast", "east"]))
+    partners = random_population(net, side, int(rng.integers(0, 300)), rng, "p")
+    built = build_population(partners, net, side)
+    with tempfile.TemporaryDirectory() as folder:
+        mapped = population_from_arrays(mapped_copy(built, Path(folder)), net, side)
+        # Nothing was copied into memory: the arrays are the files' pages (and read-only, so a
+        # search that wrote into them would fail here).
+        assert not mapped.columns.data.flags.writeable and not mapped.ids.flags.writeable
+        assert mapped.side == side and mapped.smallest_feature == built.smallest_feature
+        assert [mapped.profile(r, net) for r in range(len(mapped))] == sorted(
+            partners, key=lambda e: e.id
+        )
+        for _ in range(5):
+            query = random_population(net, "east" if side == "northeast" else "northeast", 1,
+                                      rng, "q")[0]  # fmt: skip
+            features, coefficients = model.query(query)
+            if side == "east":
+                multiplier = model.multiplier[net.northeast.index[query.region]]
+            else:
+                multiplier = model.multiplier[:, net.east.index[query.region]]
+            removed = rng.choice(max(len(built), 1), size=min(3, len(built)), replace=False)
+            filters = SearchFilters(ownership=frozenset({0, 1}), min_score=0.01)
+            for kwargs in ({}, {"filters": filters, "removed": removed.astype(np.int64)}):
+                expected = search_partners(built, features, coefficients, multiplier, k=7, **kwargs)
+                found = search_partners(mapped, features, coefficients, multiplier, k=7, **kwargs)
+                assert found == expected
+                holding = mapped.holding(features.tolist())
+                assert (holding == built.holding(features.tolist())).all()
+
+
+def test_stored_arrays_of_another_shape_or_dtype_are_refused(model) -> None:
+    net = model.network
+    rng = np.random.default_rng(5)
+    built = build_population(random_population(net, "east", 50, rng, "p"), net, "east")
+    arrays = population_arrays(built)
+    nnz = len(built.features.data)
+
+    def refused(changes):
+        with pytest.raises(ValueError) as error:
+            population_from_arrays(arrays | changes, net, "east")
+        return str(error.value)
+
+    assert refused({"member_start": arrays["member_start"][1:]}).startswith(
+        "`member_start` must be an array of shape"
+    )
+    assert (
+        refused({"ids": arrays["ids"][:-1]})
+        == "`region` must be an array of shape (49,), got (50,)"
+    )
+    assert refused({"region": arrays["region"].astype(np.int32)}) == (
+        "`region` must be an array of int64, got int32 of shape (50,)"
+    )
+    assert refused({"features_data": arrays["features_data"][:-1]}) == (
+        f"`features_data` must be an array of shape ({nnz},), got ({nnz - 1},)"
+    )
+    assert refused({"columns_data": arrays["columns_data"].astype(np.float64)}).startswith(
+        "`columns_data` must be an array of float32"
+    )
+    assert refused({"smallest_feature": np.zeros(2)}) == (
+        "`smallest_feature` must be a 0-d array, got shape (2,)"
+    )
+    assert refused({"ids": [b"a"] * 50}) == "`ids` must be an array of kind 'S', got list"
+    del arrays["position"]
+    assert refused({}) == "`arrays` lacks position"
