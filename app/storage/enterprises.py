@@ -36,6 +36,7 @@ __all__ = [
     "FIELDS",
     "ROW_COLUMNS",
     "StoredEnterprise",
+    "change_at",
     "changes",
     "changes_since",
     "count_enterprises",
@@ -340,6 +341,22 @@ def latest_change(connection: Connection | Session) -> int:
     """The sequence number of the last logged change (0 if none); asked before every query."""
     bind = _driver(connection)
     return int(bind.exec_driver_sql("SELECT max(seq) FROM enterprise_changes").scalar() or 0)
+
+
+def change_at(connection: Connection | Session, seq: int) -> tuple[str | None, str, str] | None:
+    """The change logged as `seq`: (enterprise id, op, time in ISO form); None if there is none.
+
+    Its time (to the microsecond) tells it from a change another history of the log numbered
+    `seq`: a database restored from a backup and written to since.
+    """
+    row = connection.execute(
+        select(changes.c.enterprise_id, changes.c.op, changes.c.at).where(changes.c.seq == seq)
+    ).first()
+    if row is None:
+        return None
+    ident, op, at = row
+    moment = datetime.fromisoformat(at) if isinstance(at, str) else at
+    return ident, str(op), as_utc(moment).isoformat()
 
 
 def changes_since(connection: Connection | Session, seq: int) -> list[tuple[int, str | None, str]]:

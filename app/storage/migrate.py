@@ -22,7 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData
 
-from app.storage import datasets, enterprises, keys, outcomes, scenarios
+from app.storage import datasets, enterprises, identity, keys, outcomes, scenarios
 from app.storage.base import Base
 
 __all__ = [
@@ -37,7 +37,7 @@ __all__ = [
 #: Where the revisions are (a folder of the package, so an installed service can migrate).
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Importing the table modules registers their tables on Base.
-_TABLES = (datasets, enterprises, keys, outcomes, scenarios)
+_TABLES = (datasets, enterprises, identity, keys, outcomes, scenarios)
 #: Every table of counterpart: what the newest revision must create.
 METADATA: MetaData = Base.metadata
 

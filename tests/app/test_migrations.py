@@ -46,10 +46,14 @@ def test_the_migrated_schema_is_exactly_the_tables_definitions(databases, tmp_pa
 
 
 def test_a_database_created_before_migrations_is_adopted_with_its_rows(databases, tmp_path):
-    # What 0.2.0's create_all left, on a database that never had the targets table.
+    # What 0.2.0's create_all left: no targets table, no identity (both came later).
     url = database_url(databases, tmp_path)
     engine = create_engine(normalise_url(url))
-    older = [table for name, table in METADATA.tables.items() if name != "targets"]
+    older = [
+        table
+        for name, table in METADATA.tables.items()
+        if name not in ("targets", "database_identity")
+    ]
     METADATA.create_all(engine, tables=older)
     with engine.begin() as connection:
         connection.execute(
@@ -167,15 +171,17 @@ def test_db_revision_drafts_what_the_tables_add_and_the_draft_migrates(
     monkeypatch.setattr(migrate, "METADATA", tables)
     settings = Settings(data_dir=tmp_path, database_url=databases.url(tmp_path))
 
+    head = head_revision()
     path = write_revision(settings, "a probe table")
 
-    assert path.parent == folder / "versions" and path.name == "0002_a_probe_table.py"
+    following = f"{int(head) + 1:04d}"
+    assert path.parent == folder / "versions" and path.name == f"{following}_a_probe_table.py"
     draft = path.read_text("utf-8")
-    assert "down_revision: str | None = '0001'" in draft and "'probe'" in draft
+    assert f"down_revision: str | None = '{head}'" in draft and "'probe'" in draft
     database = connect(settings.resolved_database_url)
     try:
         with database.engine.connect() as connection:
-            assert current_revision(connection) == "0002"
+            assert current_revision(connection) == following
             assert differences(connection) == []
             assert "probe" in inspect(connection).get_table_names()
     finally:
