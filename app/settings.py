@@ -74,6 +74,13 @@ class Settings(BaseSettings):
         ge=256,
         description="Memory budget of one heavy computation, run in a process of its own.",
     )
+    index_snapshots: bool = Field(
+        default=True,
+        description=(
+            "Write the partner index to data_dir/index after each full build, and start from "
+            "the newest snapshot that fits the database (false: build from every row at start)."
+        ),
+    )
 
     log_level: str = Field(
         default="info",
@@ -111,6 +118,11 @@ class Settings(BaseSettings):
     def import_dir(self) -> Path:
         """Where imports spool their files and stage their rows (emptied at every start)."""
         return self.data_dir / "tmp"
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the partner index's snapshots are written (see `index_snapshots`)."""
+        return self.data_dir / "index"
 
     @property
     def resolved_database_url(self) -> str:

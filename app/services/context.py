@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from app.services.datasets import ActiveDataset
 from app.services.enterprises import EnterpriseService
 from app.services.imports import clear_workspaces
+from app.services.index_snapshot import SnapshotStore
 from app.services.keys import KeyService
 from app.services.outcomes import OutcomeService
 from app.services.scenarios import ScenarioService
@@ -39,8 +40,9 @@ def open_services(settings: Settings, *, build_index: bool = True) -> Iterator[S
 
     First it empties the imports' scratch folder of what imports killed mid-way left there.
 
-    The index is built before the block starts, so that the first query does not wait for it;
-    a process that only writes (an import) passes `build_index=False`.
+    The index is built before the block starts (or mapped from a snapshot in
+    ``data_dir/index``, with `settings.index_snapshots`), so that the first query does not wait
+    for it; a process that only writes (an import) passes `build_index=False`.
     """
     budget = WorkBudget.of(settings.work_seconds, settings.work_memory_mb)
     # What imports killed mid-way left behind (their spooled files and staged rows).
@@ -49,7 +51,8 @@ def open_services(settings: Settings, *, build_index: bool = True) -> Iterator[S
     try:
         active = ActiveDataset(database)
         state = active.start()
-        enterprises = EnterpriseService(database)
+        snapshots = SnapshotStore(settings.index_dir) if settings.index_snapshots else None
+        enterprises = EnterpriseService(database, snapshots=snapshots)
         if build_index:
             with enterprises.reading(state):
                 pass

@@ -23,14 +23,21 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
 from app.services.datasets import DatasetState
+from app.services.index_snapshot import (
+    LoadedSnapshot,
+    SnapshotOrigin,
+    SnapshotStore,
+    dataset_fingerprint,
+)
 from app.storage import enterprises as store
+from app.storage.identity import database_identity
 from matching import (
     OWNERSHIPS,
     SIDES,
@@ -169,11 +176,19 @@ def _stored_profiles(session: Session) -> Iterable[Enterprise]:
 class IndexKeeper:
     """Holds this worker's current `EnterpriseIndex` and moves it forward with the log.
 
-    `reader` opens a read session (for rebuilds in the background).
+    `reader` opens a read session (for rebuilds in the background); `snapshots`, if given, is
+    where full builds are written and where a start looks for one to map.
     """
 
-    def __init__(self, reader: Callable[[], Session]) -> None:
+    def __init__(
+        self, reader: Callable[[], Session], snapshots: SnapshotStore | None = None
+    ) -> None:
         self._reader = reader
+        self._snapshots = snapshots
+        #: The newest full build still to write as a snapshot, and the thread writing them.
+        self._unwritten: tuple[EnterpriseIndex, SnapshotOrigin, DatasetState] | None = None
+        self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
         self._lock = threading.Lock()
         self._index: EnterpriseIndex | None = None
         #: Held by the one build from a bulk change that may run at a time.
@@ -210,8 +225,7 @@ class IndexKeeper:
             if index is not None and index.seq > seq:
                 raise StaleRead
             if index is None or index.dataset_id != state.record_id:
-                index = self._build(session, state, seq)
-                self._rebuild_due = False
+                index = self._start(session, state, seq)
             elif index.seq < seq:
                 index = self._advance(session, state, index, seq)
             self._index = index
@@ -241,10 +255,13 @@ class IndexKeeper:
             self._rebuild(state)
 
     def stop(self) -> None:
-        """Wait for a background rebuild to end (before the database closes)."""
+        """Wait for a background rebuild and snapshot to end (before the database closes)."""
         thread = self._background
         if thread is not None:
             thread.join()
+        writer = self._writer
+        if writer is not None:
+            writer.join()
 
     def _rebuild_in_background(self, state: DatasetState) -> None:
         try:
@@ -274,15 +291,109 @@ class IndexKeeper:
             self._index = built
             self._rebuild_due = False
 
+    def _start(self, session: Session, state: DatasetState, seq: int) -> EnterpriseIndex:
+        """The first index of a dataset: from a snapshot and the log after it, else a build."""
+        self._rebuild_due = False
+        loaded = None if self._snapshots is None else self._load(session, state, seq)
+        if loaded is None:
+            return self._build(session, state, seq)
+        empty = _populations(state, ())
+        index = EnterpriseIndex(
+            seq=loaded.origin.seq,
+            dataset_id=state.record_id,
+            model=state.enterprise_model,
+            sides={side: PartnerPool.of(loaded.populations[side], empty[side]) for side in SIDES},
+        )
+        logger.info(
+            "enterprise index mapped from %s (change %d), %d changes after it to apply",
+            loaded.path.name,
+            index.seq,
+            seq - index.seq,
+        )
+        # A bulk change past the snapshot sets `_rebuild_due`: rebuilt in the background.
+        return index if index.seq == seq else self._advance(session, state, index, seq)
+
+    def _load(self, session: Session, state: DatasetState, seq: int) -> LoadedSnapshot | None:
+        assert self._snapshots is not None
+        return self._snapshots.load(
+            database=database_identity(session),
+            dataset_id=state.record_id,
+            network=state.network,
+            latest=seq,
+            change_at=lambda at: store.change_at(session, at),
+        )
+
     def _build(self, session: Session, state: DatasetState, seq: int) -> EnterpriseIndex:
         populations = _populations(state, _stored_profiles(session))
         empty = _populations(state, ())
-        return EnterpriseIndex(
+        index = EnterpriseIndex(
             seq=seq,
             dataset_id=state.record_id,
             model=state.enterprise_model,
             sides={side: PartnerPool.of(populations[side], empty[side]) for side in SIDES},
         )
+        if self._snapshots is not None and seq > 0:
+            origin = SnapshotOrigin(
+                database=database_identity(session),
+                dataset_id=state.record_id,
+                fingerprint=dataset_fingerprint(state.network),
+                activated_at=state.activated_at.isoformat(),
+                seq=seq,
+                change=store.change_at(session, seq),
+            )
+            self._write_snapshot(index, origin, state)
+        return index
+
+    def _write_snapshot(
+        self, index: EnterpriseIndex, origin: SnapshotOrigin, state: DatasetState
+    ) -> None:
+        """Have the writer thread write this build (only the newest build waiting is written)."""
+        with self._writer_lock:
+            self._unwritten = (index, origin, state)
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_snapshots, name="enterprise-index-snapshot", daemon=True
+                )
+                self._writer.start()
+
+    def _write_snapshots(self) -> None:
+        assert self._snapshots is not None
+        while True:
+            with self._writer_lock:
+                job, self._unwritten = self._unwritten, None
+                if job is None:
+                    self._writer = None
+                    return
+            index, origin, state = job
+            bases = {side: index.sides[side].base for side in SIDES}
+            try:
+                written = self._snapshots.write(origin, bases, state.network)
+            except Exception:  # noqa: BLE001 - the index serves on; the next build writes again
+                logger.exception("writing the enterprise index snapshot failed")
+                continue
+            if written is not None:
+                self._serve_mapped(bases, written)
+
+    def _serve_mapped(self, bases: Mapping[str, Population], written: LoadedSnapshot) -> None:
+        """Serve from the snapshot's mapped files instead of the same populations in memory.
+
+        Only where the index still stands on the base that was written (the rows are the same,
+        so its removed rows and overlay hold as they are); the copy in memory is then freed.
+        """
+        with self._lock:
+            current = self._index
+            if current is None or any(
+                len(bases[side]) != len(written.populations[side]) for side in SIDES
+            ):
+                return
+            sides = {
+                side: replace(pool, base=written.populations[side])
+                if pool.base is bases[side]
+                else pool
+                for side, pool in current.sides.items()
+            }
+            if any(sides[side] is not current.sides[side] for side in SIDES):
+                self._index = replace(current, sides=sides)
 
     def _advance(
         self, session: Session, state: DatasetState, index: EnterpriseIndex, seq: int

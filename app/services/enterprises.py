@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, InvalidInput, NotFound, Problem
 from app.services.datasets import DatasetState
 from app.services.enterprise_index import EnterpriseIndex, IndexKeeper, StaleRead, page_ids
+from app.services.index_snapshot import SnapshotStore
 from app.storage import enterprises as store
 from app.storage.database import Database
 from app.storage.enterprises import StoredEnterprise
@@ -123,9 +124,9 @@ def stored_values(profile: EnterpriseProfile, state: DatasetState) -> dict[str, 
 class EnterpriseService:
     """Enterprise reads and writes over the database, with this worker's index."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, snapshots: SnapshotStore | None = None) -> None:
         self.database = database
-        self.keeper = IndexKeeper(database.read)
+        self.keeper = IndexKeeper(database.read, snapshots)
 
     @contextmanager
     def reading(self, state: DatasetState) -> Iterator[tuple[Session, EnterpriseIndex]]:
