@@ -10,7 +10,7 @@ A snapshot is ``index/snapshot-<seq>-<random>/``: one file per array and ``manif
 written into a ``.tmp-*`` folder first and renamed into place in one step, so a process killed
 while writing leaves a ``.tmp-*`` folder that is never read (and removed by the next writer),
 never a half-written snapshot. Writers queue on ``.writer.lock`` (two workers that built the
-same state write it once); a writer removes older snapshots holding ``.lock`` exclusively,
+same state write it once); a writer removes the other snapshots holding ``.lock`` exclusively,
 which loaders hold shared while they open one: a snapshot is never removed under a loader
 (once mapped, its files may go: the mapping keeps them).
 
@@ -68,7 +68,8 @@ class SnapshotOrigin:
     """The state of the database an index reflects.
 
     `change` is the change logged as `seq`, as the log holds it (None when `seq` is 0).
-    `activated_at` orders two datasets' snapshots: the later activated one is kept.
+    `activated_at` (when the dataset was last activated) tells which of two datasets' snapshots
+    is the newer.
     """
 
     database: str
@@ -102,10 +103,6 @@ class SnapshotOrigin:
             seq=int(manifest["seq"]),
             change=None if change is None else (change[0], str(change[1]), str(change[2])),
         )
-
-    def order(self) -> tuple[str, int]:
-        """Later is newer: the dataset activated last, then the later change."""
-        return self.activated_at, self.seq
 
 
 @dataclass(frozen=True)
@@ -204,30 +201,21 @@ class SnapshotStore:
     def write(
         self, origin: SnapshotOrigin, populations: Mapping[str, Population], network: Network
     ) -> LoadedSnapshot | None:
-        """Write a snapshot of `populations` as of `origin`, then remove the older ones.
+        """Write a snapshot of `populations` as of `origin`, then remove the others.
 
         Returns the snapshot as written, mapped (or the one another writer made of the same
-        state): the caller may serve from it instead of its own copy in memory. None if a
-        newer snapshot of this database and dataset is there already.
+        state): the caller may serve from it instead of its own copy in memory; None if it
+        cannot be read back. Every other snapshot is removed, but those of this database's
+        datasets activated later (a worker still on the previous dataset must not remove the
+        snapshot of the next): the writer has just read the database, so its state is the one
+        to start from, whatever a snapshot that claims a later seq says (a restored backup).
         """
         with self._flock(".writer.lock", fcntl.LOCK_EX):
             # Writers queue here, so a `.tmp-*` folder now is one a killed writer left.
             self._remove_temporary()
-            existing = [
-                (path, other)
-                for path, other, _ in self._manifests()
-                if other is not None
-                and (other.database, other.dataset_id, other.fingerprint)
-                == (origin.database, origin.dataset_id, origin.fingerprint)
-                and other.seq >= origin.seq
-            ]
-            if existing:
-                path, other = max(existing, key=lambda item: item[1].seq)
-                if other.seq > origin.seq:
-                    return None
-                return self._read(path, network)
-            path = self._write(origin, populations)
-            self._remove_older(path, origin)
+            same = [path for path, other, _ in self._manifests() if other == origin]
+            path = same[0] if same else self._write(origin, populations)
+            self._remove_others(path, origin)
             return self._read(path, network)
 
     def _read(self, path: Path, network: Network) -> LoadedSnapshot | None:
@@ -280,16 +268,16 @@ class SnapshotStore:
         for path in self.folder.glob(f"{TEMPORARY_PREFIX}*"):
             shutil.rmtree(path, ignore_errors=True)
 
-    def _remove_older(self, kept: Path, origin: SnapshotOrigin) -> None:
-        """Remove every snapshot but `kept`, except those of this database that are newer."""
+    def _remove_others(self, kept: Path, origin: SnapshotOrigin) -> None:
         with self._flock(".lock", fcntl.LOCK_EX):
             for path, other, _ in self._manifests():
-                if path == kept:
-                    continue
-                if other is not None and other.database == origin.database:
-                    if other.order() > origin.order():
-                        continue
-                shutil.rmtree(path, ignore_errors=True)
+                later = (
+                    other is not None
+                    and other.database == origin.database
+                    and other.activated_at > origin.activated_at
+                )
+                if path != kept and not later:
+                    shutil.rmtree(path, ignore_errors=True)
 
 
 def _check_origin(
