@@ -173,6 +173,20 @@ class SnapshotStore:
         Its files must be whole and of the manifest's dtypes and shapes. Each snapshot passed
         over is logged as a warning naming why.
         """
+        try:
+            return self._load(database, dataset_id, network, latest, change_at)
+        except OSError as exc:  # an unwritable data directory, say: the index is built instead
+            logger.warning("index snapshots in %s cannot be read: %s", self.folder, exc)
+            return None
+
+    def _load(
+        self,
+        database: str,
+        dataset_id: int,
+        network: Network,
+        latest: int,
+        change_at: Callable[[int], Change | None],
+    ) -> LoadedSnapshot | None:
         fingerprint = dataset_fingerprint(network)
         with self._flock(".lock", fcntl.LOCK_SH):
             candidates = self._manifests()

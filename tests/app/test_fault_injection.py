@@ -32,12 +32,16 @@ def integrity(data_dir: Path) -> str:
 
 
 def scratch(data_dir: Path) -> list[str]:
-    """What is in the data directory beside the database: the imports' leftovers, if any."""
+    """What is in the data directory beside the database: the imports' leftovers, if any.
+
+    The partner index's snapshots (``index/``) are not leftovers: they are meant to stay.
+    """
     database = {"counterpart.db", "counterpart.db-wal", "counterpart.db-shm"}
+    index = data_dir / "index"
     return sorted(
         str(p.relative_to(data_dir))
         for p in data_dir.rglob("*")
-        if p.name not in database and p != data_dir / "tmp"
+        if p.name not in database and p != data_dir / "tmp" and not p.is_relative_to(index)
     )
 
 

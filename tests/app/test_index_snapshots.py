@@ -233,6 +233,19 @@ def test_snapshots_off_writes_and_reads_none(settings, monkeypatch, builds):
         assert builds == [1] and not mapped(api)
 
 
+def test_a_snapshot_folder_that_cannot_be_made_leaves_the_service_serving(
+    settings, builds, oracle, caplog
+):
+    with running_api(settings.model_copy(update={"index_snapshots": False})) as api:
+        import_records(api, FIRST)
+    settings.index_dir.write_text("a file where the folder should be")
+    builds.clear()
+    with caplog.at_level(logging.WARNING, logger="counterpart"), running_api(settings) as api:
+        assert builds == [1]
+        assert answers(api) == oracle()
+    assert any("cannot be read" in r.getMessage() for r in caplog.records)
+
+
 def _edit_manifest(change: Callable[[dict[str, Any]], None]) -> Callable[..., None]:
     def spoil(settings: Settings, path: Path) -> None:
         manifest = manifest_of(path)

@@ -278,3 +278,12 @@ def test_stored_arrays_of_another_shape_or_dtype_are_refused(model) -> None:
     assert refused({"ids": [b"a"] * 50}) == "`ids` must be an array of kind 'S', got list"
     del arrays["position"]
     assert refused({}) == "`arrays` lacks position"
+
+
+def test_an_empty_population_maps_back_empty(model, tmp_path) -> None:
+    built = build_population([], model.network, "northeast")
+    mapped = population_from_arrays(mapped_copy(built, tmp_path), model.network, "northeast")
+    assert len(mapped) == 0 and mapped.smallest_feature == np.inf
+    features, coefficients = model.query(Enterprise("q", "shanghai", {"grain": 1.0}, {}))
+    multiplier = model.multiplier[:, model.network.east.index["shanghai"]]
+    assert search_partners(mapped, features, coefficients, multiplier, k=3) == []
