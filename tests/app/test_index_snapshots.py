@@ -205,6 +205,34 @@ def test_a_bulk_import_after_the_snapshot_is_rebuilt_in_the_background(
     assert newer != snapshotted and manifest_of(newer)["seq"] == latest_seq(settings)
 
 
+def test_no_query_waits_for_the_rebuild_of_a_bulk_import_past_the_snapshot(
+    settings, snapshotted, monkeypatch, oracle
+):
+    with running_api(settings.model_copy(update={"index_snapshots": False})) as other:
+        write_some(other)
+        import_records(other, LATER)
+    # The rebuild is held until the queries below are answered.
+    gate = threading.Event()
+    original = enterprise_index._stored_profiles
+
+    def held(session: Any) -> Any:
+        assert gate.wait(60)
+        return original(session)
+
+    monkeypatch.setattr(enterprise_index, "_stored_profiles", held)
+    with running_api(settings) as api:
+        keeper = api.client.app.state.enterprises.keeper  # type: ignore[attr-defined]
+        assert keeper.rebuilding and mapped(api)
+        # Served meanwhile by the snapshot and the changes logged one by one after it.
+        found = api.get("/enterprises/ne-after-snapshot/partners", k=5)["partners"]
+        assert found and not {p["id"] for p in found} & {str(r["id"]) for r in LATER}
+        assert api.client.get(f"/enterprises/{LATER[0]['id']}/partners").status_code == 200
+        assert keeper.rebuilding
+        gate.set()
+        wait_rebuilt(api)
+        assert answers(api) == oracle()
+
+
 def test_every_full_build_is_written_and_then_served_mapped(settings, builds):
     with running_api(settings) as api:
         import_records(api, FIRST)
