@@ -218,17 +218,24 @@ class SnapshotStore:
         """Write a snapshot of `populations` as of `origin`, then remove the others.
 
         Returns the snapshot as written, mapped (or the one another writer made of the same
-        state): the caller may serve from it instead of its own copy in memory; None if it
-        cannot be read back. Every other snapshot is removed, but those of this database's
-        datasets activated later (a worker still on the previous dataset must not remove the
-        snapshot of the next): the writer has just read the database, so its state is the one
-        to start from, whatever a snapshot that claims a later seq says (a restored backup).
+        state, if it reads back whole): the caller may serve from it instead of its own copy in
+        memory; None if it cannot be read back. Every other snapshot is removed, but those of
+        this database's datasets activated later (a worker still on the previous dataset must
+        not remove the snapshot of the next): the writer has just read the database, so its
+        state is the one to start from, whatever a snapshot that claims a later seq says (a
+        restored backup).
         """
         with self._flock(".writer.lock", fcntl.LOCK_EX):
             # Writers queue here, so a `.tmp-*` folder now is one a killed writer left.
             self._remove_temporary()
-            same = [path for path, other, _ in self._manifests() if other == origin]
-            path = same[0] if same else self._write(origin, populations)
+            for path, other, _ in self._manifests():
+                if other == origin:
+                    # The same state, written by another worker: kept if it reads back whole.
+                    same = self._read(path, network)
+                    if same is not None:
+                        self._remove_others(path, origin)
+                        return same
+            path = self._write(origin, populations)
             self._remove_others(path, origin)
             return self._read(path, network)
 
@@ -238,8 +245,8 @@ class SnapshotStore:
                 manifest = json.loads((path / MANIFEST).read_text("utf-8"))
                 populations = {side: _read_side(path, manifest, side, network) for side in SIDES}
             return LoadedSnapshot(SnapshotOrigin.of(manifest), populations, path)
-        except (OSError, ValueError, KeyError, TypeError, SnapshotIgnored):
-            logger.warning("index snapshot %s just written cannot be read back", path.name)
+        except (OSError, ValueError, KeyError, TypeError, SnapshotIgnored) as exc:
+            logger.warning("index snapshot %s cannot be read back: %s", path.name, exc)
             return None
 
     def _write(self, origin: SnapshotOrigin, populations: Mapping[str, Population]) -> Path:

@@ -390,6 +390,19 @@ def test_a_snapshot_that_does_not_fit_is_ignored_and_the_index_built(
     assert newer != snapshotted
 
 
+def test_a_spoiled_snapshot_of_the_current_state_is_written_again(settings, snapshotted, builds):
+    # Nothing written since: the build is of the very state the spoiled snapshot names.
+    seq = manifest_of(snapshotted)["seq"]
+    _truncate(settings, snapshotted)
+    builds.clear()
+    with running_api(settings):
+        assert builds == [1]
+    (again,) = snapshots(settings)
+    assert again != snapshotted and manifest_of(again)["seq"] == seq
+    with running_api(settings) as api:
+        assert builds == [1] and mapped(api)
+
+
 # The store on its own: half-written snapshots, and writers at once.
 
 
