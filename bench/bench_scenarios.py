@@ -54,7 +54,7 @@ def percentiles(times: list[float]) -> tuple[float, float]:
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The engine before the latency work (issue 11): the baseline the HTTP figures are set against.
-BASELINE_REF = "a5b26f3"
+BASELINE_REF = "d3a4643"
 
 
 def start_server(source: Path, data_dir: str) -> tuple[subprocess.Popen[bytes], str]:

@@ -70,8 +70,9 @@ class _Problem:
 
     base: FloatArray
     slope: FloatArray
-    margin0: FloatArray  # score minus threshold at s = 0
-    margin1: FloatArray  # its rate of change in s
+    #: Score minus threshold at s = 0, and its rate of change in s; None without a threshold
+    #: (then a pair qualifies when its score is positive, which `base` and `slope` tell).
+    margins: tuple[FloatArray, FloatArray] | None
     static: BoolArray  # allowed, not forbidden, not pinned
     cap_rows: IntArray
     cap_cols: IntArray
@@ -97,7 +98,10 @@ class _Search:
 
     def eligible_at(self, s: float) -> BoolArray:
         p = self.p
-        return p.static & (p.margin0 + s * p.margin1 >= 0) & (p.base + s * p.slope > 0)
+        eligible = p.static & (p.base + s * p.slope > 0)
+        if p.margins is not None:
+            eligible &= p.margins[0] + s * p.margins[1] >= 0
+        return eligible
 
     def solve(self, weights: FloatArray, eligible: BoolArray) -> tuple[IntArray, IntArray]:
         chosen, self.warm = solve_dense(
@@ -141,9 +145,10 @@ def _feasibility_end(p: _Problem) -> float:
     """The s beyond which one of the plan's own pairs stops qualifying (pins always qualify)."""
     rows, cols = p.plan
     ends = [math.inf]
-    m0, m1 = p.margin0[rows, cols], p.margin1[rows, cols]
-    falling = m1 < 0
-    ends.extend((m0[falling] / -m1[falling]).tolist())
+    if p.margins is not None:
+        m0, m1 = p.margins[0][rows, cols], p.margins[1][rows, cols]
+        falling = m1 < 0
+        ends.extend((m0[falling] / -m1[falling]).tolist())
     v0, v1 = p.base[rows, cols], p.slope[rows, cols]
     falling = v1 < 0
     ends.extend((v0[falling] / -v1[falling]).tolist())
@@ -158,7 +163,8 @@ def _eligibility_events(p: _Problem, start: float, stop: float) -> tuple[list[fl
     """
     entries: list[FloatArray] = []
     exits: list[FloatArray] = []
-    for zero, rate in ((p.margin0, p.margin1), (p.base, p.slope)):
+    lines = [(p.base, p.slope)] if p.margins is None else [p.margins, (p.base, p.slope)]
+    for zero, rate in lines:
         moving = p.static & (rate != 0)
         roots = -zero[moving] / rate[moving]
         inside = (roots > start) & (roots < stop)
@@ -348,8 +354,10 @@ def weight_intervals(
             problem = _Problem(
                 base=scores,
                 slope=sign * x,
-                margin0=scores - min_score * total,
-                margin1=sign * (x - min_score),
+                # With no threshold a pair's margin is its score: the same roots, counted once.
+                margins=None
+                if min_score == 0
+                else (scores - min_score * total, sign * (x - min_score)),
                 static=static,
                 cap_rows=cap_rows,
                 cap_cols=cap_cols,
