@@ -17,7 +17,7 @@ with a fixed eligible set, within which the envelope argument holds.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -36,6 +36,8 @@ _FIRST_STEP = 3e-4
 #: between the current weight and the far end of a stretch: line intersection from the far end
 #: reaches the breakpoint in a solve or two, fewer than a walk takes to get near it.
 _FEW_PAIRS = 1_000
+#: How large the candidates shared between searches may grow, relative to the plan's own.
+_POOL_GROWTH = 2
 
 
 @dataclass(frozen=True)
@@ -342,11 +344,12 @@ def weight_intervals(
     scores = np.tensordot(weights, raw, axes=1)
     total = float(weights.sum())
     out = []
-    # Every search starts from the candidates of the plan's own solve: near the current weights
-    # they are the right ones, and a pool carried from search to search would only grow.
+    # Every search starts from the plan's own solve: its potentials, and its candidates with
+    # those the searches before added (`_pool`).
     if warm is None:
         eligible = static & (scores >= min_score * total) & (scores > 0)
         _, warm = solve_dense(scores, eligible, cap_rows, cap_cols)
+    pooled = warm
     for k, component in enumerate(component_ids):
         x, w_k = raw[k], float(weights[k])
         ends: list[tuple[float, PlanChange | None]] = []
@@ -365,7 +368,9 @@ def weight_intervals(
                 pins=pins,
                 s_max=s_max,
             )
-            ends.append(_search_up(_Search(problem, warm), _FIRST_STEP * total))
+            search = _Search(problem, pooled)
+            ends.append(_search_up(search, _FIRST_STEP * total))
+            pooled = _pool(warm, pooled, search.warm)
         (up, above), (down, below) = ends
         out.append(
             WeightInterval(
@@ -378,6 +383,20 @@ def weight_intervals(
             )
         )
     return tuple(out)
+
+
+def _pool(plan: WarmStart, pooled: WarmStart, last: WarmStart) -> WarmStart:
+    """The warm start of the next search: the plan's, with the candidates searches have added.
+
+    Edges that priced in for one weight's search mostly price in for the next ones' too (the
+    plans near the current weights differ in a few swaps), and every pricing round they save
+    is a flow solve; but a pool that kept growing would slow every solve down, so the added
+    candidates are dropped once they would double the plan's own.
+    """
+    candidates = pooled.candidates | last.candidates
+    if np.count_nonzero(candidates) > _POOL_GROWTH * np.count_nonzero(plan.candidates):
+        return plan
+    return replace(plan, candidates=candidates)
 
 
 def _shift(change: PlanChange, weight: float, sign: float) -> PlanChange:
