@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from measure import cpu_model, free_port, percentile, timed
+from measure import cpu_model, extract, free_port, has_commit, percentile, timed
 
 import matching.sensitivity as sensitivity
 from matching import (
@@ -55,6 +55,9 @@ def percentiles(times: list[float]) -> tuple[float, float]:
 ROOT = Path(__file__).resolve().parent.parent
 #: The engine before the latency work (issue 11): the baseline the HTTP figures are set against.
 BASELINE_REF = "d3a4643"
+#: Issue 11's targets, on this machine when it is quiet.
+TARGET_HTTP_MS = 10
+TARGET_SENSITIVITY_MS = 1000
 
 
 def start_server(source: Path, data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -77,27 +80,6 @@ def start_server(source: Path, data_dir: str) -> tuple[subprocess.Popen[bytes], 
     raise RuntimeError(f"the server from {source} did not start")
 
 
-def has_commit(ref: str) -> bool:
-    """Whether git knows commit `ref` here (a copy without history, or without git, does not)."""
-    try:
-        found = subprocess.run(
-            ["git", "-C", str(ROOT), "cat-file", "-e", f"{ref}^{{commit}}"], capture_output=True
-        )
-    except OSError:
-        return False
-    return found.returncode == 0
-
-
-def extract(ref: str, tree: Path) -> Path:
-    """The source tree of commit `ref`, written to `tree` (git archive)."""
-    tree.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    return tree
-
-
 def http_figures(requests: int, baseline: str | None) -> None:
     """This tree's server and, if given, the baseline commit's, requests alternating between them.
 
@@ -106,7 +88,7 @@ def http_figures(requests: int, baseline: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sources = {"this tree": ROOT}
         if baseline is not None:
-            sources[f"baseline {baseline}"] = extract(baseline, Path(tmp) / "baseline")
+            sources[f"baseline {baseline}"] = extract(ROOT, baseline, Path(tmp) / "baseline")
         servers = {}
         try:
             for name, source in sources.items():
@@ -141,6 +123,7 @@ def http_figures(requests: int, baseline: str | None) -> None:
         median, p95 = percentiles(values)
         label = f"{call}, {name}"
         print(f"  {label:52s} median {median * 1e3:6.1f} ms   p95 {p95 * 1e3:6.1f} ms")
+    print(f"  target: POST /scenarios/evaluate median <= {TARGET_HTTP_MS} ms")
 
 
 def engine_timing(size: int) -> dict[str, float]:
@@ -220,7 +203,7 @@ def large_figures(size: int, repeat: int, baseline: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         trees = {"this tree": ROOT}
         if baseline is not None:
-            trees[f"baseline {baseline}"] = extract(baseline, Path(tmp) / "baseline")
+            trees[f"baseline {baseline}"] = extract(ROOT, baseline, Path(tmp) / "baseline")
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
         for n in range(repeat):
             # Alternate which tree goes first, so that both see the same load.
@@ -252,6 +235,7 @@ def large_figures(size: int, repeat: int, baseline: str | None) -> None:
             f"{done[0]['finite']}/11 intervals bounded above); "
             f"without {statistics.median(plain) * 1e3:4.0f} ms"
         )
+    print(f"  target: {size} x {size} with sensitivity <= {TARGET_SENSITIVITY_MS:,} ms")
     first = next(iter(ends.values()))
     for name, other in ends.items():
         pairs = zip(sum(first, []), sum(other, []), strict=True)
@@ -284,7 +268,7 @@ def main() -> None:
         print(json.dumps(engine_timing(args.engine_timing)))
         return
     baseline = args.baseline or None
-    if baseline is not None and not has_commit(baseline):
+    if baseline is not None and not has_commit(ROOT, baseline):
         print(f"baseline {baseline} is not in this checkout's history: figures without it")
         baseline = None
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
