@@ -36,6 +36,9 @@ _FIRST_STEP = 3e-4
 #: between the current weight and the far end of a stretch: line intersection from the far end
 #: reaches the breakpoint in a solve or two, fewer than a walk takes to get near it.
 _FEW_PAIRS = 1_000
+#: Steps a large problem's walk takes out from the weight before checking a bounded stretch's
+#: far end.
+_NEAR_STEPS = 2
 #: How large the candidates shared between searches may grow, relative to the plan's own.
 _POOL_GROWTH = 2
 
@@ -194,27 +197,36 @@ def _gallop(
 
     Returns None if there is none (then ours is optimal on all of [a, b], by convexity over the
     fixed `eligible` set), else an interval (low, high) with ours optimal at `low` and a plan
-    that beats it at `high`. A bounded stretch is checked at its far end first: most stretches
-    hold, and one solve shows it. Then, or on an unbounded stretch, we walk out from `a` in
-    fourfold steps, so that the line intersection starts next to the breakpoint where it needs
-    few solves; an unbounded walk ends, after `_FAR` first steps, with one solve on the slopes
+    that beats it at `high`. We walk out from `a` in fourfold steps, so that the line
+    intersection starts next to the breakpoint where it needs few solves. A bounded stretch is
+    checked at its far end after `_NEAR_STEPS` steps: most stretches that hold are shown to by
+    that one solve, while a large problem's breakpoint is usually a step or two out, where a
+    solve is cheap (the warm start is nearly right; at the far end it takes many pricing
+    rounds). An unbounded walk ends, after `_FAR` first steps, with one solve on the slopes
     alone, which tells whether any plan ever overtakes ours. A problem with few pairs skips the
     walk (see `_FEW_PAIRS`): the line intersection starts from the plan that beats ours at the
     far end, or, on an unbounded stretch, from the steepest plan.
     """
     problem = search.p
+    low, step = a, first_step
     if math.isinf(b):
         if search.few:
             return _steeper(search, a, b, eligible)
         reach, found = math.inf, None
     else:
+        for _ in range(0 if search.few else _NEAR_STEPS):
+            if low + step >= b:
+                break
+            probe = search.solve(problem.base + (low + step) * problem.slope, eligible)
+            if search.beats(search.line(probe), low + step):
+                return low, low + step, probe
+            low, step = low + step, step * 4
         found = search.solve(problem.base + b * problem.slope, eligible)
         if not search.beats(search.line(found), b):
             return None
         if search.few:
             return a, b, found
         reach = _crossing(search.plan_line, search.line(found), a)
-    low, step = a, first_step
     while low + step < reach:
         if math.isinf(b) and step > _FAR * first_step:
             return _steeper(search, low, b, eligible)
