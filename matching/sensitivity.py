@@ -166,10 +166,12 @@ def _eligibility_events(p: _Problem, start: float, stop: float) -> tuple[list[fl
     Between two such points the eligible set is fixed, so the best total is a convex function of
     s there and the line-intersection argument holds; across them it need not.
     """
-    entries: list[FloatArray] = []
-    exits: list[FloatArray] = []
+    entries: list[FloatArray] = [np.zeros(0)]
+    exits: list[FloatArray] = [np.zeros(0)]
     lines = [(p.base, p.slope)] if p.margins is None else [p.margins, (p.base, p.slope)]
     for zero, rate in lines:
+        if zero.size > _FEW_PAIRS and start >= 0 and zero.min() >= 0 and rate.min() >= 0:
+            continue  # every line starts at or above 0 and rises: no root beyond 0 (most raises)
         moving = p.static & (rate != 0)
         roots = -zero[moving] / rate[moving]
         inside = (roots > start) & (roots < stop)
@@ -405,6 +407,8 @@ def _pool(plan: WarmStart, pooled: WarmStart, last: WarmStart) -> WarmStart:
     is a flow solve; but a pool that kept growing would slow every solve down, so the added
     candidates are dropped once they would double the plan's own.
     """
+    if last.potentials is None:
+        return plan  # solved whole, without pricing: candidates play no part
     candidates = pooled.candidates | last.candidates
     if np.count_nonzero(candidates) > _POOL_GROWTH * np.count_nonzero(plan.candidates):
         return plan
