@@ -16,6 +16,7 @@ with a fixed eligible set, within which the envelope argument holds.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, replace
 
@@ -287,13 +288,22 @@ def _search_up(search: _Search, first_step: float) -> tuple[float, PlanChange | 
     The range is cut where pairs start qualifying. Pairs that stop qualifying only remove plans,
     so a run between two entries is first checked as one piece over the eligible set at its start
     (a superset of the sets later in the run); only if some plan beats ours there is the run cut
-    at its exits, since the beating plan might use a pair that has left.
+    at its exits, since the beating plan might use a pair that has left. A large problem checks
+    runs, and pieces of a run, several at a time first (`_skip_runs`).
     """
     problem = search.p
     end = min(_feasibility_end(problem), problem.s_max)
     entries, exits = _eligibility_events(problem, 0.0, end)
     bounds = [0.0, *entries, end]
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    width = first_step
+    run = 0
+    while run < len(bounds) - 1:
+        if not search.few:
+            run, width = _skip_runs(search, bounds, run, width)
+            if run == len(bounds) - 1:
+                break
+        a, b = bounds[run], bounds[run + 1]
+        run += 1
         inner = [x for x in exits if a < x < b]
         first = inner[0] if inner else b
         widest = search.eligible_at(a + first_step if math.isinf(first) else (a + first) / 2)
@@ -306,7 +316,14 @@ def _search_up(search: _Search, first_step: float) -> tuple[float, PlanChange | 
             continue
         if not inner:
             return _intersect(search, *outcome, widest)
-        for c, d in zip([a, *inner], [*inner, b], strict=True):
+        cuts, piece, piece_width = [a, *inner, b], 0, first_step
+        while piece < len(cuts) - 1:
+            if not search.few:
+                piece, piece_width = _skip_runs(search, cuts, piece, piece_width)
+                if piece == len(cuts) - 1:
+                    break
+            c, d = cuts[piece], cuts[piece + 1]
+            piece += 1
             eligible = search.eligible_at(c + first_step if math.isinf(d) else (c + d) / 2)
             outcome = _gallop(search, c, d, eligible, first_step)
             if outcome is not None:
@@ -319,6 +336,54 @@ def _search_up(search: _Search, first_step: float) -> tuple[float, PlanChange | 
         problem.base + (end + step) * problem.slope, search.eligible_at(end + step)
     )
     return end, search.change(end, beyond, "threshold")
+
+
+def _skip_runs(search: _Search, bounds: list[float], run: int, width: float) -> tuple[int, float]:
+    """The first run, from `run` on, not shown to hold by checking several runs at once.
+
+    With a threshold, pairs start qualifying every few thousandths of a weight, and checking each
+    run between two such points takes two solves. Runs are checked a block at a time instead,
+    over the pairs eligible anywhere in the block: as over any fixed set of pairs, the best total
+    is convex in s, so if no plan beats ours at either end of the block, none does inside it,
+    over that set or the smaller ones of its runs. Blocks start `width` wide, widen fourfold
+    while they hold and narrow fourfold when they do not, down to single runs, which the caller
+    checks one by one as before; the result is theirs. Returns the run and the width to go on
+    with.
+    """
+    problem = search.p
+    while True:
+        a = bounds[run]
+        last = bisect.bisect_right(bounds, a + width) - 2
+        if last <= run:
+            return run, width
+        b = bounds[last + 1]
+        eligible = _eligible_between(problem, a, b)
+        if all(_holds(search, s, eligible) for s in (a, b)):
+            run = last + 1
+            if run == len(bounds) - 1:
+                return run, width
+            width *= 4
+        else:
+            width /= 4
+
+
+def _holds(search: _Search, s: float, eligible: BoolArray) -> bool:
+    """Whether no plan over `eligible` beats ours at `s`."""
+    best = search.solve(search.p.base + s * search.p.slope, eligible)
+    return not search.beats(search.line(best), s)
+
+
+def _eligible_between(p: _Problem, a: float, b: float) -> BoolArray:
+    """Pairs that qualify somewhere in [a, b], or a few more.
+
+    A pair qualifies where two linear functions of s are at or above zero, so somewhere in [a, b]
+    only if each is at one end or the other.
+    """
+    eligible = p.static & ((p.base + a * p.slope > 0) | (p.base + b * p.slope > 0))
+    if p.margins is not None:
+        zero, rate = p.margins
+        eligible &= (zero + a * rate >= 0) | (zero + b * rate >= 0)
+    return eligible
 
 
 def weight_intervals(

@@ -250,11 +250,16 @@ def test_dense_intervals_hold_against_re_solving_at_sampled_weights(seed: int) -
         warm=plan.warm_start,
     )
     intervals = weight_intervals(raw, ("a", "b", "c", "d"), weights, **options)
-    # The same ends without candidates shared between searches, each from the plan's own.
+    # The same ends without candidates shared between searches, each from the plan's own, and
+    # checking runs between eligibility events one at a time, not several at once.
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sensitivity, "_POOL_GROWTH", 0)
         unshared = weight_intervals(raw, ("a", "b", "c", "d"), weights, **options)
-    assert [(iv.lower, iv.upper) for iv in intervals] == [(iv.lower, iv.upper) for iv in unshared]
+        patch.setattr(sensitivity, "_skip_runs", lambda search, bounds, run, width: (run, width))
+        one_by_one = weight_intervals(raw, ("a", "b", "c", "d"), weights, **options)
+    ends = [(iv.lower, iv.upper) for iv in intervals]
+    assert ends == [(iv.lower, iv.upper) for iv in unshared]
+    assert ends == [(iv.lower, iv.upper) for iv in one_by_one]
 
     def plan_value(w: np.ndarray) -> float:
         values = np.tensordot(w, raw, axes=1)[rows, cols]
