@@ -5,6 +5,7 @@ Run with ``.venv/bin/python bench/bench_scenarios.py``. Prints:
 * POST /scenarios/evaluate against a real uvicorn server on loopback (median and p95 over many
   requests), with GET /health measured in the same run as the floor of one HTTP round trip;
 * a 500 x 500 synthetic scenario (weights and overrides) with plan and sensitivity;
+* the sensitivity of a 500 x 500 plan with a threshold (capacity 3, min_score 0.05), once;
 
 both beside the baseline commit (``--baseline``, default the engine before the latency work of
 issue 11), extracted with ``git archive`` and run by the same code, turn and turn about, so that
@@ -42,6 +43,7 @@ from matching import (
     score_components,
     synthetic_network,
 )
+from matching.scenario import plan_intervals
 
 SCENARIO = json.loads(
     (Path(__file__).parent.parent / "examples" / "agriculture-x2.json").read_text()
@@ -252,6 +254,66 @@ def large_figures(size: int, repeat: int, baseline: str | None) -> None:
     )
 
 
+def threshold_timing(size: int) -> dict[str, Any]:
+    """Sensitivity of a plan with a threshold (capacity 3, min_score 0.05): CPU time and solves.
+
+    With a threshold, pairs start and stop qualifying all along a weight's range, which is what
+    made this case take minutes. Runs in a subprocess per source tree (`--threshold-timing`).
+    """
+    net = synthetic_network(size, size, seed=42)
+    comps = score_components(net)
+    scenario = Scenario(
+        weights={"agriculture": 0.3, "cooperation_status": 0.05},
+        plan=PlanSettings(capacity=3, min_score=0.05),
+    )
+    result = evaluate_scenario(net, comps, scenario, sensitivity=False)
+    solves = 0
+    original = sensitivity.solve_dense
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal solves
+        solves += 1
+        return original(*args, **kwargs)
+
+    sensitivity.solve_dense = counting  # type: ignore[assignment]
+    try:
+        start = time.process_time()
+        intervals = plan_intervals(
+            result.network, result.components, result.weights, scenario.plan, result.plan
+        )
+        cpu = time.process_time() - start
+    finally:
+        sensitivity.solve_dense = original
+    return {"cpu": cpu, "solves": solves, "ends": [[iv.lower, iv.upper] for iv in intervals]}
+
+
+def threshold_figures(size: int, baseline: str | None) -> None:
+    """`threshold_timing` once per tree; both trees' intervals must agree."""
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {"this tree": ROOT}
+        if baseline is not None:
+            trees[f"baseline {baseline}"] = extract(ROOT, baseline, Path(tmp) / "baseline")
+        runs = {}
+        for name, tree in trees.items():
+            out = subprocess.run(
+                [sys.executable, __file__, "--threshold-timing", str(size)],
+                env={"PYTHONPATH": str(tree), "PATH": "", "OPENBLAS_NUM_THREADS": "1"},
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            runs[name] = json.loads(out)
+    for name, run in runs.items():
+        print(
+            f"  {name:24s} sensitivity {run['cpu'] * 1e3:8,.0f} ms CPU, {run['solves']:,} plan "
+            "solves"
+        )
+    first = next(iter(runs.values()))["ends"]
+    for name, run in runs.items():
+        pairs = zip(sum(first, []), sum(run["ends"], []), strict=True)
+        assert all(math.isclose(a, b, rel_tol=1e-9) for a, b in pairs), f"{name}: intervals differ"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
@@ -262,10 +324,20 @@ def main() -> None:
         default=BASELINE_REF,
         help="git commit measured beside this tree ('' for none)",
     )
+    parser.add_argument(
+        "--threshold-size",
+        type=int,
+        default=500,
+        help="size of the plan with a threshold, run once per tree (0: skip it)",
+    )
     parser.add_argument("--engine-timing", type=int, metavar="SIZE", help=argparse.SUPPRESS)
+    parser.add_argument("--threshold-timing", type=int, metavar="SIZE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.engine_timing:
         print(json.dumps(engine_timing(args.engine_timing)))
+        return
+    if args.threshold_timing:
+        print(json.dumps(threshold_timing(args.threshold_timing)))
         return
     baseline = args.baseline or None
     if baseline is not None and not has_commit(ROOT, baseline):
@@ -280,6 +352,12 @@ def main() -> None:
         f"{args.repeat} runs per tree"
     )
     large_figures(args.size, args.repeat, baseline)
+    if args.threshold_size:
+        print(
+            f"synthetic {args.threshold_size} x {args.threshold_size}, capacity 3, min_score 0.05: "
+            "sensitivity in process, one run per tree, one BLAS thread"
+        )
+        threshold_figures(args.threshold_size, baseline)
 
 
 if __name__ == "__main__":
