@@ -7,7 +7,11 @@ Run with ``.venv/bin/python bench/bench_rounds.py [--size 10000] [--k 20] [--b 3
 * the round's solve on the candidate graph (OR-Tools min-cost flow) against scipy's HiGHS LP on
   the same graph, and against networkx's ``max_flow_min_cost`` on a smaller round's graph (it
   takes minutes at full size), with the objectives, which must agree;
-* time slots (König edge colouring) and the whole round end to end (`propose_round`).
+* time slots (König edge colouring) and the whole round end to end (`propose_round`);
+* candidates, solve and the whole round beside the baseline commit (``--baseline``, default the
+  engine before the latency work of issue 11), extracted with ``git archive`` and timed by the
+  same code in a process per tree, turn and turn about, so that both see the same load; both
+  rounds must have the same objective.
 
 Populations come from the official generator (`matching.synthetic_enterprises`, fixed seed): the
 first ``size`` enterprises of each side.
@@ -16,15 +20,21 @@ first ``size`` enterprises of each side.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import platform
+import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import scipy
 import scipy.sparse as sp
-from measure import cpu_model, timed
+from measure import cpu_model, extract, has_commit, timed
 from scipy.optimize import linprog
 
 from matching import (
@@ -43,6 +53,12 @@ from matching import (
     search_partners,
 )
 from matching._flow import integer_costs, solve_edges  # the engine's solver, timed on its own
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The engine before the latency work (issue 11): the baseline the round is timed against.
+BASELINE_REF = "d3a4643"
+#: Issue 11's target for a 10,000 + 10,000 round with 20 candidates, on this machine when quiet.
+TARGET_ROUND_MS = 500
 
 
 def sides(size: int, seed: int) -> tuple[list[Enterprise], list[Enterprise]]:
@@ -144,6 +160,74 @@ def networkx_objective(
     return float(weights[np.array(chosen, dtype=bool)].sum())
 
 
+def engine_timing(size: int, k: int, b: int, seed: int, repeat: int) -> dict[str, float]:
+    """Candidates, solve and the whole round, timed in this process on this tree's engine.
+
+    Runs in a subprocess per source tree (`--engine-timing`), so that the baseline commit's
+    engine is timed by the same code.
+    """
+    net = network_from_dataset(load_dataset())
+    model = EnterpriseModel.build(net, score_components(net), Weights.resolve(net.taxonomy))
+    ne_list, east_list = sides(size, seed)
+    northeast = build_population(ne_list, net, "northeast")
+    east = build_population(east_list, net, "east")
+    t_candidates, (rows, cols, scores) = timed(
+        lambda: candidate_pairs(model, northeast, east, k=k), repeat
+    )
+    cap = np.full(size, b, dtype=np.int64)
+    t_solve, _ = timed(lambda: solve_edges(rows, cols, scores, cap, cap), repeat)
+    t_round, result = timed(
+        lambda: propose_round(model, northeast, east, b=b, candidates=k), repeat
+    )
+    return {
+        "candidates": t_candidates,
+        "solve": t_solve,
+        "round": t_round,
+        "objective": result.objective,
+        "meetings": len(result.meetings),
+    }
+
+
+def baseline_figures(args: argparse.Namespace, baseline: str | None) -> None:
+    """This tree's round beside the baseline commit's, each timed in processes of its own."""
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {"this tree": ROOT}
+        if baseline is not None:
+            trees[f"baseline {baseline}"] = extract(ROOT, baseline, Path(tmp) / "baseline")
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+        for n in range(args.rounds):
+            # Alternate which tree goes first, so that both see the same load.
+            for name, tree in list(trees.items())[:: 1 if n % 2 else -1]:
+                timing = [str(x) for x in (args.size, args.k, args.b, args.seed, args.repeat)]
+                out = subprocess.run(
+                    [sys.executable, __file__, "--engine-timing", *timing],
+                    env={"PYTHONPATH": str(tree), "PATH": ""},
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                runs[name].append(json.loads(out))
+    print(
+        f"\nbeside the baseline ({args.rounds} processes per tree, each the median of "
+        f"{args.repeat} runs)"
+    )
+    for name, done in runs.items():
+        figures = {
+            part: statistics.median(r[part] for r in done)
+            for part in ("candidates", "solve", "round")
+        }
+        rounds = sorted(r["round"] for r in done)
+        print(
+            f"  {name:20s} candidates {figures['candidates'] * 1e3:5.0f} ms, solve "
+            f"{figures['solve'] * 1e3:5.0f} ms, propose_round {figures['round'] * 1e3:5.0f} ms "
+            f"(runs {rounds[0] * 1e3:.0f}-{rounds[-1] * 1e3:.0f}); {done[0]['meetings']:,} "
+            f"meetings, objective {done[0]['objective']:.6f}"
+        )
+    objectives = [done[0]["objective"] for done in runs.values()]
+    assert all(math.isclose(o, objectives[0], rel_tol=1e-12) for o in objectives), objectives
+    print(f"  target: propose_round <= {TARGET_ROUND_MS} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=10_000, help="participants on each side")
@@ -152,7 +236,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--nx-size", type=int, default=1_000, help="participants for networkx")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=3, help="processes per tree vs baseline")
+    parser.add_argument(
+        "--baseline",
+        default=BASELINE_REF,
+        help="git commit measured beside this tree ('' for none)",
+    )
+    parser.add_argument("--engine-timing", nargs=5, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.engine_timing:
+        print(json.dumps(engine_timing(*args.engine_timing)))
+        return
     n, k, b = args.size, args.k, args.b
 
     print(f"machine: {platform.machine()}, {cpu_model()}")
@@ -237,9 +331,15 @@ def main() -> None:
     print("\nend to end (propose_round: candidates, solve, slots)")
     print(
         f"  propose_round                                {t_round * 1e3:9.0f} ms  "
-        f"(target: under 2,000 ms); {len(result.meetings):,} meetings in {result.slots} slots"
+        f"{len(result.meetings):,} meetings in {result.slots} slots"
     )
     assert math.isclose(result.objective, flow_objective, rel_tol=1e-12)
+
+    baseline = args.baseline or None
+    if baseline is not None and not has_commit(ROOT, baseline):
+        print(f"baseline {baseline} is not in this checkout's history: figures without it")
+        baseline = None
+    baseline_figures(args, baseline)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Run with ``.venv/bin/python bench/bench_scenarios.py``. Prints:
 * POST /scenarios/evaluate against a real uvicorn server on loopback (median and p95 over many
   requests), with GET /health measured in the same run as the floor of one HTTP round trip;
 * a 500 x 500 synthetic scenario (weights and overrides) with plan and sensitivity;
+* the sensitivity of a 500 x 500 plan with a threshold (capacity 3, min_score 0.05), once;
 
 both beside the baseline commit (``--baseline``, default the engine before the latency work of
 issue 11), extracted with ``git archive`` and run by the same code, turn and turn about, so that
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from measure import cpu_model, free_port, percentile, timed
+from measure import cpu_model, extract, free_port, has_commit, percentile, timed
 
 import matching.sensitivity as sensitivity
 from matching import (
@@ -42,6 +43,7 @@ from matching import (
     score_components,
     synthetic_network,
 )
+from matching.scenario import plan_intervals
 
 SCENARIO = json.loads(
     (Path(__file__).parent.parent / "examples" / "agriculture-x2.json").read_text()
@@ -54,7 +56,10 @@ def percentiles(times: list[float]) -> tuple[float, float]:
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The engine before the latency work (issue 11): the baseline the HTTP figures are set against.
-BASELINE_REF = "a5b26f3"
+BASELINE_REF = "d3a4643"
+#: Issue 11's targets, on this machine when it is quiet.
+TARGET_HTTP_MS = 10
+TARGET_SENSITIVITY_MS = 1000
 
 
 def start_server(source: Path, data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -77,27 +82,6 @@ def start_server(source: Path, data_dir: str) -> tuple[subprocess.Popen[bytes], 
     raise RuntimeError(f"the server from {source} did not start")
 
 
-def has_commit(ref: str) -> bool:
-    """Whether git knows commit `ref` here (a copy without history, or without git, does not)."""
-    try:
-        found = subprocess.run(
-            ["git", "-C", str(ROOT), "cat-file", "-e", f"{ref}^{{commit}}"], capture_output=True
-        )
-    except OSError:
-        return False
-    return found.returncode == 0
-
-
-def extract(ref: str, tree: Path) -> Path:
-    """The source tree of commit `ref`, written to `tree` (git archive)."""
-    tree.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    return tree
-
-
 def http_figures(requests: int, baseline: str | None) -> None:
     """This tree's server and, if given, the baseline commit's, requests alternating between them.
 
@@ -106,7 +90,7 @@ def http_figures(requests: int, baseline: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sources = {"this tree": ROOT}
         if baseline is not None:
-            sources[f"baseline {baseline}"] = extract(baseline, Path(tmp) / "baseline")
+            sources[f"baseline {baseline}"] = extract(ROOT, baseline, Path(tmp) / "baseline")
         servers = {}
         try:
             for name, source in sources.items():
@@ -141,6 +125,7 @@ def http_figures(requests: int, baseline: str | None) -> None:
         median, p95 = percentiles(values)
         label = f"{call}, {name}"
         print(f"  {label:52s} median {median * 1e3:6.1f} ms   p95 {p95 * 1e3:6.1f} ms")
+    print(f"  target: POST /scenarios/evaluate median <= {TARGET_HTTP_MS} ms")
 
 
 def engine_timing(size: int) -> dict[str, float]:
@@ -220,7 +205,7 @@ def large_figures(size: int, repeat: int, baseline: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         trees = {"this tree": ROOT}
         if baseline is not None:
-            trees[f"baseline {baseline}"] = extract(baseline, Path(tmp) / "baseline")
+            trees[f"baseline {baseline}"] = extract(ROOT, baseline, Path(tmp) / "baseline")
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
         for n in range(repeat):
             # Alternate which tree goes first, so that both see the same load.
@@ -252,6 +237,7 @@ def large_figures(size: int, repeat: int, baseline: str | None) -> None:
             f"{done[0]['finite']}/11 intervals bounded above); "
             f"without {statistics.median(plain) * 1e3:4.0f} ms"
         )
+    print(f"  target: {size} x {size} with sensitivity <= {TARGET_SENSITIVITY_MS:,} ms")
     first = next(iter(ends.values()))
     for name, other in ends.items():
         pairs = zip(sum(first, []), sum(other, []), strict=True)
@@ -268,6 +254,66 @@ def large_figures(size: int, repeat: int, baseline: str | None) -> None:
     )
 
 
+def threshold_timing(size: int) -> dict[str, Any]:
+    """Sensitivity of a plan with a threshold (capacity 3, min_score 0.05): CPU time and solves.
+
+    With a threshold, pairs start and stop qualifying all along a weight's range, which is what
+    made this case take minutes. Runs in a subprocess per source tree (`--threshold-timing`).
+    """
+    net = synthetic_network(size, size, seed=42)
+    comps = score_components(net)
+    scenario = Scenario(
+        weights={"agriculture": 0.3, "cooperation_status": 0.05},
+        plan=PlanSettings(capacity=3, min_score=0.05),
+    )
+    result = evaluate_scenario(net, comps, scenario, sensitivity=False)
+    solves = 0
+    original = sensitivity.solve_dense
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal solves
+        solves += 1
+        return original(*args, **kwargs)
+
+    sensitivity.solve_dense = counting  # type: ignore[assignment]
+    try:
+        start = time.process_time()
+        intervals = plan_intervals(
+            result.network, result.components, result.weights, scenario.plan, result.plan
+        )
+        cpu = time.process_time() - start
+    finally:
+        sensitivity.solve_dense = original
+    return {"cpu": cpu, "solves": solves, "ends": [[iv.lower, iv.upper] for iv in intervals]}
+
+
+def threshold_figures(size: int, baseline: str | None) -> None:
+    """`threshold_timing` once per tree; both trees' intervals must agree."""
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {"this tree": ROOT}
+        if baseline is not None:
+            trees[f"baseline {baseline}"] = extract(ROOT, baseline, Path(tmp) / "baseline")
+        runs = {}
+        for name, tree in trees.items():
+            out = subprocess.run(
+                [sys.executable, __file__, "--threshold-timing", str(size)],
+                env={"PYTHONPATH": str(tree), "PATH": "", "OPENBLAS_NUM_THREADS": "1"},
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            runs[name] = json.loads(out)
+    for name, run in runs.items():
+        print(
+            f"  {name:24s} sensitivity {run['cpu'] * 1e3:8,.0f} ms CPU, {run['solves']:,} plan "
+            "solves"
+        )
+    first = next(iter(runs.values()))["ends"]
+    for name, run in runs.items():
+        pairs = zip(sum(first, []), sum(run["ends"], []), strict=True)
+        assert all(math.isclose(a, b, rel_tol=1e-9) for a, b in pairs), f"{name}: intervals differ"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
@@ -278,13 +324,23 @@ def main() -> None:
         default=BASELINE_REF,
         help="git commit measured beside this tree ('' for none)",
     )
+    parser.add_argument(
+        "--threshold-size",
+        type=int,
+        default=500,
+        help="size of the plan with a threshold, run once per tree (0: skip it)",
+    )
     parser.add_argument("--engine-timing", type=int, metavar="SIZE", help=argparse.SUPPRESS)
+    parser.add_argument("--threshold-timing", type=int, metavar="SIZE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.engine_timing:
         print(json.dumps(engine_timing(args.engine_timing)))
         return
+    if args.threshold_timing:
+        print(json.dumps(threshold_timing(args.threshold_timing)))
+        return
     baseline = args.baseline or None
-    if baseline is not None and not has_commit(baseline):
+    if baseline is not None and not has_commit(ROOT, baseline):
         print(f"baseline {baseline} is not in this checkout's history: figures without it")
         baseline = None
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -296,6 +352,12 @@ def main() -> None:
         f"{args.repeat} runs per tree"
     )
     large_figures(args.size, args.repeat, baseline)
+    if args.threshold_size:
+        print(
+            f"synthetic {args.threshold_size} x {args.threshold_size}, capacity 3, min_score 0.05: "
+            "sensitivity in process, one run per tree, one BLAS thread"
+        )
+        threshold_figures(args.threshold_size, baseline)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,6 +31,27 @@ def percentile(values: list[float], q: float) -> float:
     """The q-quantile (0..1) of `values`, by rank."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def has_commit(root: Path, ref: str) -> bool:
+    """Whether git knows commit `ref` in `root` (a copy without history, or git, does not)."""
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(root), "cat-file", "-e", f"{ref}^{{commit}}"], capture_output=True
+        )
+    except OSError:
+        return False
+    return found.returncode == 0
+
+
+def extract(root: Path, ref: str, tree: Path) -> Path:
+    """The source tree of commit `ref` of the repository at `root`, written to `tree`."""
+    tree.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", ref], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
 
 
 def free_port() -> int:

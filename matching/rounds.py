@@ -299,15 +299,17 @@ def propose_round(
     is_pin = np.arange(len(meet_rows)) >= int(chosen.sum())
     slots = assign_slots(meet_rows, meet_cols)
     order = np.lexsort((meet_cols, meet_rows, slots))
+    # Column by column, then one Meeting per row: indexing arrays element by element would cost
+    # as much as the round's solve on tens of thousands of meetings.
     meetings = tuple(
-        Meeting(
-            northeast=northeast.ids[meet_rows[x]].decode(),
-            east=east.ids[meet_cols[x]].decode(),
-            score=float(meet_scores[x]),
-            slot=int(slots[x]),
-            pinned=bool(is_pin[x]),
+        map(
+            Meeting,
+            [i.decode() for i in northeast.ids[meet_rows[order]].tolist()],
+            [i.decode() for i in east.ids[meet_cols[order]].tolist()],
+            meet_scores[order].tolist(),
+            slots[order].tolist(),
+            is_pin[order].tolist(),
         )
-        for x in order.tolist()
     )
     n_slots = int(slots.max(initial=-1)) + 1
     considered = len(rows) + len(pins)

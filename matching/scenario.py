@@ -327,7 +327,11 @@ def evaluate_scenario(
     scenario_network, rows, cols = apply_overrides(network, scenario.overrides)
     scenario_components = rescore(components, scenario_network, rows=rows, cols=cols)
     scores = scenario_components.combine(weights)
-    plan = plan_network(scenario_network, scenario_components, weights, scenario.plan)
+    # The baseline's candidates and potentials start the scenario's solve: a scenario moves a few
+    # weights and profiles, so most of the pairs its plan needs priced in for the baseline.
+    plan = plan_network(
+        scenario_network, scenario_components, weights, scenario.plan, warm=base_plan.warm_start
+    )
     suggestions = {
         region: suggest_partners(scenario_network, scores, region=region, k=scenario.k)
         for region in scenario_network.northeast.ids + scenario_network.east.ids

@@ -16,8 +16,9 @@ with a fixed eligible set, within which the envelope argument holds.
 
 from __future__ import annotations
 
+import bisect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -36,6 +37,11 @@ _FIRST_STEP = 3e-4
 #: between the current weight and the far end of a stretch: line intersection from the far end
 #: reaches the breakpoint in a solve or two, fewer than a walk takes to get near it.
 _FEW_PAIRS = 1_000
+#: Steps a large problem's walk takes out from the weight before checking a bounded stretch's
+#: far end.
+_NEAR_STEPS = 2
+#: How large the candidates shared between searches may grow, relative to the plan's own.
+_POOL_GROWTH = 2
 
 
 @dataclass(frozen=True)
@@ -70,8 +76,9 @@ class _Problem:
 
     base: FloatArray
     slope: FloatArray
-    margin0: FloatArray  # score minus threshold at s = 0
-    margin1: FloatArray  # its rate of change in s
+    #: Score minus threshold at s = 0, and its rate of change in s; None without a threshold
+    #: (then a pair qualifies when its score is positive, which `base` and `slope` tell).
+    margins: tuple[FloatArray, FloatArray] | None
     static: BoolArray  # allowed, not forbidden, not pinned
     cap_rows: IntArray
     cap_cols: IntArray
@@ -97,7 +104,10 @@ class _Search:
 
     def eligible_at(self, s: float) -> BoolArray:
         p = self.p
-        return p.static & (p.margin0 + s * p.margin1 >= 0) & (p.base + s * p.slope > 0)
+        eligible = p.static & (p.base + s * p.slope > 0)
+        if p.margins is not None:
+            eligible &= p.margins[0] + s * p.margins[1] >= 0
+        return eligible
 
     def solve(self, weights: FloatArray, eligible: BoolArray) -> tuple[IntArray, IntArray]:
         chosen, self.warm = solve_dense(
@@ -141,9 +151,10 @@ def _feasibility_end(p: _Problem) -> float:
     """The s beyond which one of the plan's own pairs stops qualifying (pins always qualify)."""
     rows, cols = p.plan
     ends = [math.inf]
-    m0, m1 = p.margin0[rows, cols], p.margin1[rows, cols]
-    falling = m1 < 0
-    ends.extend((m0[falling] / -m1[falling]).tolist())
+    if p.margins is not None:
+        m0, m1 = p.margins[0][rows, cols], p.margins[1][rows, cols]
+        falling = m1 < 0
+        ends.extend((m0[falling] / -m1[falling]).tolist())
     v0, v1 = p.base[rows, cols], p.slope[rows, cols]
     falling = v1 < 0
     ends.extend((v0[falling] / -v1[falling]).tolist())
@@ -156,9 +167,12 @@ def _eligibility_events(p: _Problem, start: float, stop: float) -> tuple[list[fl
     Between two such points the eligible set is fixed, so the best total is a convex function of
     s there and the line-intersection argument holds; across them it need not.
     """
-    entries: list[FloatArray] = []
-    exits: list[FloatArray] = []
-    for zero, rate in ((p.margin0, p.margin1), (p.base, p.slope)):
+    entries: list[FloatArray] = [np.zeros(0)]
+    exits: list[FloatArray] = [np.zeros(0)]
+    lines = [(p.base, p.slope)] if p.margins is None else [p.margins, (p.base, p.slope)]
+    for zero, rate in lines:
+        if zero.size > _FEW_PAIRS and start >= 0 and zero.min() >= 0 and rate.min() >= 0:
+            continue  # every line starts at or above 0 and rises: no root beyond 0 (most raises)
         moving = p.static & (rate != 0)
         roots = -zero[moving] / rate[moving]
         inside = (roots > start) & (roots < stop)
@@ -186,27 +200,36 @@ def _gallop(
 
     Returns None if there is none (then ours is optimal on all of [a, b], by convexity over the
     fixed `eligible` set), else an interval (low, high) with ours optimal at `low` and a plan
-    that beats it at `high`. A bounded stretch is checked at its far end first: most stretches
-    hold, and one solve shows it. Then, or on an unbounded stretch, we walk out from `a` in
-    fourfold steps, so that the line intersection starts next to the breakpoint where it needs
-    few solves; an unbounded walk ends, after `_FAR` first steps, with one solve on the slopes
+    that beats it at `high`. We walk out from `a` in fourfold steps, so that the line
+    intersection starts next to the breakpoint where it needs few solves. A bounded stretch is
+    checked at its far end after `_NEAR_STEPS` steps: most stretches that hold are shown to by
+    that one solve, while a large problem's breakpoint is usually a step or two out, where a
+    solve is cheap (the warm start is nearly right; at the far end it takes many pricing
+    rounds). An unbounded walk ends, after `_FAR` first steps, with one solve on the slopes
     alone, which tells whether any plan ever overtakes ours. A problem with few pairs skips the
     walk (see `_FEW_PAIRS`): the line intersection starts from the plan that beats ours at the
     far end, or, on an unbounded stretch, from the steepest plan.
     """
     problem = search.p
+    low, step = a, first_step
     if math.isinf(b):
         if search.few:
             return _steeper(search, a, b, eligible)
         reach, found = math.inf, None
     else:
+        for _ in range(0 if search.few else _NEAR_STEPS):
+            if low + step >= b:
+                break
+            probe = search.solve(problem.base + (low + step) * problem.slope, eligible)
+            if search.beats(search.line(probe), low + step):
+                return low, low + step, probe
+            low, step = low + step, step * 4
         found = search.solve(problem.base + b * problem.slope, eligible)
         if not search.beats(search.line(found), b):
             return None
         if search.few:
             return a, b, found
         reach = _crossing(search.plan_line, search.line(found), a)
-    low, step = a, first_step
     while low + step < reach:
         if math.isinf(b) and step > _FAR * first_step:
             return _steeper(search, low, b, eligible)
@@ -265,13 +288,22 @@ def _search_up(search: _Search, first_step: float) -> tuple[float, PlanChange | 
     The range is cut where pairs start qualifying. Pairs that stop qualifying only remove plans,
     so a run between two entries is first checked as one piece over the eligible set at its start
     (a superset of the sets later in the run); only if some plan beats ours there is the run cut
-    at its exits, since the beating plan might use a pair that has left.
+    at its exits, since the beating plan might use a pair that has left. A large problem checks
+    runs, and pieces of a run, several at a time first (`_skip_runs`).
     """
     problem = search.p
     end = min(_feasibility_end(problem), problem.s_max)
     entries, exits = _eligibility_events(problem, 0.0, end)
     bounds = [0.0, *entries, end]
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    width = first_step
+    run = 0
+    while run < len(bounds) - 1:
+        if not search.few:
+            run, width = _skip_runs(search, bounds, run, width)
+            if run == len(bounds) - 1:
+                break
+        a, b = bounds[run], bounds[run + 1]
+        run += 1
         inner = [x for x in exits if a < x < b]
         first = inner[0] if inner else b
         widest = search.eligible_at(a + first_step if math.isinf(first) else (a + first) / 2)
@@ -284,7 +316,14 @@ def _search_up(search: _Search, first_step: float) -> tuple[float, PlanChange | 
             continue
         if not inner:
             return _intersect(search, *outcome, widest)
-        for c, d in zip([a, *inner], [*inner, b], strict=True):
+        cuts, piece, piece_width = [a, *inner, b], 0, first_step
+        while piece < len(cuts) - 1:
+            if not search.few:
+                piece, piece_width = _skip_runs(search, cuts, piece, piece_width)
+                if piece == len(cuts) - 1:
+                    break
+            c, d = cuts[piece], cuts[piece + 1]
+            piece += 1
             eligible = search.eligible_at(c + first_step if math.isinf(d) else (c + d) / 2)
             outcome = _gallop(search, c, d, eligible, first_step)
             if outcome is not None:
@@ -297,6 +336,54 @@ def _search_up(search: _Search, first_step: float) -> tuple[float, PlanChange | 
         problem.base + (end + step) * problem.slope, search.eligible_at(end + step)
     )
     return end, search.change(end, beyond, "threshold")
+
+
+def _skip_runs(search: _Search, bounds: list[float], run: int, width: float) -> tuple[int, float]:
+    """The first run, from `run` on, not shown to hold by checking several runs at once.
+
+    With a threshold, pairs start qualifying every few thousandths of a weight, and checking each
+    run between two such points takes two solves. Runs are checked a block at a time instead,
+    over the pairs eligible anywhere in the block: as over any fixed set of pairs, the best total
+    is convex in s, so if no plan beats ours at either end of the block, none does inside it,
+    over that set or the smaller ones of its runs. Blocks start `width` wide, widen fourfold
+    while they hold and narrow fourfold when they do not, down to single runs, which the caller
+    checks one by one as before; the result is theirs. Returns the run and the width to go on
+    with.
+    """
+    problem = search.p
+    while True:
+        a = bounds[run]
+        last = bisect.bisect_right(bounds, a + width) - 2
+        if last <= run:
+            return run, width
+        b = bounds[last + 1]
+        eligible = _eligible_between(problem, a, b)
+        if all(_holds(search, s, eligible) for s in (a, b)):
+            run = last + 1
+            if run == len(bounds) - 1:
+                return run, width
+            width *= 4
+        else:
+            width /= 4
+
+
+def _holds(search: _Search, s: float, eligible: BoolArray) -> bool:
+    """Whether no plan over `eligible` beats ours at `s`."""
+    best = search.solve(search.p.base + s * search.p.slope, eligible)
+    return not search.beats(search.line(best), s)
+
+
+def _eligible_between(p: _Problem, a: float, b: float) -> BoolArray:
+    """Pairs that qualify somewhere in [a, b], or a few more.
+
+    A pair qualifies where two linear functions of s are at or above zero, so somewhere in [a, b]
+    only if each is at one end or the other.
+    """
+    eligible = p.static & ((p.base + a * p.slope > 0) | (p.base + b * p.slope > 0))
+    if p.margins is not None:
+        zero, rate = p.margins
+        eligible &= (zero + a * rate >= 0) | (zero + b * rate >= 0)
+    return eligible
 
 
 def weight_intervals(
@@ -336,11 +423,12 @@ def weight_intervals(
     scores = np.tensordot(weights, raw, axes=1)
     total = float(weights.sum())
     out = []
-    # Every search starts from the candidates of the plan's own solve: near the current weights
-    # they are the right ones, and a pool carried from search to search would only grow.
+    # Every search starts from the plan's own solve: its potentials, and its candidates with
+    # those the searches before added (`_pool`).
     if warm is None:
         eligible = static & (scores >= min_score * total) & (scores > 0)
         _, warm = solve_dense(scores, eligible, cap_rows, cap_cols)
+    pooled = warm
     for k, component in enumerate(component_ids):
         x, w_k = raw[k], float(weights[k])
         ends: list[tuple[float, PlanChange | None]] = []
@@ -348,8 +436,10 @@ def weight_intervals(
             problem = _Problem(
                 base=scores,
                 slope=sign * x,
-                margin0=scores - min_score * total,
-                margin1=sign * (x - min_score),
+                # With no threshold a pair's margin is its score: the same roots, counted once.
+                margins=None
+                if min_score == 0
+                else (scores - min_score * total, sign * (x - min_score)),
                 static=static,
                 cap_rows=cap_rows,
                 cap_cols=cap_cols,
@@ -357,7 +447,9 @@ def weight_intervals(
                 pins=pins,
                 s_max=s_max,
             )
-            ends.append(_search_up(_Search(problem, warm), _FIRST_STEP * total))
+            search = _Search(problem, pooled)
+            ends.append(_search_up(search, _FIRST_STEP * total))
+            pooled = _pool(warm, pooled, search.warm)
         (up, above), (down, below) = ends
         out.append(
             WeightInterval(
@@ -370,6 +462,22 @@ def weight_intervals(
             )
         )
     return tuple(out)
+
+
+def _pool(plan: WarmStart, pooled: WarmStart, last: WarmStart) -> WarmStart:
+    """The warm start of the next search: the plan's, with the candidates searches have added.
+
+    Edges that priced in for one weight's search mostly price in for the next ones' too (the
+    plans near the current weights differ in a few swaps), and every pricing round they save
+    is a flow solve; but a pool that kept growing would slow every solve down, so the added
+    candidates are dropped once they would double the plan's own.
+    """
+    if last.potentials is None:
+        return plan  # solved whole, without pricing: candidates play no part
+    candidates = pooled.candidates | last.candidates
+    if np.count_nonzero(candidates) > _POOL_GROWTH * np.count_nonzero(plan.candidates):
+        return plan
+    return replace(plan, candidates=candidates)
 
 
 def _shift(change: PlanChange, weight: float, sign: float) -> PlanChange:

@@ -16,6 +16,7 @@ from matching import (
     diff_results,
     evaluate_scenario,
     explain_link,
+    plan_network,
     score_components,
     scored_links,
     synthetic_network,
@@ -210,3 +211,30 @@ def test_an_override_can_bring_a_new_partner_into_the_plan(shipped_network) -> N
     assert (harbin, east) in result.diff.entered
     # A scenario without overrides works on the network itself, no copy.
     assert base.network is net
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    seed=st.integers(0, 9999),
+    capacity=st.integers(1, 3),
+    min_score=st.sampled_from([0.0, 0.02]),
+    weight=st.floats(0.01, 1.0),
+)
+def test_a_scenario_plan_started_from_the_baseline_is_the_plan_solved_afresh(
+    seed: int, capacity: int, min_score: float, weight: float
+) -> None:
+    # Past the size solved whole, so the scenario's priced solve starts from the baseline's
+    # candidates and potentials; it must find the plan a cold solve finds.
+    net = synthetic_network(160, 150, seed=seed)
+    comps = score_components(net)
+    scenario = Scenario(
+        weights={"agriculture": weight},
+        overrides=(Override(region=net.east.ids[3], sector="grain", need=1.0),),
+        plan=PlanSettings(capacity=capacity, min_score=min_score),
+    )
+    result = evaluate_scenario(net, comps, scenario, sensitivity=False)
+    cold = plan_network(result.network, result.components, result.weights, scenario.plan)
+    warm = result.plan.warm_start
+    assert warm is not None and warm.potentials is not None  # it was priced
+    assert result.plan.pairs == cold.pairs
+    assert result.plan.objective == cold.objective
