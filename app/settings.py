@@ -74,6 +74,15 @@ class Settings(BaseSettings):
         ge=256,
         description="Memory budget of one heavy computation, run in a process of its own.",
     )
+    search_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description=(
+            "Partner searches one worker runs at once (the others queue): searches are CPU "
+            "work, and more threads than cores only fight over the interpreter's lock."
+        ),
+    )
 
     log_level: str = Field(
         default="info",
