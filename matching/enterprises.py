@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
+from scipy.sparse._sparsetools import csc_matvec as _csc_matvec  # y += A @ x, in place
 
 from matching._types import FloatArray, IntArray
 from matching._validate import check_count, check_number
@@ -335,6 +336,28 @@ class Match:
 _BLOCKS = 1024
 
 
+def _screen(
+    columns: sp.csc_matrix, features: IntArray, coefficients: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    """The product of the query's columns with its coefficients, in single precision.
+
+    The same sums, in the same order, as ``columns[:, features] @ coefficients``, without
+    copying the columns out first (a third of the product's time on a million rows): each
+    column is added into the result where it lies, by SciPy's own compiled product.
+    """
+    screen = np.zeros(columns.shape[0], dtype=np.float32)
+    indptr, indices, data = columns.indptr, columns.indices, columns.data
+    for feature, coefficient in zip(features.tolist(), coefficients.tolist(), strict=True):
+        start, stop = int(indptr[feature]), int(indptr[feature + 1])
+        if stop > start:
+            _csc_matvec(
+                columns.shape[0], 1, np.array([0, stop - start], dtype=indptr.dtype),
+                indices[start:stop], data[start:stop], np.array([coefficient], dtype=np.float32),
+                screen,
+            )  # fmt: skip
+    return screen
+
+
 def search_partners(
     population: Population,
     features: IntArray,
@@ -380,10 +403,7 @@ def search_partners(
     # the query's columns only (one sparse product over them), then the region link, one
     # multiplication per region.
     coefficients32 = coefficients.astype(np.float32)
-    if len(features):
-        screen = np.asarray(population.columns[:, features] @ coefficients32)
-    else:
-        screen = np.zeros(n, dtype=np.float32)
+    screen = _screen(population.columns, features, coefficients32)
     multiplier32 = multiplier.astype(np.float32)
     for r in np.flatnonzero(multiplier32 != 1).tolist():
         screen[starts[r] : starts[r + 1]] *= multiplier32[r]
@@ -422,7 +442,15 @@ def search_partners(
         width = n // _BLOCKS
         maxima = screen[: width * _BLOCKS].reshape(_BLOCKS, width).max(axis=1)
         floor = max(floor, float(np.partition(maxima, _BLOCKS - k)[_BLOCKS - k]) - 2 * error)
-    candidates = np.flatnonzero(screen >= floor)
+        # Every candidate lies in a block whose maximum reaches the floor (a few blocks), or in
+        # the rows past the last block: only those are scanned, not the whole screen.
+        blocks = np.flatnonzero(maxima >= floor).tolist()
+        parts = [b * width + np.flatnonzero(screen[b * width : (b + 1) * width] >= floor)
+                 for b in blocks]  # fmt: skip
+        parts.append(width * _BLOCKS + np.flatnonzero(screen[width * _BLOCKS :] >= floor))
+        candidates = np.concatenate(parts)
+    else:
+        candidates = np.flatnonzero(screen >= floor)
     rows = population.members[candidates]
     # Exact scores of the few candidates, in double precision and in the order of additions of
     # scoring one enterprise on its own (its features by column, then its region's multiplier).
