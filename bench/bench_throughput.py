@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -87,6 +88,17 @@ def descendants(pid: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     children = [int(p) for p in out.split()]
     return children + [d for c in children for d in descendants(c)]
+
+
+def server_cpu(parent: int) -> float:
+    """CPU seconds used so far by the server's processes (its workers)."""
+    used = 0.0
+    for pid in descendants(parent):
+        try:
+            used += cpu_seconds(pid)
+        except OSError:
+            pass
+    return used
 
 
 def settle(parent: int) -> None:
@@ -253,6 +265,7 @@ def mixed_load(
     run: str,
     seconds: int,
     connections: int,
+    cpu: Callable[[], float],
 ) -> dict[str, float]:
     result = path / "mixed.txt"
     script = MIXED_LUA % {
@@ -265,10 +278,12 @@ def mixed_load(
         "key": ADMIN_KEY,
         "result": result,
     }
+    used = cpu()
     figures = run_wrk(
         str(client.base_url).rstrip("/"), script, path,
         threads=connections, connections=connections, seconds=seconds,
     )  # fmt: skip
+    figures["cpu_ms"] = (cpu() - used) * 1e3 / figures["requests"]
     updates: list[tuple[int, str, int, int]] = []
     for line in result.read_text().splitlines():
         word, *rest = line.split()
@@ -327,10 +342,14 @@ def serve(
             print(f"    up in {time.perf_counter() - start:.0f} s", flush=True)
             for i in ids[:100]:
                 client.get(f"/enterprises/{i}/partners?k=10").raise_for_status()
-            partners = partner_load(client.base_url.__str__().rstrip("/"), ids, work, args.seconds)
+            # CPU per request, beside the rates: the machine is shared, and a rate moves with
+            # whatever else runs, while the CPU a request costs the server hardly does.
+            used = server_cpu(server.pid)
+            partners = partner_load(str(client.base_url).rstrip("/"), ids, work, args.seconds)
+            partners["cpu_ms"] = (server_cpu(server.pid) - used) * 1e3 / partners["requests"]
             mixed = mixed_load(
-                client, ids, owned, sectors, work,
-                run=run, seconds=args.mixed_seconds, connections=args.clients,
+                client, ids, owned, sectors, work, run=run, seconds=args.mixed_seconds,
+                connections=args.clients, cpu=lambda: server_cpu(server.pid),
             )  # fmt: skip
     finally:
         server.terminate()
@@ -393,12 +412,14 @@ def bench_database(
         for label, (partners, _) in results.items():
             print(f"    {label:22s} {partners['rps']:7.0f} requests/s   p50 "
                   f"{partners['p50']:7.1f} ms   p99 {partners['p99']:7.1f} ms   "
-                  f"errors {partners['errors']:.0f}")  # fmt: skip
+                  f"errors {partners['errors']:.0f}   server CPU {partners['cpu_ms']:.2f} ms "
+                  "a request")  # fmt: skip
         print(f"  {database}: mixed load, {args.clients} connections, {args.mixed_seconds} s, "
               f"1 in {UPDATE_EVERY} a profile update")  # fmt: skip
         for label, (_, mixed) in results.items():
             print(f"    {label:22s} {mixed['rps']:7.0f} requests/s   p50 {mixed['p50']:7.1f} ms"
-                  f"   p99 {mixed['p99']:7.1f} ms   errors {mixed['errors']:.0f} "
+                  f"   p99 {mixed['p99']:7.1f} ms   server CPU {mixed['cpu_ms']:.2f} ms a request"
+                  f"   errors {mixed['errors']:.0f} "
                   f"(non-2xx {mixed['non2xx']:.0f}, socket {mixed['socket_errors']:.0f})   "
                   f"lost updates {mixed['lost']:.0f} of {mixed['acked']:.0f} enterprises "
                   f"updated   stale partner answers after the run "

@@ -125,13 +125,12 @@ async def enterprise_partners(
     )
 
     def answer() -> Response:
-        state = active.current()
         found = partner_search.partners_of(
-            service, state, enterprise_id, k=k, channel=channel, filters=filters
+            service, active, enterprise_id, k=k, channel=channel, filters=filters
         )
-        return json_response(convert.partner_list(state, found))
+        return json_response(convert.partner_list(found))
 
-    # One hop to a search thread for the whole answer, dataset state included.
+    # One hop to a search thread for the whole answer, the active dataset's lookup included.
     return await threads.run(answer)
 
 

@@ -29,15 +29,14 @@ async def search_partners(
     )
 
     def answer() -> Response:
-        state = active.current()
         found = service.search(
             enterprises,
-            state,
+            active,
             convert.partner_query(query),
             k=query.k,
             channel=query.channel,
             filters=filters,
         )
-        return json_response(convert.partner_list(state, found))
+        return json_response(convert.partner_list(found))
 
     return await threads.run(answer)
