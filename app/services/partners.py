@@ -12,7 +12,7 @@ from app.services.datasets import ActiveDataset, DatasetState
 from app.services.enterprise_index import EnterpriseIndex, enterprise_of
 from app.services.enterprises import EnterpriseService, reference_problems
 from app.storage import enterprises as store
-from app.storage.enterprises import StoredEnterprise
+from app.storage.enterprises import EnterpriseCard
 from matching import SIDES, Enterprise, PartnerFilters, PartnerMatch, find_partners
 
 __all__ = ["PartnerResult", "partners_of", "search"]
@@ -20,7 +20,7 @@ __all__ = ["PartnerResult", "partners_of", "search"]
 
 @dataclass(frozen=True)
 class PartnerResult:
-    """Partners found, best first, with the stored records of the partners.
+    """Partners found, best first, with the stored cards of the partners.
 
     `state` is the dataset they were found with (the one active when the search read).
     """
@@ -28,7 +28,7 @@ class PartnerResult:
     state: DatasetState
     enterprise: str | None
     matches: list[PartnerMatch]
-    records: Mapping[str, StoredEnterprise]
+    records: Mapping[str, EnterpriseCard]
 
 
 def _find(
@@ -49,7 +49,7 @@ def _find(
             matches = find_partners(
                 index.model, index.sides[partner_side], query, k=k, channel=channel, filters=filters
             )
-        records = store.get_enterprises(session, [m.id for m in matches])
+        records = store.get_cards(session, [m.id for m in matches])
     return PartnerResult(state=state, enterprise=enterprise, matches=matches, records=records)
 
 
