@@ -35,7 +35,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.sparse._sparsetools import csc_matvec as _csc_matvec  # y += A @ x, in place
+
+# SciPy's compiled products, y += A @ x in place, on arrays we slice ourselves.
+from scipy.sparse._sparsetools import csc_matvec as _csc_matvec
+from scipy.sparse._sparsetools import csr_matvec as _csr_matvec
 
 from matching._types import FloatArray, IntArray
 from matching._validate import check_count, check_number
@@ -358,6 +361,26 @@ def _screen(
     return screen
 
 
+def _rows_times(features: sp.csr_matrix, rows: IntArray, dense: FloatArray) -> FloatArray:
+    """``features[rows] @ dense``, the same sums in the same order, without SciPy's indexing.
+
+    Indexing a few rows out of a million costs SciPy a tenth of a millisecond of checks and
+    copies; here the rows' slices are gathered and multiplied by the same compiled product.
+    """
+    indptr = features.indptr
+    starts, stops = indptr[rows], indptr[rows + 1]
+    lengths = stops - starts
+    sub_indptr = np.zeros(len(rows) + 1, dtype=indptr.dtype)
+    np.cumsum(lengths, out=sub_indptr[1:])
+    take = np.repeat(starts - sub_indptr[:-1], lengths) + np.arange(sub_indptr[-1])
+    out = np.zeros(len(rows), dtype=np.result_type(features.dtype, dense.dtype))
+    _csr_matvec(
+        len(rows), features.shape[1], sub_indptr, features.indices[take], features.data[take],
+        dense.astype(out.dtype, copy=False), out,
+    )  # fmt: skip
+    return out
+
+
 def search_partners(
     population: Population,
     features: IntArray,
@@ -456,7 +479,7 @@ def search_partners(
     # scoring one enterprise on its own (its features by column, then its region's multiplier).
     dense = np.zeros(population.features.shape[1])
     dense[features] = coefficients
-    values = (population.features[rows] @ dense) * multiplier[population.region[rows]]
+    values = _rows_times(population.features, rows, dense) * multiplier[population.region[rows]]
     keep = values > 0
     if filters.min_score is not None:
         keep &= values >= filters.min_score

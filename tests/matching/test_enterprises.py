@@ -212,3 +212,18 @@ def test_screen_is_the_product_of_the_query_columns_bit_for_bit(model, seed) -> 
     found = enterprises_module._screen(population.columns, features, coefficients)
     assert found.dtype == np.float32
     assert np.array_equal(found, expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10**6))
+def test_exact_scores_of_rows_are_scipys_product_bit_for_bit(model, seed) -> None:
+    rng = np.random.default_rng(seed)
+    net = model.network
+    partners = random_population(net, "east", int(rng.integers(1, 300)), rng, "p")
+    population = build_population(partners, net, "east")
+    rows = rng.integers(0, len(population), size=int(rng.integers(0, 40)))
+    dense = rng.random(model.n_features) * (rng.random(model.n_features) < 0.3)
+    expected = population.features[rows] @ dense
+    found = enterprises_module._rows_times(population.features, rows, dense)
+    assert found.dtype == expected.dtype
+    assert np.array_equal(found, expected)
