@@ -679,7 +679,7 @@ def import_report(report: ImportReport) -> ImportReportOut:
     return ImportReportOut(imported=report.imported, created=report.created, updated=report.updated)
 
 
-def partner_list(state: DatasetState, found: PartnerResult) -> PartnerList:
+def partner_list(found: PartnerResult) -> PartnerList:
     """Partners found, best first, each explained."""
     partners = []
     for match in found.matches:
@@ -701,7 +701,7 @@ def partner_list(state: DatasetState, found: PartnerResult) -> PartnerList:
             )
         )
     return PartnerList(
-        dataset_version=state.version, enterprise=found.enterprise, partners=partners
+        dataset_version=found.state.version, enterprise=found.enterprise, partners=partners
     )
 
 

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.errors import Forbidden, Unauthorized
 from app.parsing import StrictRoute
+from app.search_threads import SearchThreads
 from app.services.datasets import ActiveDataset, DatasetState
 from app.services.enterprises import EnterpriseService
 from app.services.keys import KeyService, Principal, Role
@@ -39,6 +40,7 @@ __all__ = [
     "ParticipantsDep",
     "PlannerRoute",
     "ScenariosDep",
+    "SearchThreadsDep",
     "SettingsDep",
     "StateDep",
     "ViewerDep",
@@ -89,7 +91,14 @@ async def get_outcomes(request: Request) -> OutcomeService:
     return service
 
 
+async def get_search_threads(request: Request) -> SearchThreads:
+    """The threads this worker's partner searches run on."""
+    threads: SearchThreads = request.app.state.search_threads
+    return threads
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+SearchThreadsDep = Annotated[SearchThreads, Depends(get_search_threads)]
 BudgetDep = Annotated[WorkBudget, Depends(get_budget)]
 ActiveDep = Annotated[ActiveDataset, Depends(get_active)]
 DatabaseDep = Annotated[Database, Depends(get_database)]

@@ -17,6 +17,7 @@ from app.http_headers import ResponseHeaders
 from app.limits import BodySizeLimit
 from app.observability import RequestContext
 from app.routers import API_DESCRIPTION, BULK_PATHS, ROUTERS
+from app.search_threads import SearchThreads
 from app.services.context import open_services
 from app.settings import Settings, get_settings
 from app.webapp import install_web
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.budget = services.budget
             app.state.outcomes = services.outcomes
             app.state.keys = services.keys
+            app.state.search_threads = SearchThreads(settings.search_threads)
             await _build_routes(app)
             # What start-up built lives as long as the process: moved out of the collector's
             # way, so that a collection while a request allocates stays short (and with it the

@@ -81,6 +81,15 @@ class Settings(BaseSettings):
             "the newest snapshot that fits the database (false: build from every row at start)."
         ),
     )
+    search_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description=(
+            "Partner searches one worker runs at once (the others queue): searches are CPU "
+            "work, and more threads than cores only fight over the interpreter's lock."
+        ),
+    )
 
     log_level: str = Field(
         default="info",

@@ -37,6 +37,10 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+# SciPy's compiled products, y += A @ x in place, on arrays we slice ourselves.
+from scipy.sparse._sparsetools import csc_matvec as _csc_matvec
+from scipy.sparse._sparsetools import csr_matvec as _csr_matvec
+
 from matching._types import FloatArray, IntArray
 from matching._validate import check_array, check_count, check_number
 from matching.network import Network
@@ -474,6 +478,48 @@ class Match:
 _BLOCKS = 1024
 
 
+def _screen(
+    columns: sp.csc_matrix, features: IntArray, coefficients: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    """The product of the query's columns with its coefficients, in single precision.
+
+    The same sums, in the same order, as ``columns[:, features] @ coefficients``, without
+    copying the columns out first (a third of the product's time on a million rows): each
+    column is added into the result where it lies, by SciPy's own compiled product.
+    """
+    screen = np.zeros(columns.shape[0], dtype=np.float32)
+    indptr, indices, data = columns.indptr, columns.indices, columns.data
+    for feature, coefficient in zip(features.tolist(), coefficients.tolist(), strict=True):
+        start, stop = int(indptr[feature]), int(indptr[feature + 1])
+        if stop > start:
+            _csc_matvec(
+                columns.shape[0], 1, np.array([0, stop - start], dtype=indptr.dtype),
+                indices[start:stop], data[start:stop], np.array([coefficient], dtype=np.float32),
+                screen,
+            )  # fmt: skip
+    return screen
+
+
+def _rows_times(features: sp.csr_matrix, rows: IntArray, dense: FloatArray) -> FloatArray:
+    """``features[rows] @ dense``, the same sums in the same order, without SciPy's indexing.
+
+    Indexing a few rows out of a million costs SciPy a tenth of a millisecond of checks and
+    copies; here the rows' slices are gathered and multiplied by the same compiled product.
+    """
+    indptr = features.indptr
+    starts, stops = indptr[rows], indptr[rows + 1]
+    lengths = stops - starts
+    sub_indptr = np.zeros(len(rows) + 1, dtype=indptr.dtype)
+    np.cumsum(lengths, out=sub_indptr[1:])
+    take = np.repeat(starts - sub_indptr[:-1], lengths) + np.arange(sub_indptr[-1])
+    out = np.zeros(len(rows), dtype=np.result_type(features.dtype, dense.dtype))
+    _csr_matvec(
+        len(rows), features.shape[1], sub_indptr, features.indices[take], features.data[take],
+        dense.astype(out.dtype, copy=False), out,
+    )  # fmt: skip
+    return out
+
+
 def search_partners(
     population: Population,
     features: IntArray,
@@ -519,10 +565,7 @@ def search_partners(
     # the query's columns only (one sparse product over them), then the region link, one
     # multiplication per region.
     coefficients32 = coefficients.astype(np.float32)
-    if len(features):
-        screen = np.asarray(population.columns[:, features] @ coefficients32)
-    else:
-        screen = np.zeros(n, dtype=np.float32)
+    screen = _screen(population.columns, features, coefficients32)
     multiplier32 = multiplier.astype(np.float32)
     for r in np.flatnonzero(multiplier32 != 1).tolist():
         screen[starts[r] : starts[r + 1]] *= multiplier32[r]
@@ -561,13 +604,21 @@ def search_partners(
         width = n // _BLOCKS
         maxima = screen[: width * _BLOCKS].reshape(_BLOCKS, width).max(axis=1)
         floor = max(floor, float(np.partition(maxima, _BLOCKS - k)[_BLOCKS - k]) - 2 * error)
-    candidates = np.flatnonzero(screen >= floor)
+        # Every candidate lies in a block whose maximum reaches the floor (a few blocks), or in
+        # the rows past the last block: only those are scanned, not the whole screen.
+        blocks = np.flatnonzero(maxima >= floor).tolist()
+        parts = [b * width + np.flatnonzero(screen[b * width : (b + 1) * width] >= floor)
+                 for b in blocks]  # fmt: skip
+        parts.append(width * _BLOCKS + np.flatnonzero(screen[width * _BLOCKS :] >= floor))
+        candidates = np.concatenate(parts)
+    else:
+        candidates = np.flatnonzero(screen >= floor)
     rows = population.members[candidates]
     # Exact scores of the few candidates, in double precision and in the order of additions of
     # scoring one enterprise on its own (its features by column, then its region's multiplier).
     dense = np.zeros(population.features.shape[1])
     dense[features] = coefficients
-    values = (population.features[rows] @ dense) * multiplier[population.region[rows]]
+    values = _rows_times(population.features, rows, dense) * multiplier[population.region[rows]]
     keep = values > 0
     if filters.min_score is not None:
         keep &= values >= filters.min_score

@@ -11,11 +11,13 @@ from app import convert
 from app.busy import BUSY_RESPONSE
 from app.dependencies import (
     OPTIONAL_KEY,
+    ActiveDep,
     AdminRoute,
     DatabaseDep,
     EnterpriseRoute,
     EnterprisesDep,
     KeyDep,
+    SearchThreadsDep,
     SettingsDep,
     StateDep,
     ViewerDep,
@@ -105,9 +107,10 @@ def get_enterprise(
     responses=NOT_FOUND,
     response_model=PartnerList,
 )
-def enterprise_partners(
-    state: StateDep,
+async def enterprise_partners(
+    active: ActiveDep,
     service: EnterprisesDep,
+    threads: SearchThreadsDep,
     enterprise_id: IdPath,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     channel: ChannelParam = None,
@@ -120,10 +123,15 @@ def enterprise_partners(
     filters = convert.partner_filters(
         region=region, ownership=ownership, size=size, min_score=min_score
     )
-    found = partner_search.partners_of(
-        service, state, enterprise_id, k=k, channel=channel, filters=filters
-    )
-    return json_response(convert.partner_list(state, found))
+
+    def answer() -> Response:
+        found = partner_search.partners_of(
+            service, active, enterprise_id, k=k, channel=channel, filters=filters
+        )
+        return json_response(convert.partner_list(found))
+
+    # One hop to a search thread for the whole answer, the active dataset's lookup included.
+    return await threads.run(answer)
 
 
 @owner_router.post(

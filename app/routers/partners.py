@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from app import convert
-from app.dependencies import EnterprisesDep, StateDep
+from app.dependencies import ActiveDep, EnterprisesDep, SearchThreadsDep
 from app.parsing import StrictRoute
 from app.routers.params import json_response
 from app.services import partners as service
@@ -17,7 +17,9 @@ router = APIRouter(prefix="/partners", tags=["enterprises"], route_class=StrictR
 @router.post(
     "/search", summary="Partners for a profile that is not registered", response_model=PartnerList
 )
-def search_partners(state: StateDep, enterprises: EnterprisesDep, query: PartnerQuery) -> Response:
+async def search_partners(
+    active: ActiveDep, enterprises: EnterprisesDep, threads: SearchThreadsDep, query: PartnerQuery
+) -> Response:
     """The same search as for a registered enterprise, for a company trying the service."""
     filters = convert.partner_filters(
         region=query.partner_region,
@@ -25,12 +27,16 @@ def search_partners(state: StateDep, enterprises: EnterprisesDep, query: Partner
         size=query.size,
         min_score=query.min_score,
     )
-    found = service.search(
-        enterprises,
-        state,
-        convert.partner_query(query),
-        k=query.k,
-        channel=query.channel,
-        filters=filters,
-    )
-    return json_response(convert.partner_list(state, found))
+
+    def answer() -> Response:
+        found = service.search(
+            enterprises,
+            active,
+            convert.partner_query(query),
+            k=query.k,
+            channel=query.channel,
+            filters=filters,
+        )
+        return json_response(convert.partner_list(found))
+
+    return await threads.run(answer)

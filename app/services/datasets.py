@@ -18,6 +18,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from app.errors import Conflict, InvalidInput, engine_errors
 from app.storage import datasets as store
 from app.storage.database import Database
@@ -230,9 +232,16 @@ class ActiveDataset:
             raise RuntimeError("no dataset loaded: the service was not started")
         return state
 
-    def current(self) -> DatasetState:
-        """The model of the active dataset, rebuilt if another process replaced it."""
-        with self._database.read() as session:
+    def current(self, session: Session | None = None) -> DatasetState:
+        """The model of the active dataset, rebuilt if another process replaced it.
+
+        Asked in `session` when given (a read that goes on to use the dataset sees the one
+        active in its own snapshot), else in a read of its own.
+        """
+        if session is None:
+            with self._database.read() as own:
+                active_id = store.active_dataset_id(own)
+        else:
             active_id = store.active_dataset_id(session)
         state = self._state
         if state is not None and state.record_id == active_id:

@@ -173,6 +173,10 @@ def _stored_profiles(session: Session) -> Iterable[Enterprise]:
             )
 
 
+def _on_side(profile: Enterprise | None, regions: Mapping[str, int]) -> bool:
+    return profile is not None and profile.region in regions
+
+
 class IndexKeeper:
     """Holds this worker's current `EnterpriseIndex` and moves it forward with the log.
 
@@ -410,20 +414,35 @@ class IndexKeeper:
             changed[ident] = None if stored is None else enterprise_of(stored)
         if len(changed) > COMPACT_AFTER:
             self._rebuild_due = True  # compacted in the background; the overlay serves meanwhile
-        overlay = _populations(state, (p for p in changed.values() if p is not None))
+        # Every worker advances on every write, so only what the write touched is redone: the
+        # overlay of a side whose enterprises changed, and the removed rows of the base it
+        # holds (merged, never a scan of a million flags).
+        network = state.network
         sides = {}
         for side in SIDES:
-            base = index.sides[side].base
-            removed = index.sides[side].removed.copy()
-            for ident in touched:
-                row = base.row_of(ident)
-                if row is not None:
-                    removed[row] = True
+            pool = index.sides[side]
+            regions = network.side(side).index
+            was_here = [i for i in touched if _on_side(index.changed.get(i), regions)]
+            now_here = [i for i in touched if _on_side(changed[i], regions)]
+            base_rows = [r for i in touched if (r := pool.base.row_of(i)) is not None]
+            if not (was_here or now_here or base_rows):
+                sides[side] = pool
+                continue
+            overlay = pool.overlay
+            if was_here or now_here:
+                overlay = build_population(
+                    (p for p in changed.values() if p is not None and p.region in regions),
+                    network,
+                    side,
+                )
+            removed, removed_rows = pool.removed, pool.removed_rows
+            fresh = [r for r in base_rows if not removed[r]]
+            if fresh:
+                removed = removed.copy()
+                removed[fresh] = True
+                removed_rows = np.union1d(removed_rows, np.array(fresh, dtype=np.int64))
             sides[side] = PartnerPool(
-                base=base,
-                removed=removed,
-                overlay=overlay[side],
-                removed_rows=np.flatnonzero(removed),
+                base=pool.base, removed=removed, overlay=overlay, removed_rows=removed_rows
             )
         return EnterpriseIndex(
             seq=seq,

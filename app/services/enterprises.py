@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, InvalidInput, NotFound, Problem
-from app.services.datasets import DatasetState
+from app.services.datasets import ActiveDataset, DatasetState
 from app.services.enterprise_index import EnterpriseIndex, IndexKeeper, StaleRead, page_ids
 from app.services.index_snapshot import SnapshotStore
 from app.storage import enterprises as store
@@ -131,13 +131,33 @@ class EnterpriseService:
     @contextmanager
     def reading(self, state: DatasetState) -> Iterator[tuple[Session, EnterpriseIndex]]:
         """A read transaction and the index as of its snapshot of the database."""
+        with self._reading(lambda _: state) as (session, _, index):
+            yield session, index
+
+    @contextmanager
+    def searching(
+        self, active: ActiveDataset
+    ) -> Iterator[tuple[Session, DatasetState, EnterpriseIndex]]:
+        """A read transaction, the dataset active in its snapshot and the index as of it.
+
+        One transaction for both: a partner query asks the database once for which dataset is
+        active and how far the change log goes, not in two reads of their own.
+        """
+        with self._reading(active.current) as found:
+            yield found
+
+    @contextmanager
+    def _reading(
+        self, state_of: Callable[[Session], DatasetState]
+    ) -> Iterator[tuple[Session, DatasetState, EnterpriseIndex]]:
         for _ in range(100):
             with self.database.read() as session:
+                state = state_of(session)
                 try:
                     index = self.keeper.sync(session, state)
                 except StaleRead:
                     continue
-                yield session, index
+                yield session, state, index
                 return
         raise RuntimeError("the index kept moving past every read; too many writes at once")
 

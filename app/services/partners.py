@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, InvalidInput, NotFound, engine_errors
-from app.services.datasets import DatasetState
+from app.services.datasets import ActiveDataset, DatasetState
 from app.services.enterprise_index import EnterpriseIndex, enterprise_of
 from app.services.enterprises import EnterpriseService, reference_problems
 from app.storage import enterprises as store
-from app.storage.enterprises import StoredEnterprise
+from app.storage.enterprises import EnterpriseCard
 from matching import SIDES, Enterprise, PartnerFilters, PartnerMatch, find_partners
 
 __all__ = ["PartnerResult", "partners_of", "search"]
@@ -20,37 +20,41 @@ __all__ = ["PartnerResult", "partners_of", "search"]
 
 @dataclass(frozen=True)
 class PartnerResult:
-    """Partners found, best first, with the stored records of the partners."""
+    """Partners found, best first, with the stored cards of the partners.
 
+    `state` is the dataset they were found with (the one active when the search read).
+    """
+
+    state: DatasetState
     enterprise: str | None
     matches: list[PartnerMatch]
-    records: Mapping[str, StoredEnterprise]
+    records: Mapping[str, EnterpriseCard]
 
 
 def _find(
     service: EnterpriseService,
-    state: DatasetState,
-    query_of: Callable[[Session, EnterpriseIndex], Enterprise],
+    active: ActiveDataset,
+    query_of: Callable[[Session, DatasetState, EnterpriseIndex], Enterprise],
     *,
     k: int,
     channel: str | None,
     filters: PartnerFilters,
     enterprise: str | None,
 ) -> PartnerResult:
-    with service.reading(state) as (session, index):
-        query = query_of(session, index)
+    with service.searching(active) as (session, state, index):
+        query = query_of(session, state, index)
         side = index.model.network.locate(query.region, field="region")[0]
         partner_side = "east" if side == "northeast" else "northeast"
         with engine_errors():
             matches = find_partners(
                 index.model, index.sides[partner_side], query, k=k, channel=channel, filters=filters
             )
-        records = store.get_enterprises(session, [m.id for m in matches])
-    return PartnerResult(enterprise=enterprise, matches=matches, records=records)
+        records = store.get_cards(session, [m.id for m in matches])
+    return PartnerResult(state=state, enterprise=enterprise, matches=matches, records=records)
 
 
 def _registered(
-    session: Session, index: EnterpriseIndex, state: DatasetState, ident: str
+    session: Session, state: DatasetState, index: EnterpriseIndex, ident: str
 ) -> Enterprise:
     # The index holds the profile as of this transaction: no database round trip.
     profile = index.profile(ident)
@@ -70,7 +74,7 @@ def _registered(
 
 def partners_of(
     service: EnterpriseService,
-    state: DatasetState,
+    active: ActiveDataset,
     enterprise_id: str,
     *,
     k: int,
@@ -81,8 +85,8 @@ def partners_of(
     # The query's profile is read inside the search's own read transaction.
     return _find(
         service,
-        state,
-        lambda session, index: _registered(session, index, state, enterprise_id),
+        active,
+        lambda session, state, index: _registered(session, state, index, enterprise_id),
         k=k,
         channel=channel,
         filters=filters,
@@ -92,7 +96,7 @@ def partners_of(
 
 def search(
     service: EnterpriseService,
-    state: DatasetState,
+    active: ActiveDataset,
     profile: Enterprise,
     *,
     k: int,
@@ -100,15 +104,19 @@ def search(
     filters: PartnerFilters,
 ) -> PartnerResult:
     """The best partners of a profile that is not registered."""
-    problems = reference_problems(
-        {"region": profile.region, "offers": profile.offers, "seeks": profile.seeks}, state
-    )
-    if problems:
-        raise InvalidInput.listing(problems)
+
+    def checked(_: Session, state: DatasetState, __: EnterpriseIndex) -> Enterprise:
+        problems = reference_problems(
+            {"region": profile.region, "offers": profile.offers, "seeks": profile.seeks}, state
+        )
+        if problems:
+            raise InvalidInput.listing(problems)
+        return profile
+
     return _find(
         service,
-        state,
-        lambda *_: profile,
+        active,
+        checked,
         k=k,
         channel=channel,
         filters=filters,

@@ -7,7 +7,7 @@ import time
 from contextlib import ExitStack
 
 from app.storage import outcomes
-from app.storage.database import connect
+from app.storage.database import DatabaseBusy, connect
 
 from .test_migrations import database_url
 
@@ -73,5 +73,68 @@ def test_as_many_requests_at_once_as_the_threadpool_has_threads_each_get_a_conne
             started = time.perf_counter()
             assert [outcomes.revision(session) for session in sessions] == [0] * 40
             assert time.perf_counter() - started < 10
+    finally:
+        database.dispose()
+
+
+def test_writers_of_one_process_take_turns_and_one_kept_waiting_is_told_busy(databases, tmp_path):
+    # Forty writers at once, each with a short wait: they queue on the process's turn (SQLite)
+    # or the advisory lock (PostgreSQL) and all get through, none told busy, none lost.
+    database = connect(database_url(databases, tmp_path), write_wait=5)
+    barrier = threading.Barrier(40)
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            barrier.wait()
+            for _ in range(5):
+                with database.write() as session:
+                    outcomes._bump(session)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=write) for _ in range(40)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        with database.read() as session:
+            assert outcomes.revision(session) == 200
+    finally:
+        database.dispose()
+    # A write that waits longer than `write_wait` for another's turn is refused, naming when
+    # to retry, and writes nothing.
+    database = connect(database_url(databases, tmp_path), write_wait=0.3)
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with database.write() as session:
+            outcomes._bump(session)
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        started = time.monotonic()
+        try:
+            with database.write() as session:
+                outcomes._bump(session)
+        except DatabaseBusy as exc:
+            assert "retry in 1 s" in exc.detail
+            assert exc.retry_after == 1
+        else:
+            raise AssertionError("a write that waited past write_wait went through")
+        assert 0.25 < time.monotonic() - started < 5
+    finally:
+        release.set()
+        holder.join()
+    try:
+        with database.read() as session:
+            assert outcomes.revision(session) == 201
     finally:
         database.dispose()

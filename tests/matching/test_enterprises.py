@@ -287,3 +287,38 @@ def test_an_empty_population_maps_back_empty(model, tmp_path) -> None:
     features, coefficients = model.query(Enterprise("q", "shanghai", {"grain": 1.0}, {}))
     multiplier = model.multiplier[:, model.network.east.index["shanghai"]]
     assert search_partners(mapped, features, coefficients, multiplier, k=3) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10**6))
+def test_screen_is_the_product_of_the_query_columns_bit_for_bit(model, seed) -> None:
+    # The screen adds each column in place: the same sums, in the same order, as the product
+    # of the columns copied out (its error bound is that product's).
+    rng = np.random.default_rng(seed)
+    net = model.network
+    partners = random_population(net, "east", int(rng.integers(1, 300)), rng, "p")
+    population = build_population(partners, net, "east")
+    query = random_population(net, "northeast", 1, rng, "q")[0]
+    features, coefficients = model.query(query)
+    extra = rng.choice(model.n_features, size=int(rng.integers(0, 5)), replace=False)
+    features = np.concatenate([features, extra]).astype(features.dtype)
+    coefficients = np.concatenate([coefficients, rng.random(len(extra))]).astype(np.float32)
+    expected = np.asarray(population.columns[:, features] @ coefficients)
+    found = enterprises_module._screen(population.columns, features, coefficients)
+    assert found.dtype == np.float32
+    assert np.array_equal(found, expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10**6))
+def test_exact_scores_of_rows_are_scipys_product_bit_for_bit(model, seed) -> None:
+    rng = np.random.default_rng(seed)
+    net = model.network
+    partners = random_population(net, "east", int(rng.integers(1, 300)), rng, "p")
+    population = build_population(partners, net, "east")
+    rows = rng.integers(0, len(population), size=int(rng.integers(0, 40)))
+    dense = rng.random(model.n_features) * (rng.random(model.n_features) < 0.3)
+    expected = population.features[rows] @ dense
+    found = enterprises_module._rows_times(population.features, rows, dense)
+    assert found.dtype == expected.dtype
+    assert np.array_equal(found, expected)
