@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -37,11 +38,17 @@ def scratch(data_dir: Path) -> list[str]:
     The partner index's snapshots (``index/``) are not leftovers: they are meant to stay.
     """
     database = {"counterpart.db", "counterpart.db-wal", "counterpart.db-shm"}
-    index = data_dir / "index"
+    found = []
+    for folder, dirs, files in os.walk(data_dir):
+        here = Path(folder)
+        if here == data_dir:
+            # Not walked into: a restarted server may be writing (and renaming) a snapshot there.
+            dirs[:] = [d for d in dirs if d != "index"]
+        found += [here / name for name in dirs + files]
     return sorted(
         str(p.relative_to(data_dir))
-        for p in data_dir.rglob("*")
-        if p.name not in database and p != data_dir / "tmp" and not p.is_relative_to(index)
+        for p in found
+        if p.name not in database and p != data_dir / "tmp"
     )
 
 
