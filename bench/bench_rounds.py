@@ -2,8 +2,9 @@
 
 Run with ``.venv/bin/python bench/bench_rounds.py [--size 10000] [--k 20] [--b 3]``. Prints:
 
-* candidate generation (every participant's k best partners, both ways) against one exact
-  partner search per participant (`search_partners`, timed on a sample and scaled);
+* candidate generation (every participant's k best partners, both ways), on the default threads
+  and on one, against one exact partner search per participant (`search_partners`, timed on a
+  sample and scaled);
 * the round's solve on the candidate graph (OR-Tools min-cost flow) against scipy's HiGHS LP on
   the same graph, and against networkx's ``max_flow_min_cost`` on a smaller round's graph (it
   takes minutes at full size), with the objectives, which must agree;
@@ -269,6 +270,10 @@ def main() -> None:
     t_candidates, (rows, cols, scores) = timed(
         lambda: candidate_pairs(model, northeast, east, k=k), args.repeat
     )
+    t_one_thread, one_thread = timed(
+        lambda: candidate_pairs(model, northeast, east, k=k, threads=1), args.repeat
+    )
+    assert all(np.array_equal(a, b) for a, b in zip(one_thread, (rows, cols, scores), strict=True))
     sample = min(n, 200)
     per_query, found = search_baseline(model, ne_list, northeast, east, k, sample)
     sampled = {int(r) for r, _ in found}
@@ -278,6 +283,10 @@ def main() -> None:
     print(
         f"  candidate_pairs (float32 BLAS screen, exact) {t_candidates * 1e3:9.0f} ms  "
         f"{len(rows):,} pairs"
+    )
+    print(
+        f"  the same on one thread                       {t_one_thread * 1e3:9.0f} ms  "
+        "(the same pairs and scores)"
     )
     print(
         f"  one search_partners per participant          {per_query * 2 * n * 1e3:9.0f} ms  "
