@@ -75,9 +75,8 @@ def _map(work: Callable[[int], _T], items: range, threads: int) -> list[_T]:
     global _pool, _pool_size
     with _pool_lock:
         if _pool is None or _pool_size < threads:
-            # A larger pool replaces a smaller one, whose idle threads then exit.
-            if _pool is not None:
-                _pool.shutdown(wait=False)
+            # A larger pool replaces a smaller one. Not shut down: a call may still be handing
+            # it work; its threads exit once the last such call lets go of it.
             _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="candidates")
             _pool_size = threads
         pool = _pool
