@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 import re
+import signal
 from unittest import mock
 
 import numpy as np
@@ -227,3 +229,20 @@ def test_negative_intensities_are_refused(model) -> None:
 
 
 # Meetings ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_screening_threads_work_in_a_forked_child(model) -> None:
+    # The app's workers are forked: the pool's threads do not survive a fork, and a child that
+    # kept the parent's pool would wait forever on threads that are gone.
+    _, _, ne, east = populations(model, 5, 30, 30)
+    with mock.patch.object(candidates_module, "_BLOCK_CELLS", 1):
+        expected = candidate_pairs(model, ne, east, k=2, threads=2)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through its exit status
+            signal.alarm(30)
+            found = candidate_pairs(model, ne, east, k=2, threads=2)
+            same = all(a.tolist() == b.tolist() for a, b in zip(found, expected, strict=True))
+            os._exit(0 if same else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
