@@ -45,7 +45,10 @@ _UNDERFLOW_MARGIN = 2.0**20
 #: Threads of a screen by default: the cores, but no more than this (beyond a few, the blocks'
 #: memory traffic, not the cores, bounds the speed).
 _MAX_DEFAULT_THREADS = 4
-_DEFAULT_THREADS = min(os.cpu_count() or 1, _MAX_DEFAULT_THREADS)
+#: The variable by which a process limits the threads of its numerical code: a screen keeps to
+#: it (the app's work children set it to 1, to keep to one core). OPENBLAS_NUM_THREADS alone
+#: limits BLAS only, which is when the screen's own threads pay most.
+_THREAD_LIMIT = "OMP_NUM_THREADS"
 
 ScreenArray = NDArray[np.floating]
 #: Pairs screened in: row classes, column classes and their screened scores.
@@ -66,6 +69,14 @@ def _forget_pool() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _default_threads() -> int:
+    """Threads of a screen when none are given: the process's limit, else the cores (at most 4)."""
+    value = os.environ.get(_THREAD_LIMIT, "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return min(os.cpu_count() or 1, _MAX_DEFAULT_THREADS)
 
 
 def _map(work: Callable[[int], _T], items: range, threads: int) -> list[_T]:
@@ -407,8 +418,9 @@ def candidate_pairs(
         scores go in id order, so the result is deterministic.
     threads : int, optional
         Threads that screen and rescore blocks of rows side by side (numpy's products, sorts and
-        reductions release the GIL); by default the machine's cores, at most
-        ``_MAX_DEFAULT_THREADS``. The result is the same whatever the number.
+        reductions release the GIL); by default ``OMP_NUM_THREADS`` if set, else the machine's
+        cores, at most 4. The result is the same whatever the number. BLAS runs threads of its
+        own: the screen is fastest on its threads with BLAS on one (``OPENBLAS_NUM_THREADS=1``).
 
     Returns
     -------
@@ -445,7 +457,7 @@ def candidate_pairs(
     True
     """
     k = check_count("k", k, minimum=1)
-    threads = _DEFAULT_THREADS if threads is None else check_count("threads", threads, minimum=1)
+    threads = _default_threads() if threads is None else check_count("threads", threads, minimum=1)
     check_population(model, northeast, "northeast")
     check_population(model, east, "east")
     if len(northeast) == 0 or len(east) == 0:

@@ -246,3 +246,21 @@ def test_screening_threads_work_in_a_forked_child(model) -> None:
             os._exit(0 if same else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "3"}, 1),
+        ({"OMP_NUM_THREADS": "3"}, 3),
+        ({"OMP_NUM_THREADS": "x"}, min(os.cpu_count() or 1, 4)),
+        ({"OPENBLAS_NUM_THREADS": "1"}, min(os.cpu_count() or 1, 4)),
+        ({}, min(os.cpu_count() or 1, 4)),
+    ],
+)
+def test_default_threads_follow_the_process_limit(environ, expected) -> None:
+    # The app's work children limit numerical threads to 1 so as to keep to one core; a limit
+    # on BLAS alone leaves the screen its threads.
+    cleared = {name: "" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    with mock.patch.dict(os.environ, {**cleared, **environ}):
+        assert candidates_module._default_threads() == expected
