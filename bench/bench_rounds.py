@@ -2,16 +2,18 @@
 
 Run with ``.venv/bin/python bench/bench_rounds.py [--size 10000] [--k 20] [--b 3]``. Prints:
 
-* candidate generation (every participant's k best partners, both ways) against one exact
-  partner search per participant (`search_partners`, timed on a sample and scaled);
+* candidate generation (every participant's k best partners, both ways), on the default threads
+  and on one, against one exact partner search per participant (`search_partners`, timed on a
+  sample and scaled);
 * the round's solve on the candidate graph (OR-Tools min-cost flow) against scipy's HiGHS LP on
   the same graph, and against networkx's ``max_flow_min_cost`` on a smaller round's graph (it
   takes minutes at full size), with the objectives, which must agree;
 * time slots (König edge colouring) and the whole round end to end (`propose_round`);
 * candidates, solve and the whole round beside the baseline commit (``--baseline``, default the
-  engine before the latency work of issue 11), extracted with ``git archive`` and timed by the
-  same code in a process per tree, turn and turn about, so that both see the same load; both
-  rounds must have the same objective.
+  engine before the latency work of issue 11), extracted with ``git archive``, and this tree
+  again with BLAS on one thread (``OPENBLAS_NUM_THREADS=1``: the screen's threads have the
+  cores), each timed by the same code in a process per run, turn and turn about, so that all
+  see the same load; all rounds must have the same objective.
 
 Populations come from the official generator (`matching.synthetic_enterprises`, fixed seed): the
 first ``size`` enterprises of each side.
@@ -191,17 +193,22 @@ def engine_timing(size: int, k: int, b: int, seed: int, repeat: int) -> dict[str
 def baseline_figures(args: argparse.Namespace, baseline: str | None) -> None:
     """This tree's round beside the baseline commit's, each timed in processes of its own."""
     with tempfile.TemporaryDirectory() as tmp:
-        trees = {"this tree": ROOT}
+        # This tree twice: as it comes, and with BLAS on one thread, which leaves the cores to
+        # the screen's own threads (BLAS's threads and the screen's otherwise compete).
+        trees: dict[str, tuple[Path, dict[str, str]]] = {
+            "this tree": (ROOT, {}),
+            "this tree, BLAS 1 thr.": (ROOT, {"OPENBLAS_NUM_THREADS": "1"}),
+        }
         if baseline is not None:
-            trees[f"baseline {baseline}"] = extract(ROOT, baseline, Path(tmp) / "baseline")
+            trees[f"baseline {baseline}"] = (extract(ROOT, baseline, Path(tmp) / "baseline"), {})
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
         for n in range(args.rounds):
             # Alternate which tree goes first, so that both see the same load.
-            for name, tree in list(trees.items())[:: 1 if n % 2 else -1]:
+            for name, (tree, extra) in list(trees.items())[:: 1 if n % 2 else -1]:
                 timing = [str(x) for x in (args.size, args.k, args.b, args.seed, args.repeat)]
                 out = subprocess.run(
                     [sys.executable, __file__, "--engine-timing", *timing],
-                    env={"PYTHONPATH": str(tree), "PATH": ""},
+                    env={"PYTHONPATH": str(tree), "PATH": "", **extra},
                     check=True,
                     capture_output=True,
                     text=True,
@@ -218,7 +225,7 @@ def baseline_figures(args: argparse.Namespace, baseline: str | None) -> None:
         }
         rounds = sorted(r["round"] for r in done)
         print(
-            f"  {name:20s} candidates {figures['candidates'] * 1e3:5.0f} ms, solve "
+            f"  {name:22s} candidates {figures['candidates'] * 1e3:5.0f} ms, solve "
             f"{figures['solve'] * 1e3:5.0f} ms, propose_round {figures['round'] * 1e3:5.0f} ms "
             f"(runs {rounds[0] * 1e3:.0f}-{rounds[-1] * 1e3:.0f}); {done[0]['meetings']:,} "
             f"meetings, objective {done[0]['objective']:.6f}"
@@ -269,6 +276,10 @@ def main() -> None:
     t_candidates, (rows, cols, scores) = timed(
         lambda: candidate_pairs(model, northeast, east, k=k), args.repeat
     )
+    t_one_thread, one_thread = timed(
+        lambda: candidate_pairs(model, northeast, east, k=k, threads=1), args.repeat
+    )
+    assert all(np.array_equal(a, b) for a, b in zip(one_thread, (rows, cols, scores), strict=True))
     sample = min(n, 200)
     per_query, found = search_baseline(model, ne_list, northeast, east, k, sample)
     sampled = {int(r) for r, _ in found}
@@ -278,6 +289,10 @@ def main() -> None:
     print(
         f"  candidate_pairs (float32 BLAS screen, exact) {t_candidates * 1e3:9.0f} ms  "
         f"{len(rows):,} pairs"
+    )
+    print(
+        f"  the same on one thread                       {t_one_thread * 1e3:9.0f} ms  "
+        "(the same pairs and scores)"
     )
     print(
         f"  one search_partners per participant          {per_query * 2 * n * 1e3:9.0f} ms  "

@@ -2,21 +2,27 @@
 
 A pair's exact score is ``(q_i . f_j) * m(r_i, r_j)``: the northeast query vector dotted with the
 eastern features (the pair's fit), times the link of their regions (`EnterpriseModel`). We screen
-all pairs in float32, one BLAS product per block of rows, rows grouped by region so that the
-region link is one multiplication per region, and keep only the pairs that can be in some top k.
+all pairs in float32, one BLAS product per block of rows and row region (the region's links are
+folded into the column factor), and keep only the pairs that can be in some top k. Runs of
+blocks screen side by side in threads (numpy's products, reductions and sorts release the GIL).
 Lower bounds on each row's and column's k-th best score come from maxima of disjoint groups: if
 k groups each have a maximum of at least t, k scores reach t. Every term is non-negative, so a
 float32 score is within a relative ``(d + 5) * 2**-24`` of the exact one (d features); the bounds
 are lowered by a few times that, and no true top-k pair is screened out. A pair with no fit
 screens to exactly 0 and is never a candidate; where a positive fit could underflow float32 (an
-extreme weight), the screen runs in float64 instead. The survivors are rescored exactly in
+extreme weight or link), the screen runs in float64 instead. The survivors are rescored exactly in
 float64, summed in the order of ``Population.features @ query``, and ranked with equal scores in
 id order.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,7 +42,58 @@ _GROUPS_PER_K = 4
 #: coefficient and a feature stays this far above its smallest normal number.
 _UNDERFLOW_MARGIN = 2.0**20
 
+#: Threads of a screen by default: the cores, but no more than this (beyond a few, the blocks'
+#: memory traffic, not the cores, bounds the speed).
+_MAX_DEFAULT_THREADS = 4
+#: The variable by which a process limits the threads of its numerical code: a screen keeps to
+#: it (the app's work children set it to 1, to keep to one core). OPENBLAS_NUM_THREADS alone
+#: limits BLAS only, which is when the screen's own threads pay most.
+_THREAD_LIMIT = "OMP_NUM_THREADS"
+
 ScreenArray = NDArray[np.floating]
+#: Pairs screened in: row classes, column classes and their screened scores.
+_Screened = tuple[IntArray, IntArray, ScreenArray]
+
+_T = TypeVar("_T")
+#: The threads that screen blocks side by side, started on first use (`_map`).
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def _forget_pool() -> None:
+    """Drop the pool in a forked child: its threads did not survive the fork."""
+    global _pool, _pool_size
+    _pool, _pool_size = None, 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _default_threads() -> int:
+    """Threads of a screen when none are given: the process's limit, else the cores (at most 4)."""
+    value = os.environ.get(_THREAD_LIMIT, "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return min(os.cpu_count() or 1, _MAX_DEFAULT_THREADS)
+
+
+def _map(work: Callable[[int], _T], items: range, threads: int) -> list[_T]:
+    """``[work(i) for i in items]``, on up to `threads` threads; the results in order."""
+    if threads <= 1 or len(items) <= 1:
+        return [work(i) for i in items]
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size < threads:
+            # A larger pool replaces a smaller one. Not shut down: a call may still be handing
+            # it work; its threads exit once the last such call lets go of it.
+            _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="candidates")
+            _pool_size = threads
+        pool = _pool
+    # The caller's thread takes the first item, so that the pool is never waited on idle.
+    futures = [pool.submit(work, i) for i in items[1:]]
+    return [work(items[0]), *(future.result() for future in futures)]
 
 
 def check_population(model: EnterpriseModel, population: object, side: str) -> Population:
@@ -154,13 +211,13 @@ class _Scorer:
     query: FloatArray
     rows: _Classes
     cols: _Classes
-    #: Screening factors: left[a] . right[:, b] is the fit of row class a and column class b.
+    #: Screening factors: left[a] . right[r][:, b] is the score of row class a, of row region r,
+    #: and column class b: the region's multipliers of the columns are folded into its right
+    #: factor, which saves a pass over every block (one rounding either way).
     left: ScreenArray
     right: ScreenArray
-    #: The region of each row class (non-decreasing), and each row region's multiplier of
-    #: every column class.
+    #: The region of each row class (non-decreasing).
     row_region: IntArray
-    multipliers: ScreenArray
     #: Factor by which bounds are lowered to allow for rounding.
     margin: np.floating
     #: The smallest positive number of the screen's precision: bounds never go below it.
@@ -177,8 +234,13 @@ class _Scorer:
         # Columns zero on either side add nothing; a width that is a multiple of 8 suits BLAS.
         keep = np.flatnonzero(left.any(axis=0) & right.any(axis=0))
         width = max(8, -(-len(keep) // 8) * 8)
-        smallest = float(left[left > 0].min(initial=np.inf)) * float(
-            right[right > 0].min(initial=np.inf)
+        row_region = northeast.region[rows.reps]
+        multipliers = model.multiplier[:, east.region[cols.reps]]
+        used = multipliers[np.unique(row_region)]
+        smallest = (
+            float(left[left > 0].min(initial=np.inf))
+            * float(right[right > 0].min(initial=np.inf))
+            * float(used[used > 0].min(initial=np.inf))
         )
         dtype: type[np.floating] = np.float32
         if smallest < _UNDERFLOW_MARGIN * float(np.finfo(np.float32).tiny):
@@ -187,9 +249,13 @@ class _Scorer:
         right_screen = np.zeros((width, len(right)), dtype=dtype)
         left_screen[:, : len(keep)] = left[:, keep]
         right_screen[: len(keep)] = right[:, keep].T
+        # Only the row regions present get a right factor (the others stay empty).
+        right_by_region = np.zeros((len(multipliers), width, len(right)), dtype=dtype)
+        for region in np.unique(row_region).tolist():
+            np.multiply(
+                right_screen, multipliers[region].astype(dtype), out=right_by_region[region]
+            )
         gamma = (width + 5) * float(np.finfo(dtype).eps) / 2
-        row_region = northeast.region[rows.reps]
-        multipliers = model.multiplier[:, east.region[cols.reps]].astype(dtype)
         return cls(
             model=model,
             northeast=northeast,
@@ -198,21 +264,19 @@ class _Scorer:
             rows=rows,
             cols=cols,
             left=left_screen,
-            right=right_screen,
+            right=right_by_region,
             row_region=row_region,
-            multipliers=multipliers,
             margin=dtype(1.0 - 4.0 * gamma),
             tiny=dtype(np.finfo(dtype).smallest_subnormal),
         )
 
     def screen(self, start: int, stop: int, out: ScreenArray) -> ScreenArray:
         """Screened scores of row classes start..stop against every column class."""
-        scores = np.matmul(self.left[start:stop], self.right, out=out)
         regions = self.row_region[start:stop]
         bounds = np.flatnonzero(np.diff(regions)) + 1
         for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), stop - start], strict=True):
-            scores[lo:hi] *= self.multipliers[regions[lo]]
-        return scores
+            np.matmul(self.left[start + lo : start + hi], self.right[regions[lo]], out=out[lo:hi])
+        return out
 
     def sector(self, rows: IntArray, cols: IntArray) -> FloatArray:
         """Exact fits of pairs."""
@@ -234,12 +298,39 @@ class _Scorer:
 
 def _top_per_group(groups: IntArray, others: IntArray, scores: FloatArray, k: int) -> BoolArray:
     """Mask of each group's k best entries: best score first, then smaller `others`."""
-    order = np.lexsort((others, -scores, groups))
+    order = _group_order(groups, others, scores)
     ordered = groups[order]
     rank = np.arange(len(order)) - np.searchsorted(ordered, ordered)
     keep = np.zeros(len(order), dtype=bool)
     keep[order[rank < k]] = True
     return keep
+
+
+def _group_order(groups: IntArray, others: IntArray, scores: FloatArray) -> IntArray:
+    """``np.lexsort((others, -scores, groups))``, for non-negative `groups` and `scores`.
+
+    An argsort of one float key, ``group - score * (0.5 / largest score)``, is an order of
+    magnitude faster than lexsort. Rounding is monotone, so entries with different keys are in
+    lexsort's order (keys of different groups are at least about 0.5 apart); only runs of equal
+    keys (equal scores, or scores too close for the key to tell apart) go through lexsort.
+    """
+    key = groups.astype(np.float64)
+    top = float(scores.max(initial=0.0))
+    if top > 0:
+        key -= scores * (0.5 / top)
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    tie = ordered[1:] == ordered[:-1]
+    if tie.any():
+        in_run = np.zeros(len(order), dtype=bool)
+        in_run[1:] = tie
+        in_run[:-1] |= tie
+        at = np.flatnonzero(in_run)
+        # Runs numbered by the key's changes; each run is re-ordered within its own positions.
+        run = np.cumsum(np.concatenate(([True], ~tie)))[at]
+        tied = order[at]
+        order[at] = tied[np.lexsort((others[tied], -scores[tied], run))]
+    return order
 
 
 def _best(
@@ -252,8 +343,67 @@ def _best(
     return rows[top], cols[top], exact[top]
 
 
+def _screen_rows(
+    scorer: _Scorer, first: int, last: int, block: int, k: int
+) -> tuple[ScreenArray, list[tuple[IntArray, IntArray, FloatArray]], list[_Screened]]:
+    """Screen row classes first..last block by block, in one thread.
+
+    Returns the column bins of these rows, the rows' exact top k (as `_best`), and the pairs
+    that passed the columns' floors so far (row class, column class, screened score).
+    """
+    m = scorer.right.shape[2]
+    # A row's floor comes from the maxima of `groups` disjoint groups of columns: column j is in
+    # group j % groups, so that the maxima are one element-wise pass over contiguous memory.
+    groups = min(m, _GROUPS_PER_K * k)
+    whole = m - m % groups
+    # bins[j, g]: column j's best screened score among the rows of bin g so far. Bins hold
+    # disjoint rows, so their k-th best is a lower bound on the column's k-th best score.
+    n_bins = _GROUPS_PER_K * k
+    dtype = scorer.left.dtype
+    bins = np.zeros((m, n_bins), dtype=dtype)
+    # Buffers reused block after block: fresh ones would be paged in anew every time.
+    buffer = np.empty((min(block, max(last - first, 0)), m), dtype=dtype)
+    passing = np.empty(buffer.shape, dtype=bool)
+    passing_col = np.empty(buffer.shape, dtype=bool)
+    row_parts: list[tuple[IntArray, IntArray, FloatArray]] = []
+    col_parts: list[_Screened] = []
+    for start in range(first, last, block):
+        stop = min(start + block, last)
+        height = stop - start
+        reps = scorer.rows.reps[start:stop]
+        scores = scorer.screen(start, stop, buffer[:height])
+        group_max = scores[:, :whole].reshape(height, -1, groups).max(1)
+        np.maximum(group_max[:, : m - whole], scores[:, whole:], out=group_max[:, : m - whole])
+        row_floor = scorer.floor(group_max, k)
+        chunks = min(n_bins, height)
+        rows_per_chunk = height // chunks
+        chunk_max = scores[: chunks * rows_per_chunk].reshape(chunks, rows_per_chunk, m).max(1)
+        np.maximum(
+            chunk_max[-1], scores[chunks * rows_per_chunk :].max(0, initial=0), out=chunk_max[-1]
+        )
+        np.maximum(bins[:, :chunks], chunk_max.T, out=bins[:, :chunks])
+        col_floor = scorer.floor(bins, k)
+        mask = np.greater_equal(scores, row_floor[:, None], out=passing[:height])
+        mask |= np.greater_equal(scores, col_floor, out=passing_col[:height])
+        entries = np.flatnonzero(mask)
+        local, cols = np.divmod(entries, m)
+        screened = scores.ravel()[entries]
+        for_row = screened >= row_floor[local]
+        for_col = screened >= col_floor[cols]
+        # A row's pairs with a column class: the class's first k members.
+        owner, members = scorer.cols.first(cols[for_row], k)
+        row_parts.append(_best(scorer, reps[local[for_row]][owner], members, k, by_row=True))
+        col_parts.append((local[for_col] + start, cols[for_col], screened[for_col]))
+    return bins, row_parts, col_parts
+
+
 def candidate_pairs(
-    model: EnterpriseModel, northeast: Population, east: Population, *, k: int = 20
+    model: EnterpriseModel,
+    northeast: Population,
+    east: Population,
+    *,
+    k: int = 20,
+    threads: int | None = None,
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """Every participant's k best partners on the other side, exactly, both ways.
 
@@ -266,6 +416,11 @@ def candidate_pairs(
     k : int
         Partners per participant. Only pairs with a fit (a score above zero) count; equal
         scores go in id order, so the result is deterministic.
+    threads : int, optional
+        Threads that screen and rescore blocks of rows side by side (numpy's products, sorts and
+        reductions release the GIL); by default ``OMP_NUM_THREADS`` if set, else the machine's
+        cores, at most 4. The result is the same whatever the number. BLAS runs threads of its
+        own: the screen is fastest on its threads with BLAS on one (``OPENBLAS_NUM_THREADS=1``).
 
     Returns
     -------
@@ -280,7 +435,8 @@ def candidate_pairs(
     Raises
     ------
     ValueError
-        If `k` is not a positive integer or a population is of the wrong side or taxonomy.
+        If `k` or `threads` is not a positive integer, or a population is of the wrong side or
+        taxonomy.
 
     Examples
     --------
@@ -301,6 +457,7 @@ def candidate_pairs(
     True
     """
     k = check_count("k", k, minimum=1)
+    threads = _default_threads() if threads is None else check_count("threads", threads, minimum=1)
     check_population(model, northeast, "northeast")
     check_population(model, east, "east")
     if len(northeast) == 0 or len(east) == 0:
@@ -308,53 +465,39 @@ def candidate_pairs(
     scorer = _Scorer.build(model, northeast, east)
     # The screen runs on profile classes: a class stands for all its members, of which a top k
     # can take at most the first k (by id).
-    row_reps, col_reps = scorer.rows.reps, scorer.cols.reps
-    n, m = len(row_reps), len(col_reps)
-    groups = min(m, _GROUPS_PER_K * k)
-    group_starts = (np.arange(groups) * m) // groups
-    # bins[j, g]: column j's best screened score among the rows of bin g so far. Bins hold
-    # disjoint rows, so their k-th best is a lower bound on the column's k-th best score.
-    n_bins = _GROUPS_PER_K * k
-    dtype = scorer.left.dtype
-    bins = np.zeros((m, n_bins), dtype=dtype)
-    block = max(n_bins, _BLOCK_CELLS // m)
-    # Buffers reused block after block: fresh ones would be paged in anew every time.
-    buffer = np.empty((min(block, n), m), dtype=dtype)
-    passing = np.empty(buffer.shape, dtype=bool)
-    passing_col = np.empty(buffer.shape, dtype=bool)
-    row_parts: list[tuple[IntArray, IntArray, FloatArray]] = []
-    col_parts: list[tuple[IntArray, IntArray, ScreenArray]] = []
-    for start in range(0, n, block):
-        stop = min(start + block, n)
-        height = stop - start
-        reps = row_reps[start:stop]
-        scores = scorer.screen(start, stop, buffer[:height])
-        row_floor = scorer.floor(np.maximum.reduceat(scores, group_starts, axis=1), k)
-        chunks = min(n_bins, height)
-        rows_per_chunk = height // chunks
-        chunk_max = scores[: chunks * rows_per_chunk].reshape(chunks, rows_per_chunk, m).max(1)
-        np.maximum(
-            chunk_max[-1], scores[chunks * rows_per_chunk :].max(0, initial=0), out=chunk_max[-1]
-        )
-        np.maximum(bins[:, :chunks], chunk_max.T, out=bins[:, :chunks])
-        col_floor = scorer.floor(bins, k)
-        mask = np.greater_equal(scores, row_floor[:, None], out=passing[:height])
-        mask |= np.greater_equal(scores, col_floor, out=passing_col[:height])
-        entries = np.flatnonzero(mask)
-        local, cols = np.divmod(entries, m)
-        screened = scores.ravel()[entries]
-        for_row = screened >= row_floor[local]
-        for_col = screened >= col_floor[cols]
-        # A row's pairs with a column class: the class's first k members.
-        owner, members = scorer.cols.first(cols[for_row], k)
-        row_parts.append(_best(scorer, reps[local[for_row]][owner], members, k, by_row=True))
-        col_parts.append((local[for_col] + start, cols[for_col], screened[for_col]))
-    # Column floors only rise as rows are seen: the last ones prune what early blocks kept.
+    n, m = len(scorer.rows.reps), len(scorer.cols.reps)
+    block = max(_GROUPS_PER_K * k, _BLOCK_CELLS // m)
+    # Each thread screens a contiguous run of whole blocks, with bins of its own.
+    n_blocks = -(-n // block)
+    runs = min(threads, n_blocks)
+    cuts = [min(n, (n_blocks * t // runs) * block) for t in range(runs + 1)]
+    screened_runs = _map(
+        lambda t: _screen_rows(scorer, cuts[t], cuts[t + 1], block, k), range(runs), runs
+    )
+    # Bins of different threads hold disjoint rows, so their element-wise maximum is a valid
+    # set of bins over all rows; column floors only rise as rows are seen, and the final ones
+    # prune what each thread kept.
+    bins = screened_runs[0][0]
+    for other, _, _ in screened_runs[1:]:
+        np.maximum(bins, other, out=bins)
     col_floor = scorer.floor(bins, k)
+    row_parts = [part for _, parts, _ in screened_runs for part in parts]
+    col_parts = [part for _, _, parts in screened_runs for part in parts]
     classes, cols, screened = (np.concatenate(part) for part in zip(*col_parts, strict=True))
     sure = screened >= col_floor[cols]
-    owner, members = scorer.rows.first(classes[sure], k)
-    by_col = _best(scorer, members, col_reps[cols[sure]][owner], k, by_row=False)
+    classes, cols = classes[sure], cols[sure]
+    # The columns' exact top k, a range of column classes per thread (groups never straddle).
+    col_cuts = [m * t // runs for t in range(runs + 1)]
+
+    def best_of_columns(t: int) -> tuple[IntArray, IntArray, FloatArray]:
+        mine = (cols >= col_cuts[t]) & (cols < col_cuts[t + 1])
+        owner, members = scorer.rows.first(classes[mine], k)
+        col_reps = scorer.cols.reps[cols[mine][owner]]
+        return _best(scorer, members, col_reps, k, by_row=False)
+
+    by_col = tuple(
+        np.concatenate(part) for part in zip(*_map(best_of_columns, range(runs), runs), strict=True)
+    )
     # Every member of a class has its representative's partners.
     by_row = tuple(np.concatenate(part) for part in zip(*row_parts, strict=True))
     owner, member_rows = scorer.rows.first(scorer.rows.of[by_row[0]], None)
@@ -367,7 +510,8 @@ def candidate_pairs(
     all_rows, all_cols = np.concatenate(found_rows), np.concatenate(found_cols)
     all_scores = np.concatenate(found_scores)
     keys = all_rows * len(east) + all_cols
-    order = np.argsort(keys, kind="stable")
+    # Both copies of a pair have the same exact score: any order of them will do.
+    order = np.argsort(keys)
     keys = keys[order]
     once = np.ones(len(keys), dtype=bool)
     once[1:] = keys[1:] != keys[:-1]

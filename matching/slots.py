@@ -61,17 +61,23 @@ def assign_slots(rows: ArrayLike, cols: ArrayLike) -> IntArray:
     n_left = int(left_end.max()) + 1
     degree = int(max(np.bincount(left_end).max(), np.bincount(right_end).max()))
     at = [[-1] * degree for _ in range(n_left + int(right_end.max()) + 1)]
+    # free[end]: a bit per colour free there, so that the first colour free at both ends is the
+    # lowest bit of an `and` rather than a scan of the colours.
+    free = [(1 << degree) - 1] * len(at)
     ends = list(zip(left_end.tolist(), (right_end + n_left).tolist(), strict=True))
     colour = [-1] * len(ends)
-    free = range(degree)
     for meeting, (u, v) in enumerate(ends):
-        at_u, at_v = at[u], at[v]
-        a = next((c for c in free if at_u[c] == -1 and at_v[c] == -1), -1)
-        if a == -1:
-            a = at_u.index(-1)
-            _swap_along_path(at, ends, colour, v, a, at_v.index(-1))
+        both = free[u] & free[v]
+        if both:
+            a = (both & -both).bit_length() - 1
+        else:
+            a = (free[u] & -free[u]).bit_length() - 1
+            b = (free[v] & -free[v]).bit_length() - 1
+            _swap_along_path(at, free, ends, colour, v, a, b)
         colour[meeting] = a
         at[u][a] = at[v][a] = meeting
+        free[u] ^= 1 << a
+        free[v] ^= 1 << a
     # Number slots by size, then by their first meeting.
     colours = np.array(colour, dtype=np.int64)
     counts = np.bincount(colours, minlength=degree)
@@ -83,7 +89,13 @@ def assign_slots(rows: ArrayLike, cols: ArrayLike) -> IntArray:
 
 
 def _swap_along_path(
-    at: list[list[int]], ends: list[tuple[int, int]], colour: list[int], start: int, a: int, b: int
+    at: list[list[int]],
+    free: list[int],
+    ends: list[tuple[int, int]],
+    colour: list[int],
+    start: int,
+    a: int,
+    b: int,
 ) -> None:
     """Swap colours a and b on the a/b-alternating path from `start`, where b is free."""
     node, want = start, a
@@ -96,8 +108,12 @@ def _swap_along_path(
         nodes.append(node)
         want = b if want == a else a
     # Every node on the path trades its a- and b-meetings (or a free colour at either end).
+    swapped = (1 << a) | (1 << b)
     for node in nodes:
         held = at[node]
         held[a], held[b] = held[b], held[a]
+        # A colour free on one side of the swap only moves to the other.
+        if (held[a] == -1) != (held[b] == -1):
+            free[node] ^= swapped
     for meeting in path:
         colour[meeting] = b if colour[meeting] == a else a

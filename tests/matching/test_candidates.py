@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
 import re
+import signal
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -20,7 +23,8 @@ from matching import (
     propose_round,
     score_components,
 )
-from matching.candidates import _Classes
+from matching import candidates as candidates_module
+from matching.candidates import _Classes, _group_order
 
 from .helpers import brute_scores, brute_top_k, populations, random_enterprises
 
@@ -49,6 +53,61 @@ def test_candidates_are_the_brute_force_top_k(
     keys = rows * len(east) + cols
     assert (np.diff(keys) > 0).all()
     assert scores.tolist() == expected[rows, cols].tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    n=st.integers(1, 120),
+    m=st.integers(1, 120),
+    k=st.integers(1, 12),
+    threads=st.integers(2, 5),
+    block_cells=st.sampled_from([1, 200, 1_000]),
+    templates=st.sampled_from([None, 1, 3]),
+)
+def test_threads_and_blocks_change_nothing(
+    model, seed, n, m, k, threads, block_cells, templates
+) -> None:
+    # Small blocks give every thread several blocks (and bins merged across threads); equal
+    # profiles (templates) give classes and ties. The brute-force top k is the oracle.
+    ne_list, _, ne, east = populations(model, seed, n, m, templates=templates)
+    with mock.patch.object(candidates_module, "_BLOCK_CELLS", block_cells):
+        one = candidate_pairs(model, ne, east, k=k, threads=1)
+        many = candidate_pairs(model, ne, east, k=k, threads=threads)
+    expected = brute_scores(model, ne_list, east)
+    for rows, cols, scores in (one, many):
+        assert set(zip(rows.tolist(), cols.tolist(), strict=True)) == brute_top_k(expected, k)
+        assert scores.tolist() == expected[rows, cols].tolist()
+    for a, b in zip(one, many, strict=True):
+        assert a.tolist() == b.tolist()
+
+
+def test_threads_must_be_a_positive_integer(model) -> None:
+    _, _, ne, east = populations(model, 3, 5, 5)
+    with pytest.raises(ValueError, match="`threads` must be a positive integer, got 0"):
+        candidate_pairs(model, ne, east, k=2, threads=0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.lists(
+        st.tuples(
+            st.integers(0, 4),
+            st.sampled_from([0.0, 1e-300, 0.25, 1.0 / 3.0, 1.0, 1.0 + 2.0**-52, 7.5, 1e300]),
+        ),
+        max_size=60,
+    ),
+    group_scale=st.sampled_from([1, 1_000, 10**12]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_group_order_is_lexsorts(data, group_scale, seed) -> None:
+    # Equal and nearly equal scores (one ulp apart), zeros and extreme magnitudes, with the
+    # (group, other) pairs distinct as `_best` has them.
+    groups = np.array([g for g, _ in data], dtype=np.int64) * group_scale
+    scores = np.array([s for _, s in data], dtype=np.float64)
+    others = np.random.default_rng(seed).permutation(len(data)).astype(np.int64)
+    expected = np.lexsort((others, -scores, groups))
+    assert _group_order(groups, others, scores).tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize(
@@ -170,3 +229,38 @@ def test_negative_intensities_are_refused(model) -> None:
 
 
 # Meetings ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_screening_threads_work_in_a_forked_child(model) -> None:
+    # The app's workers are forked: the pool's threads do not survive a fork, and a child that
+    # kept the parent's pool would wait forever on threads that are gone.
+    _, _, ne, east = populations(model, 5, 30, 30)
+    with mock.patch.object(candidates_module, "_BLOCK_CELLS", 1):
+        expected = candidate_pairs(model, ne, east, k=2, threads=2)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through its exit status
+            signal.alarm(30)
+            found = candidate_pairs(model, ne, east, k=2, threads=2)
+            same = all(a.tolist() == b.tolist() for a, b in zip(found, expected, strict=True))
+            os._exit(0 if same else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "3"}, 1),
+        ({"OMP_NUM_THREADS": "3"}, 3),
+        ({"OMP_NUM_THREADS": "x"}, min(os.cpu_count() or 1, 4)),
+        ({"OPENBLAS_NUM_THREADS": "1"}, min(os.cpu_count() or 1, 4)),
+        ({}, min(os.cpu_count() or 1, 4)),
+    ],
+)
+def test_default_threads_follow_the_process_limit(environ, expected) -> None:
+    # The app's work children limit numerical threads to 1 so as to keep to one core; a limit
+    # on BLAS alone leaves the screen its threads.
+    cleared = {name: "" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    with mock.patch.dict(os.environ, {**cleared, **environ}):
+        assert candidates_module._default_threads() == expected
