@@ -1,10 +1,11 @@
 """Benchmark: partner queries and mixed load over HTTP, 2 workers, this tree beside a baseline.
 
 Run with ``.venv/bin/python bench/bench_throughput.py`` (1,200,000 enterprises and both databases:
-about fifteen minutes; ``--count`` for a smaller population, ``--database`` for one database). A
-synthetic population is imported once per database (``counterpart import enterprises``); then the
-baseline commit (``--baseline``, extracted with ``git archive``) and this tree are served in turn
-on the same data by ``counterpart serve --workers 2`` (JSON logs to a file, as in production), and
+about twenty minutes; ``--count`` for a smaller population, ``--database`` for one database). A
+synthetic population is imported by each tree's own ``counterpart import enterprises`` into a
+database of its own (the trees' schemas may differ); then the baseline commit (``--baseline``,
+extracted with ``git archive``) and this tree are served in turn, each on its own copy of the same
+data, by ``counterpart serve --workers 2`` (JSON logs to a file, as in production), and
 each is measured with wrk on loopback:
 
 * partner queries: GET /enterprises/{id}/partners?k=10 over 2,000 northeast ids, 16 connections:
@@ -357,15 +358,29 @@ def serve(
     return partners, mixed
 
 
-def postgres_url(create: bool) -> str:
+def postgres_url(name: str, create: bool) -> str:
     admin = create_engine(f"{PG_SERVER}/postgres".replace("postgresql:", "postgresql+psycopg:"),
                           isolation_level="AUTOCOMMIT")  # fmt: skip
     with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         if create:
-            connection.execute(text(f"CREATE DATABASE {PG_DATABASE}"))
+            connection.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    return f"{PG_SERVER}/{PG_DATABASE}"
+    return f"{PG_SERVER}/{name}"
+
+
+def import_population(
+    database: str, source: Path, env: dict[str, str], csv_path: Path, count: int, label: str
+) -> None:
+    """`counterpart import enterprises` of the source tree itself: each tree's own schema."""
+    start = time.perf_counter()
+    imported = counterpart(source, env, "import", "enterprises", str(csv_path),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    _, err = imported.communicate()
+    if imported.returncode:
+        raise RuntimeError(f"import failed: {err.decode()[-2000:]}")
+    print(f"  {database}, {label}: imported {count:,} enterprises in "
+          f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
 
 
 def bench_database(
@@ -374,24 +389,23 @@ def bench_database(
 ) -> None:  # fmt: skip
     work = tmp / database
     work.mkdir()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "COUNTERPART_DATA_DIR": str(work / "var"),
-        "COUNTERPART_ADMIN_KEY": ADMIN_KEY,
-    }
-    if database == "postgresql":
-        env["COUNTERPART_DATABASE_URL"] = postgres_url(create=True)
+    # Each tree serves a database of its own, imported by its own CLI: the trees' schemas may
+    # differ (a newer migration), and one tree's updates must not be the other's data.
+    envs = {}
+    for number, label in enumerate(sources):
+        envs[label] = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "COUNTERPART_DATA_DIR": str(work / f"var{number}"),
+            "COUNTERPART_ADMIN_KEY": ADMIN_KEY,
+        }
+        if database == "postgresql":
+            url = postgres_url(f"{PG_DATABASE}{number}", create=True)
+            envs[label]["COUNTERPART_DATABASE_URL"] = url
     try:
-        csv_path = tmp / "enterprises.csv"
-        start = time.perf_counter()
-        imported = counterpart(ROOT, env, "import", "enterprises", str(csv_path),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-        _, err = imported.communicate()
-        if imported.returncode:
-            raise RuntimeError(f"import failed: {err.decode()[-2000:]}")
-        print(f"  {database}: imported {len(records):,} enterprises in "
-              f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
+        for label, source in sources.items():
+            import_population(database, source, envs[label], tmp / "enterprises.csv",
+                              len(records), label)  # fmt: skip
         ne_ids = [str(r["id"]) for r in records if str(r["id"]).startswith("ne")]
         ea_ids = [str(r["id"]) for r in records if str(r["id"]).startswith("ea")]
         rng = np.random.default_rng(1)
@@ -406,8 +420,8 @@ def bench_database(
         for label, source in sources.items():
             print(f"  {database}, {label}:", flush=True)
             run = f"tp{len(results)}"
-            results[label] = serve(source, env, work / f"{run}.log", work, ids, owned, sectors,
-                                   args, run)  # fmt: skip
+            results[label] = serve(source, envs[label], work / f"{run}.log", work, ids, owned,
+                                   sectors, args, run)  # fmt: skip
         print(f"  {database}: partner queries, wrk 2 threads, 16 connections, {args.seconds} s")
         for label, (partners, _) in results.items():
             print(f"    {label:22s} {partners['rps']:7.0f} requests/s   p50 "
@@ -426,7 +440,8 @@ def bench_database(
                   f"{mixed['stale']:.0f}")  # fmt: skip
     finally:
         if database == "postgresql":
-            postgres_url(create=False)
+            for number in range(len(sources)):
+                postgres_url(f"{PG_DATABASE}{number}", create=False)
 
 
 def main() -> None:
