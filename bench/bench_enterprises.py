@@ -29,7 +29,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from measure import free_port, percentile
+from measure import free_port, percentile, settle, worker_pids
 
 import matching as m
 from app.enterprise_files import write_csv
@@ -109,28 +109,6 @@ def rss_mb(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def worker_pids(parent: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def settle(parent: int) -> None:
-    """Wait until the workers stop using CPU: both have built their index."""
-    previous = -1.0
-    while True:
-        time.sleep(1)
-        used = sum(cpu_seconds(p) for p in worker_pids(parent))
-        if used - previous < 0.05:
-            return
-        previous = used
 
 
 def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:

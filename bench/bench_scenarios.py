@@ -24,7 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,23 @@ SCENARIO = json.loads(
 
 def percentiles(times: list[float]) -> tuple[float, float]:
     return statistics.median(times), percentile(times, 0.95)
+
+
+@contextmanager
+def counting_solves() -> Iterator[list[int]]:
+    """Count the sensitivity analysis's plan solves while the block runs: ``[count]``."""
+    count = [0]
+    original = sensitivity.solve_dense
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return original(*args, **kwargs)
+
+    sensitivity.solve_dense = counting  # type: ignore[assignment]
+    try:
+        yield count
+    finally:
+        sensitivity.solve_dense = original
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,22 +166,11 @@ def engine_timing(size: int) -> dict[str, float]:
         ),
         plan=PlanSettings(capacity=2),
     )
-    solves = 0
-    original = sensitivity.solve_dense
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        nonlocal solves
-        solves += 1
-        return original(*args, **kwargs)
-
-    sensitivity.solve_dense = counting  # type: ignore[assignment]
-    try:
+    with counting_solves() as solves:
         cpu_start = time.process_time()
         t_full, result = timed(lambda: evaluate_scenario(net, comps, scenario), 1)
         cpu_full = time.process_time() - cpu_start
-    finally:
-        sensitivity.solve_dense = original
-    large_solves = solves
+    large_solves = solves[0]
     t_plain, _ = timed(lambda: evaluate_scenario(net, comps, scenario, sensitivity=False), 1)
     # The request POST /scenarios/evaluate makes, on the shipped dataset: CPU time, which the
     # other processes on a shared machine disturb less than wall time.
@@ -177,13 +184,9 @@ def engine_timing(size: int) -> dict[str, float]:
         plan=PlanSettings(capacity=2, capacities={"shenzhen": 1}, min_score=0.08),
         k=3,
     )
-    solves = 0
-    sensitivity.solve_dense = counting  # type: ignore[assignment]
-    try:
+    with counting_solves() as solves:
         evaluate_scenario(shipped, shipped_comps, example)
-    finally:
-        sensitivity.solve_dense = original
-    example_solves = solves
+    example_solves = solves[0]
     for _ in range(20):
         evaluate_scenario(shipped, shipped_comps, example)
     start = time.process_time()
@@ -267,24 +270,13 @@ def threshold_timing(size: int) -> dict[str, Any]:
         plan=PlanSettings(capacity=3, min_score=0.05),
     )
     result = evaluate_scenario(net, comps, scenario, sensitivity=False)
-    solves = 0
-    original = sensitivity.solve_dense
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        nonlocal solves
-        solves += 1
-        return original(*args, **kwargs)
-
-    sensitivity.solve_dense = counting  # type: ignore[assignment]
-    try:
+    with counting_solves() as solves:
         start = time.process_time()
         intervals = plan_intervals(
             result.network, result.components, result.weights, scenario.plan, result.plan
         )
         cpu = time.process_time() - start
-    finally:
-        sensitivity.solve_dense = original
-    return {"cpu": cpu, "solves": solves, "ends": [[iv.lower, iv.upper] for iv in intervals]}
+    return {"cpu": cpu, "solves": solves[0], "ends": [[iv.lower, iv.upper] for iv in intervals]}
 
 
 def threshold_figures(size: int, baseline: str | None) -> None:

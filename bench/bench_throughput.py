@@ -35,7 +35,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from measure import cpu_model, free_port
+from measure import cpu_model, extract, free_port, server_cpu, settle
 from sqlalchemy import create_engine, text
 
 import matching as m
@@ -67,55 +67,6 @@ def counterpart(
         env={**env, "PYTHONPATH": str(source)},
         **kwargs,  # type: ignore[call-overload]
     )
-
-
-def extract(ref: str, tree: Path) -> Path:
-    """The source tree of commit `ref`, written to `tree` (git archive)."""
-    tree.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    return tree
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def descendants(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    children = [int(p) for p in out.split()]
-    return children + [d for c in children for d in descendants(c)]
-
-
-def server_cpu(parent: int) -> float:
-    """CPU seconds used so far by the server's processes (its workers)."""
-    used = 0.0
-    for pid in descendants(parent):
-        try:
-            used += cpu_seconds(pid)
-        except OSError:
-            pass
-    return used
-
-
-def settle(parent: int) -> None:
-    """Wait until the server's processes stop using CPU: every worker has built its index."""
-    previous = -1.0
-    while True:
-        time.sleep(1)
-        used = 0.0
-        for pid in descendants(parent):
-            try:
-                used += cpu_seconds(pid)
-            except OSError:
-                pass
-        if used - previous < 0.05:
-            return
-        previous = used
 
 
 def wait_ready(client: httpx.Client, process: subprocess.Popen[bytes]) -> None:
@@ -465,7 +416,7 @@ def main() -> None:
         write_csv(records, tmp / "enterprises.csv")
         sources = {}
         if args.baseline:
-            sources[f"baseline {args.baseline}"] = extract(args.baseline, tmp / "baseline")
+            sources[f"baseline {args.baseline}"] = extract(ROOT, args.baseline, tmp / "baseline")
         sources["this tree"] = ROOT
         for database in databases:
             bench_database(database, records, sources, tmp, args)

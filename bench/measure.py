@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import socket
 import statistics
@@ -100,3 +101,44 @@ def served_app(data_dir: str, key: str, *, ready_seconds: float = 30) -> Iterato
     finally:
         server.terminate()
         server.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def worker_pids(parent: int) -> list[int]:
+    """The children of a process (a server's workers)."""
+    out = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`: children, theirs, and so on."""
+    children = worker_pids(pid)
+    return children + [d for c in children for d in descendants(c)]
+
+
+def server_cpu(parent: int) -> float:
+    """CPU seconds used so far by a server's processes below `parent` (its workers)."""
+    used = 0.0
+    for pid in descendants(parent):
+        try:
+            used += cpu_seconds(pid)
+        except OSError:  # a process that ended meanwhile
+            pass
+    return used
+
+
+def settle(parent: int) -> None:
+    """Wait until a server's workers stop using CPU: every one has built or mapped its index."""
+    previous = -1.0
+    while True:
+        time.sleep(1)
+        used = server_cpu(parent)
+        if used - previous < 0.05:
+            return
+        previous = used
