@@ -62,9 +62,14 @@ _pool_lock = threading.Lock()
 
 
 def _forget_pool() -> None:
-    """Drop the pool in a forked child: its threads did not survive the fork."""
-    global _pool, _pool_size
+    """Drop the pool and its lock in a forked child.
+
+    The pool's threads did not survive the fork, and the lock may have been held by one of the
+    parent's threads at that moment: the child would wait for it forever.
+    """
+    global _pool, _pool_size, _pool_lock
     _pool, _pool_size = None, 0
+    _pool_lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
