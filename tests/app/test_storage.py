@@ -7,7 +7,7 @@ import time
 from contextlib import ExitStack
 
 from app.storage import outcomes
-from app.storage.database import DatabaseBusy, connect
+from app.storage.database import Database, DatabaseBusy, connect
 
 from .test_migrations import database_url
 
@@ -15,30 +15,36 @@ WRITERS = 4
 WRITES = 25
 
 
-def test_concurrent_read_modify_writes_lose_no_update(databases, tmp_path):
-    # Each write reads the revision and stores it plus one (`_bump`, as every outcome write
-    # does). Two writers that both read n would both store n + 1: one update lost. The write
-    # lock taken when a write begins makes them queue instead, on SQLite and PostgreSQL alike.
-    database = connect(database_url(databases, tmp_path))
-    barrier = threading.Barrier(WRITERS)
+def bump_at_once(database: Database, writers: int, writes: int) -> list[BaseException]:
+    """`writers` threads started together, each bumping the revision `writes` times in a write
+    transaction of its own; what any of them raised."""
+    barrier = threading.Barrier(writers)
     errors: list[BaseException] = []
 
     def write() -> None:
         try:
             barrier.wait()
-            for _ in range(WRITES):
+            for _ in range(writes):
                 with database.write() as session:
                     outcomes._bump(session)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller's assertion
             errors.append(exc)
 
+    threads = [threading.Thread(target=write) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_concurrent_read_modify_writes_lose_no_update(databases, tmp_path):
+    # Each write reads the revision and stores it plus one (`_bump`, as every outcome write
+    # does). Two writers that both read n would both store n + 1: one update lost. The write
+    # lock taken when a write begins makes them queue instead, on SQLite and PostgreSQL alike.
+    database = connect(database_url(databases, tmp_path))
     try:
-        threads = [threading.Thread(target=write) for _ in range(WRITERS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        assert bump_at_once(database, WRITERS, WRITES) == []
         with database.read() as session:
             assert outcomes.revision(session) == WRITERS * WRITES
     finally:
@@ -81,25 +87,8 @@ def test_writers_of_one_process_take_turns_and_one_kept_waiting_is_told_busy(dat
     # Forty writers at once, each with a short wait: they queue on the process's turn (SQLite)
     # or the advisory lock (PostgreSQL) and all get through, none told busy, none lost.
     database = connect(database_url(databases, tmp_path), write_wait=5)
-    barrier = threading.Barrier(40)
-    errors: list[BaseException] = []
-
-    def write() -> None:
-        try:
-            barrier.wait()
-            for _ in range(5):
-                with database.write() as session:
-                    outcomes._bump(session)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-
     try:
-        threads = [threading.Thread(target=write) for _ in range(40)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        assert bump_at_once(database, 40, 5) == []
         with database.read() as session:
             assert outcomes.revision(session) == 200
     finally:
