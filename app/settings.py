@@ -90,6 +90,16 @@ class Settings(BaseSettings):
             "work, and more threads than cores only fight over the interpreter's lock."
         ),
     )
+    worker_healthcheck_seconds: int = Field(
+        default=120,
+        ge=5,
+        le=3600,
+        description=(
+            "With several workers, how long a worker may leave uvicorn's liveness ping "
+            "unanswered before it is killed and replaced: a worker starting on a loaded machine "
+            "(imports before it can answer) or building a large index must not be taken for hung."
+        ),
+    )
 
     log_level: str = Field(
         default="info",

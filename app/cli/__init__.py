@@ -69,6 +69,10 @@ def serve(
         workers=workers,
         log_config=configure_logging(settings.log_level, json_lines=settings.log_json),
         timeout_graceful_shutdown=20,
+        # uvicorn (0.37 and newer) kills a worker that leaves its ping unanswered this long; its
+        # 5 s default killed workers over and over on a loaded machine, before they had even
+        # imported the app, and during a 1.2M-enterprise index build.
+        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
     )
 
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
+import time
 
+import httpx
 import pytest
 from sqlalchemy.exc import OperationalError
 
 from app.observability import JsonFormatter, request_id
+
+from .live import ROOT, free_port
 
 
 def test_ready_reports_the_database_the_dataset_and_the_index(api):
@@ -148,3 +153,50 @@ def test_the_logging_configuration_writes_the_chosen_format_at_the_chosen_level(
         assert entry["request_id"] == "-"
     else:
         assert lines[0].endswith("WARNING counterpart.x shown 7")
+
+
+def test_serve_keeps_workers_that_start_slower_than_uvicorns_default_ping(tmp_path):
+    """`counterpart serve --workers 2` on a loaded machine: a worker is not replaced for being slow.
+
+    uvicorn kills a worker that leaves its ping unanswered for `timeout_worker_healthcheck`
+    (5 s by default), and a spawned worker answers only once it has imported what the command
+    imports: on a busy machine, or while it builds a large index, that took longer, and the
+    workers were killed and respawned over and over. Here each worker's interpreter is made to
+    take 7 s before it can answer.
+    """
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    (slow / "sitecustomize.py").write_text(
+        "import sys, time\nif '--multiprocessing-fork' in sys.argv:\n    time.sleep(7)\n"
+    )
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(slow), str(ROOT)]),
+        "COUNTERPART_DATA_DIR": str(tmp_path / "data"),
+        "COUNTERPART_LOG_JSON": "false",
+        "COUNTERPART_WORKER_HEALTHCHECK_SECONDS": "30",
+    }
+    env.pop("COUNTERPART_DATABASE_URL", None)
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-c", "from app.cli import cli; cli()", "serve", "--workers", "2",
+             "--port", str(port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        ready = 0
+        while time.monotonic() < deadline and ready < 2:
+            assert server.poll() is None, log.read_text()
+            ready = log.read_text().count("Application startup complete")
+            time.sleep(0.2)
+        assert ready == 2, log.read_text()
+        assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=10).status_code == 200
+        text = log.read_text()
+        assert "died" not in text, text
+        assert text.count("Started server process") == 2, text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
