@@ -49,10 +49,12 @@ from matching import (
     build_population,
 )
 
-__all__ = ["EnterpriseIndex", "IndexKeeper", "StaleRead", "enterprise_of", "page_ids"]
+__all__ = ["CardCache", "EnterpriseIndex", "IndexKeeper", "StaleRead", "enterprise_of", "page_ids"]
 
 #: Rebuild the base once this many enterprises sit in the overlay.
 COMPACT_AFTER = 20_000
+#: Partner cards a worker keeps (about half a kilobyte each); past it, it starts afresh.
+CARDS_KEPT = 100_000
 
 logger = logging.getLogger("counterpart")
 
@@ -126,6 +128,55 @@ def _page(
     return out
 
 
+class CardCache:
+    """The partner cards this worker's queries read, kept until their enterprise changes.
+
+    A partner list shows each partner's name, region, size and ownership, which the index does
+    not hold: reading them was a third of a query's time. Cards are kept with the change they
+    were read as of (the query's snapshot), and each index advance marks the enterprises it
+    saw written. A card read as of change R serves a query as of change Q only if its enterprise
+    was not written after min(R, Q): the same card the query's own read would return. One cache
+    lives as long as the index's base; a bulk change, which names no enterprise, starts a new one
+    (`floor`: it answers for no query or read before that change).
+    """
+
+    def __init__(self, floor: int, limit: int = CARDS_KEPT) -> None:
+        self._floor = floor
+        self._limit = limit
+        self._cards: dict[str, tuple[int, store.EnterpriseCard]] = {}
+        #: The change after which each enterprise written since `floor` was last written.
+        self._written: dict[str, int] = {}
+
+    def written(self, enterprise_ids: Iterable[str], seq: int) -> None:
+        """These enterprises were written at or before change `seq` (after the last call)."""
+        for ident in enterprise_ids:
+            self._written[ident] = seq
+            self._cards.pop(ident, None)
+
+    def read(
+        self, session: Session, seq: int, enterprise_ids: Iterable[str]
+    ) -> dict[str, store.EnterpriseCard]:
+        """The cards of these enterprises (those that exist) as of change `seq`, the session's."""
+        out: dict[str, store.EnterpriseCard] = {}
+        missing: list[str] = []
+        cards, written = self._cards, self._written
+        for ident in enterprise_ids:
+            kept = cards.get(ident)
+            if kept is not None and min(kept[0], seq) >= written.get(ident, self._floor):
+                out[ident] = kept[1]
+            else:
+                missing.append(ident)
+        if missing:
+            fresh = store.get_cards(session, missing)
+            out.update(fresh)
+            if seq >= self._floor:
+                if len(cards) + len(fresh) > self._limit:
+                    cards = self._cards = {}
+                for ident, card in fresh.items():
+                    cards[ident] = (seq, card)
+        return out
+
+
 @dataclass(frozen=True, eq=False)
 class EnterpriseIndex:
     """Both sides' partner pools as of change `seq`, for the dataset version `dataset_id`."""
@@ -136,6 +187,14 @@ class EnterpriseIndex:
     sides: Mapping[str, PartnerPool]
     #: Enterprises written since the base was built: id to latest profile, None if deleted.
     changed: Mapping[str, Enterprise | None] = field(default_factory=dict)
+    #: The partner cards read so far, shared by the indexes advanced from the same base.
+    cards: CardCache = field(default_factory=lambda: CardCache(0))
+
+    def cards_of(
+        self, session: Session, enterprise_ids: Iterable[str]
+    ) -> dict[str, store.EnterpriseCard]:
+        """These enterprises' cards, as `session` (a read as of this index) would read them."""
+        return self.cards.read(session, self.seq, enterprise_ids)
 
     def profile(self, enterprise_id: str) -> Enterprise | None:
         """The scoring profile of an indexed enterprise, None if there is none."""
@@ -307,6 +366,7 @@ class IndexKeeper:
             dataset_id=state.record_id,
             model=state.enterprise_model,
             sides={side: PartnerPool.of(loaded.populations[side], empty[side]) for side in SIDES},
+            cards=CardCache(loaded.origin.seq),
         )
         logger.info(
             "enterprise index mapped from %s (change %d), %d changes after it to apply",
@@ -335,6 +395,7 @@ class IndexKeeper:
             dataset_id=state.record_id,
             model=state.enterprise_model,
             sides={side: PartnerPool.of(populations[side], empty[side]) for side in SIDES},
+            cards=CardCache(seq),
         )
         if self._snapshots is not None and seq > 0:
             origin = SnapshotOrigin(
@@ -403,10 +464,14 @@ class IndexKeeper:
         self, session: Session, state: DatasetState, index: EnterpriseIndex, seq: int
     ) -> EnterpriseIndex:
         log = store.changes_since(session, index.seq)
+        touched = list(dict.fromkeys(ident for _, ident, _ in log if ident is not None))
+        cards = index.cards
         if any(op == "bulk" for _, _, op in log):
             # Not rebuilt here: `sync` starts a rebuild in the background.
             self._rebuild_due = True
-        touched = list(dict.fromkeys(ident for _, ident, _ in log if ident is not None))
+            cards = CardCache(seq)  # a bulk change does not say whose cards it changed
+        else:
+            cards.written(touched, seq)
         rows = store.get_enterprises(session, touched)
         changed: dict[str, Enterprise | None] = dict(index.changed)
         for ident in touched:
@@ -450,4 +515,5 @@ class IndexKeeper:
             model=index.model,
             sides=sides,
             changed=changed,
+            cards=cards,
         )

@@ -49,7 +49,7 @@ def _find(
             matches = find_partners(
                 index.model, index.sides[partner_side], query, k=k, channel=channel, filters=filters
             )
-        records = store.get_cards(session, [m.id for m in matches])
+        records = index.cards_of(session, [m.id for m in matches])
     return PartnerResult(state=state, enterprise=enterprise, matches=matches, records=records)
 
 

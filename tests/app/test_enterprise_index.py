@@ -26,7 +26,7 @@ def profile(rng, ident, region):
 
     return {
         "id": ident,
-        "name": f"Enterprise {ident}",
+        "name": f"Enterprise {ident} {int(rng.integers(1_000_000))}",
         "region": region,
         "offers": sectors(),
         "seeks": sectors(),
@@ -41,7 +41,11 @@ def answers(api, ids):
         response = api.client.get(f"/enterprises/{ident}/partners", params={"k": 20})
         found[ident] = (
             response.status_code,
-            [(p["id"], round(p["score"], 12)) for p in response.json().get("partners", [])],
+            # The cards too: a worker keeps the cards it read until their enterprise is written.
+            [
+                (p["id"], round(p["score"], 12), p["name"], p["region"], p["size"], p["ownership"])
+                for p in response.json().get("partners", [])
+            ],
         )
     return found
 
@@ -70,9 +74,12 @@ def follow(writer, follower, settings, open_api, admin_headers, rng, start):
             # the overlay (moved away, or deleted) must take it out of its side's overlay.
             pick = touched if touched and rng.random() < 0.5 else ids
             ident = str(rng.choice(pick))
-            action = rng.integers(0, 4)
+            action = rng.integers(0, 5)
             if action == 0:  # a change of what it offers
                 body = {"offers": profile(rng, ident, "")["offers"]}
+                writer.client.patch(f"/enterprises/{ident}", json=body, headers=admin_headers)
+            elif action == 4:  # a new name only: the same scores, another card
+                body = {"name": f"Renamed {ident} in {round_}.{step}"}
                 writer.client.patch(f"/enterprises/{ident}", json=body, headers=admin_headers)
             elif action == 1:  # a new profile, on either side
                 body = profile(rng, ident, str(rng.choice(NORTHEAST + EAST)))
@@ -98,3 +105,72 @@ def follow(writer, follower, settings, open_api, admin_headers, rng, start):
         for side in SIDES:
             pool = index.sides[side]
             assert np.array_equal(pool.removed_rows, np.flatnonzero(pool.removed))
+
+
+class VersionedCards:
+    """`store.get_cards` over a history: each read answers as of the session it is given."""
+
+    def __init__(self) -> None:
+        self.names: dict[int, dict[str, str]] = {}
+        self.reads = 0
+
+    def __call__(self, session, ids):
+        from app.storage.enterprises import EnterpriseCard
+
+        self.reads += 1
+        names = self.names[session]  # the "session" is the change it reads as of
+        return {i: EnterpriseCard(i, names[i], "dalian", "small", "private") for i in ids}
+
+
+def test_kept_cards_answer_as_the_querys_own_read_would(monkeypatch):
+    from app.services import enterprise_index
+
+    history = VersionedCards()
+    monkeypatch.setattr(enterprise_index.store, "get_cards", history)
+    history.names = {
+        5: {"a": "A1", "b": "B1"},
+        6: {"a": "A2", "b": "B1"},
+        7: {"a": "A2", "b": "B1"},
+    }
+    cache = enterprise_index.CardCache(5)
+
+    def names(seq, ids=("a", "b")):
+        return {i: c.name for i, c in cache.read(seq, seq, ids).items()}
+
+    assert names(5) == {"a": "A1", "b": "B1"}
+    assert history.reads == 1
+    assert names(5) == {"a": "A1", "b": "B1"}  # kept
+    assert history.reads == 1
+    cache.written(["a"], 6)  # the index advanced past a write of "a"
+    # A query still on the older index reads "a" as of 5, and keeps it...
+    assert names(5) == {"a": "A1", "b": "B1"}
+    # ...which must not serve a query as of the write or later.
+    assert names(6) == {"a": "A2", "b": "B1"}
+    assert names(7) == {"a": "A2", "b": "B1"}
+    reads = history.reads
+    assert names(7) == {"a": "A2", "b": "B1"}
+    assert history.reads == reads  # "a" as read at 6 serves 7: not written since
+    # A card read as of a later change serves an earlier query only if not written between.
+    cache.written(["b"], 8)
+    history.names[8] = {"a": "A2", "b": "B3"}
+    assert names(8) == {"a": "A2", "b": "B3"}
+    assert names(7) == {"a": "A2", "b": "B1"}
+
+
+def test_a_full_card_cache_starts_afresh_and_a_bulk_floor_refuses_older_reads(monkeypatch):
+    from app.services import enterprise_index
+
+    history = VersionedCards()
+    monkeypatch.setattr(enterprise_index.store, "get_cards", history)
+    history.names = {3: {i: f"{i}3" for i in "abcd"}, 4: {i: f"{i}4" for i in "abcd"}}
+    cache = enterprise_index.CardCache(4, limit=3)
+    # A read older than the cache's floor (a bulk change at 4) is answered but not kept.
+    assert cache.read(3, 3, ["a"])["a"].name == "a3"
+    assert cache.read(4, 4, ["a"])["a"].name == "a4"
+    assert cache.read(4, 4, ["b", "c"])["c"].name == "c4"
+    reads = history.reads
+    assert [c.name for c in cache.read(4, 4, ["a", "b", "c"]).values()] == ["a4", "b4", "c4"]
+    assert history.reads == reads
+    cache.read(4, 4, ["d"])  # a fourth card: past the limit, the cache starts afresh
+    cache.read(4, 4, ["a"])
+    assert history.reads == reads + 2
