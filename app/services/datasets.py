@@ -243,6 +243,10 @@ class ActiveDataset:
                 active_id = store.active_dataset_id(own)
         else:
             active_id = store.active_dataset_id(session)
+        return self.state_of(active_id)
+
+    def state_of(self, active_id: int | None) -> DatasetState:
+        """The model of the dataset record `active_id`, which a read found active."""
         state = self._state
         if state is not None and state.record_id == active_id:
             return state

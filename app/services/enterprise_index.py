@@ -271,15 +271,20 @@ class IndexKeeper:
         """Whether a rebuild is due or running (a bulk import to catch up with, or compaction)."""
         return self._rebuild_due
 
-    def sync(self, session: Session, state: DatasetState) -> EnterpriseIndex:
+    def sync(
+        self, session: Session, state: DatasetState, seq: int | None = None
+    ) -> EnterpriseIndex:
         """The index as of the session's snapshot (short of a bulk import being rebuilt).
+
+        `seq` is the log's last change as the session reads it, if the caller read it already.
 
         Raises
         ------
         StaleRead
             If another request already moved the index past this session's snapshot.
         """
-        seq = store.latest_change(session)
+        if seq is None:
+            seq = store.latest_change(session)
         index = self._index
         if index is not None and index.seq == seq and index.dataset_id == state.record_id:
             return index

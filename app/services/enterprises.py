@@ -131,7 +131,7 @@ class EnterpriseService:
     @contextmanager
     def reading(self, state: DatasetState) -> Iterator[tuple[Session, EnterpriseIndex]]:
         """A read transaction and the index as of its snapshot of the database."""
-        with self._reading(lambda _: state) as (session, _, index):
+        with self._reading(lambda _: (state, None)) as (session, _, index):
             yield session, index
 
     @contextmanager
@@ -140,21 +140,26 @@ class EnterpriseService:
     ) -> Iterator[tuple[Session, DatasetState, EnterpriseIndex]]:
         """A read transaction, the dataset active in its snapshot and the index as of it.
 
-        One transaction for both: a partner query asks the database once for which dataset is
-        active and how far the change log goes, not in two reads of their own.
+        One statement for both: a partner query asks the database once which dataset is active
+        and how far the change log goes, in its own snapshot (`store.heads`).
         """
-        with self._reading(active.current) as found:
+
+        def heads(session: Session) -> tuple[DatasetState, int]:
+            active_id, seq = store.heads(session)
+            return active.state_of(active_id), seq
+
+        with self._reading(heads) as found:
             yield found
 
     @contextmanager
     def _reading(
-        self, state_of: Callable[[Session], DatasetState]
+        self, heads: Callable[[Session], tuple[DatasetState, int | None]]
     ) -> Iterator[tuple[Session, DatasetState, EnterpriseIndex]]:
         for _ in range(100):
             with self.database.read() as session:
-                state = state_of(session)
+                state, seq = heads(session)
                 try:
-                    index = self.keeper.sync(session, state)
+                    index = self.keeper.sync(session, state, seq)
                 except StaleRead:
                     continue
                 yield session, state, index

@@ -46,6 +46,7 @@ __all__ = [
     "get_cards",
     "get_enterprises",
     "index_rows",
+    "heads",
     "latest_change",
     "log_attached_changes",
     "log_change",
@@ -368,6 +369,19 @@ def index_rows(
 def count_enterprises(connection: Connection | Session) -> int:
     """How many enterprises are stored."""
     return int(connection.execute(select(func.count()).select_from(enterprises)).scalar_one())
+
+
+def heads(connection: Connection | Session) -> tuple[int | None, int]:
+    """The active dataset's id and the last logged change, in one statement (every query's).
+
+    The same values as `app.storage.datasets.active_dataset_id` and `latest_change`, from one
+    snapshot: a partner query asks both, and each statement is a round trip to PostgreSQL.
+    """
+    bind = _driver(connection)
+    active, seq = bind.exec_driver_sql(
+        "SELECT (SELECT id FROM datasets WHERE active), (SELECT max(seq) FROM enterprise_changes)"
+    ).one()
+    return (None if active is None else int(active)), int(seq or 0)
 
 
 def latest_change(connection: Connection | Session) -> int:

@@ -6,7 +6,7 @@ import threading
 import time
 from contextlib import ExitStack
 
-from app.storage import outcomes
+from app.storage import datasets, enterprises, outcomes
 from app.storage.database import Database, DatabaseBusy, connect
 
 from .test_migrations import database_url
@@ -125,5 +125,28 @@ def test_writers_of_one_process_take_turns_and_one_kept_waiting_is_told_busy(dat
     try:
         with database.read() as session:
             assert outcomes.revision(session) == 201
+    finally:
+        database.dispose()
+
+
+def test_heads_are_the_active_dataset_and_the_last_change_of_the_reads_snapshot(
+    databases, tmp_path
+):
+    database = connect(database_url(databases, tmp_path))
+    try:
+        with database.read() as reader:
+            assert enterprises.heads(reader) == (None, 0)  # not seeded: no dataset, no change
+        with database.write() as session:
+            datasets.store_dataset(session, version="v1", digest="d", origin="test", document="{}")
+            enterprises.log_change(session, "e1", "upsert")
+        with database.read() as reader:
+            before = enterprises.heads(reader)
+            assert before == (datasets.active_dataset_id(reader), enterprises.latest_change(reader))
+            assert before[0] is not None and before[1] > 0
+            with database.write() as session:
+                enterprises.log_change(session, "e2", "upsert")
+            assert enterprises.heads(reader) == before  # the read's own snapshot
+        with database.read() as reader:
+            assert enterprises.heads(reader) == (before[0], before[1] + 1)
     finally:
         database.dispose()
