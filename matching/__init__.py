@@ -43,6 +43,7 @@ from matching.enterprises import (
     population_arrays,
     population_from_arrays,
     search_partners,
+    update_population,
 )
 from matching.errors import DatasetError, InfeasiblePlanError, UnknownRegionError
 from matching.evaluation import (
@@ -219,5 +220,6 @@ __all__ = [
     "suggest_partners",
     "suggestion_stability",
     "synthetic_network",
+    "update_population",
     "weight_intervals",
 ]

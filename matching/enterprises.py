@@ -263,7 +263,14 @@ def build_population(enterprises: Iterable[Enterprise], network: Network, side: 
     ValueError
         If an enterprise's region is not a `side` region, or an id repeats.
     """
-    tax = network.taxonomy
+    return _assemble(side, *_columns_of(enterprises, network, side), network)
+
+
+def _columns_of(
+    enterprises: Iterable[Enterprise], network: Network, side: str
+) -> tuple[NDArray[np.bytes_], IntArray, NDArray[np.int8], NDArray[np.int8], IntArray, IntArray,
+           FloatArray]:  # fmt: skip
+    """Ids, region, size and ownership codes by row (sorted by id), and the features as COO."""
     regions = network.side(side)
     items = sorted(enterprises, key=lambda e: e.id)
     ids = np.array([e.id.encode() for e in items], dtype=np.bytes_)
@@ -276,8 +283,63 @@ def build_population(enterprises: Iterable[Enterprise], network: Network, side: 
     region = np.array([regions.index[e.region] for e in items], dtype=np.int64)
     size = np.array([SIZE_BANDS.index(e.size) for e in items], dtype=np.int8)
     ownership = np.array([OWNERSHIPS.index(e.ownership) for e in items], dtype=np.int8)
-    rows, cols, vals = _feature_rows(items, tax)
-    return _assemble(side, ids, region, size, ownership, rows, cols, vals, network)
+    rows, cols, vals = _feature_rows(items, network.taxonomy)
+    return ids, region, size, ownership, rows, cols, vals
+
+
+def update_population(
+    population: Population,
+    network: Network,
+    *,
+    drop: Iterable[str] = (),
+    add: Iterable[Enterprise] = (),
+) -> Population:
+    """`population` without the enterprises `drop` names, and with `add` (new or newer versions).
+
+    The same population as `build_population` of the enterprises that result, built from the
+    arrays of the rows kept rather than from every profile again: an index that takes each
+    write into a population of the enterprises written since its base does work in proportion
+    to the write, not to the thousands written before it. Ids of `drop` that are not in the
+    population are ignored; an enterprise of `add` replaces the row with its id.
+
+    Raises
+    ------
+    ValueError
+        If an enterprise of `add` is not in a region of the population's side, or an id repeats
+        within `add`.
+    """
+    added_ids, added_region, added_size, added_ownership, added_rows, added_cols, added_vals = (
+        _columns_of(add, network, population.side)
+    )
+    gone = [population.row_of(i) for i in (*drop, *(i.decode() for i in added_ids.tolist()))]
+    keep = np.ones(len(population), dtype=bool)
+    keep[[row for row in gone if row is not None]] = False
+    kept = np.flatnonzero(keep)
+    ids = np.concatenate([population.ids[kept], added_ids])
+    # As wide as the longest id, as `build_population` makes them (not the wider of the two).
+    ids = ids.astype(np.dtype((np.bytes_, max(1, int(np.char.str_len(ids).max(initial=1))))))
+    order = np.argsort(ids, kind="stable")
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[order] = np.arange(len(ids))
+    # The kept rows' features, gathered from their slices of the CSR arrays, then the added.
+    features = population.features
+    starts, stops = features.indptr[kept], features.indptr[kept + 1]
+    lengths = stops - starts
+    take = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    rows = [np.repeat(rank[: len(kept)], lengths), rank[len(kept) :][added_rows]]
+    cols = [features.indices[take].astype(np.int64), added_cols]
+    vals = [features.data[take], added_vals]
+    return _assemble(
+        population.side,
+        ids[order],
+        np.concatenate([population.region[kept], added_region])[order],
+        np.concatenate([population.size[kept], added_size])[order],
+        np.concatenate([population.ownership[kept], added_ownership])[order],
+        np.concatenate(rows),
+        np.concatenate(cols),
+        np.concatenate(vals),
+        network,
+    )
 
 
 def _assemble(

@@ -24,6 +24,7 @@ from matching.enterprises import (
     population_arrays,
     population_from_arrays,
     search_partners,
+    update_population,
 )
 
 
@@ -322,3 +323,46 @@ def test_exact_scores_of_rows_are_scipys_product_bit_for_bit(model, seed) -> Non
     found = enterprises_module._rows_times(population.features, rows, dense)
     assert found.dtype == expected.dtype
     assert np.array_equal(found, expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10**6), st.data())
+def test_an_updated_population_is_the_population_built_from_the_result(model, seed, data) -> None:
+    # The oracle: `build_population` of the enterprises the update leaves, array for array.
+    rng = np.random.default_rng(seed)
+    net = model.network
+    side = data.draw(st.sampled_from(["northeast", "east"]))
+    start = random_population(net, side, int(rng.integers(0, 40)), rng, "p")
+    population = build_population(start, net, side)
+    current = {e.id: e for e in start}
+    for _ in range(3):
+        ids = list(current)
+        dropped = [i for i in ids if rng.random() < 0.3] + ["not-there"]
+        # Newer versions of some (a fresh profile under the same id) and some new ones.
+        newer = random_population(net, side, int(rng.integers(0, 6)), rng, "n")
+        renamed = [e for e in ids if rng.random() < 0.2]
+        again = random_population(net, side, len(renamed), rng, "r")
+        for ident, fresh in zip(renamed, again, strict=True):
+            newer.append(Enterprise(ident, fresh.region, fresh.offers, fresh.seeks, fresh.size,
+                                    fresh.ownership))  # fmt: skip
+        newer = list({e.id: e for e in newer}.values())
+        population = update_population(population, net, drop=dropped, add=newer)
+        for ident in dropped:
+            current.pop(ident, None)
+        current.update({e.id: e for e in newer})
+        expected = build_population(current.values(), net, side)
+        got, want = population_arrays(population), population_arrays(expected)
+        assert got.keys() == want.keys()
+        for name in want:
+            assert got[name].dtype == want[name].dtype, name
+            assert np.array_equal(got[name], want[name]), name
+
+
+def test_an_update_refuses_a_region_of_the_other_side_and_a_repeated_id(model) -> None:
+    net = model.network
+    base = build_population([Enterprise("a", "dalian", {"grain": 1.0}, {})], net, "northeast")
+    with pytest.raises(ValueError, match="not a northeast region"):
+        update_population(base, net, add=[Enterprise("b", "shanghai", {}, {})])
+    twice = [Enterprise("b", "harbin", {}, {}), Enterprise("b", "harbin", {}, {})]
+    with pytest.raises(ValueError, match="duplicate id 'b'"):
+        update_population(base, net, add=twice)
