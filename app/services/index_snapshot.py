@@ -345,7 +345,10 @@ def _read_side(path: Path, manifest: Mapping[str, Any], side: str, network: Netw
                     f"{file.name} holds {array.dtype.str} {list(array.shape)}, not "
                     f"{expected['dtype']} {expected['shape']}"
                 )
-            arrays[name] = array
+            # A plain view of the mapped pages (the mapping lives on as its base): indexing a
+            # np.memmap goes through Python (__getitem__, __array_finalize__) on every lookup,
+            # some sixty per partner query.
+            arrays[name] = np.asarray(array)
         return population_from_arrays(arrays, network, side)
     except SnapshotIgnored:
         raise
