@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from app.services.datasets import DatasetState
@@ -155,7 +156,7 @@ class CardCache:
             self._cards.pop(ident, None)
 
     def read(
-        self, session: Session, seq: int, enterprise_ids: Iterable[str]
+        self, session: Connection | Session, seq: int, enterprise_ids: Iterable[str]
     ) -> dict[str, store.EnterpriseCard]:
         """The cards of these enterprises (those that exist) as of change `seq`, the session's."""
         out: dict[str, store.EnterpriseCard] = {}
@@ -192,7 +193,7 @@ class EnterpriseIndex:
     cards: CardCache = field(default_factory=lambda: CardCache(0))
 
     def cards_of(
-        self, session: Session, enterprise_ids: Iterable[str]
+        self, session: Connection | Session, enterprise_ids: Iterable[str]
     ) -> dict[str, store.EnterpriseCard]:
         """These enterprises' cards, as `session` (a read as of this index) would read them."""
         return self.cards.read(session, self.seq, enterprise_ids)
@@ -220,7 +221,7 @@ def _populations(state: DatasetState, profiles: Iterable[Enterprise]) -> dict[st
     return {side: build_population(by_side[side], network, side) for side in SIDES}
 
 
-def _stored_profiles(session: Session) -> Iterable[Enterprise]:
+def _stored_profiles(session: Connection | Session) -> Iterable[Enterprise]:
     for batch in store.index_rows(session):
         for ident, region, size, ownership, offers, seeks in batch:
             yield Enterprise(
@@ -273,7 +274,7 @@ class IndexKeeper:
         return self._rebuild_due
 
     def sync(
-        self, session: Session, state: DatasetState, seq: int | None = None
+        self, session: Connection | Session, state: DatasetState, seq: int | None = None
     ) -> EnterpriseIndex:
         """The index as of the session's snapshot (short of a bulk import being rebuilt).
 
@@ -360,7 +361,9 @@ class IndexKeeper:
             self._index = built
             self._rebuild_due = False
 
-    def _start(self, session: Session, state: DatasetState, seq: int) -> EnterpriseIndex:
+    def _start(
+        self, session: Connection | Session, state: DatasetState, seq: int
+    ) -> EnterpriseIndex:
         """The first index of a dataset: from a snapshot and the log after it, else a build."""
         self._rebuild_due = False
         loaded = None if self._snapshots is None else self._load(session, state, seq)
@@ -383,7 +386,9 @@ class IndexKeeper:
         # A bulk change past the snapshot sets `_rebuild_due`: rebuilt in the background.
         return index if index.seq == seq else self._advance(session, state, index, seq)
 
-    def _load(self, session: Session, state: DatasetState, seq: int) -> LoadedSnapshot | None:
+    def _load(
+        self, session: Connection | Session, state: DatasetState, seq: int
+    ) -> LoadedSnapshot | None:
         assert self._snapshots is not None
         return self._snapshots.load(
             database=database_identity(session),
@@ -393,7 +398,9 @@ class IndexKeeper:
             change_at=lambda at: store.change_at(session, at),
         )
 
-    def _build(self, session: Session, state: DatasetState, seq: int) -> EnterpriseIndex:
+    def _build(
+        self, session: Connection | Session, state: DatasetState, seq: int
+    ) -> EnterpriseIndex:
         populations = _populations(state, _stored_profiles(session))
         empty = _populations(state, ())
         index = EnterpriseIndex(
@@ -467,7 +474,7 @@ class IndexKeeper:
                 self._index = replace(current, sides=sides)
 
     def _advance(
-        self, session: Session, state: DatasetState, index: EnterpriseIndex, seq: int
+        self, session: Connection | Session, state: DatasetState, index: EnterpriseIndex, seq: int
     ) -> EnterpriseIndex:
         log = store.changes_since(session, index.seq)
         touched = list(dict.fromkeys(ident for _, ident, _ in log if ident is not None))

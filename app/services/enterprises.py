@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, InvalidInput, NotFound, Problem
@@ -129,7 +130,7 @@ class EnterpriseService:
         self.keeper = IndexKeeper(database.read, snapshots)
 
     @contextmanager
-    def reading(self, state: DatasetState) -> Iterator[tuple[Session, EnterpriseIndex]]:
+    def reading(self, state: DatasetState) -> Iterator[tuple[Connection, EnterpriseIndex]]:
         """A read transaction and the index as of its snapshot of the database."""
         with self._reading(lambda _: (state, None)) as (session, _, index):
             yield session, index
@@ -137,14 +138,14 @@ class EnterpriseService:
     @contextmanager
     def searching(
         self, active: ActiveDataset
-    ) -> Iterator[tuple[Session, DatasetState, EnterpriseIndex]]:
+    ) -> Iterator[tuple[Connection, DatasetState, EnterpriseIndex]]:
         """A read transaction, the dataset active in its snapshot and the index as of it.
 
         One statement for both: a partner query asks the database once which dataset is active
         and how far the change log goes, in its own snapshot (`store.heads`).
         """
 
-        def heads(session: Session) -> tuple[DatasetState, int]:
+        def heads(session: Connection) -> tuple[DatasetState, int]:
             active_id, seq = store.heads(session)
             return active.state_of(active_id), seq
 
@@ -153,10 +154,10 @@ class EnterpriseService:
 
     @contextmanager
     def _reading(
-        self, heads: Callable[[Session], tuple[DatasetState, int | None]]
-    ) -> Iterator[tuple[Session, DatasetState, EnterpriseIndex]]:
+        self, heads: Callable[[Connection], tuple[DatasetState, int | None]]
+    ) -> Iterator[tuple[Connection, DatasetState, EnterpriseIndex]]:
         for _ in range(100):
-            with self.database.read() as session:
+            with self.database.snapshot() as session:
                 state, seq = heads(session)
                 try:
                     index = self.keeper.sync(session, state, seq)

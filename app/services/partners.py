@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from app.errors import Conflict, InvalidInput, NotFound, engine_errors
 from app.services.datasets import ActiveDataset, DatasetState
@@ -34,7 +34,7 @@ class PartnerResult:
 def _find(
     service: EnterpriseService,
     active: ActiveDataset,
-    query_of: Callable[[Session, DatasetState, EnterpriseIndex], Enterprise],
+    query_of: Callable[[Connection, DatasetState, EnterpriseIndex], Enterprise],
     *,
     k: int,
     channel: str | None,
@@ -54,7 +54,7 @@ def _find(
 
 
 def _registered(
-    session: Session, state: DatasetState, index: EnterpriseIndex, ident: str
+    session: Connection, state: DatasetState, index: EnterpriseIndex, ident: str
 ) -> Enterprise:
     # The index holds the profile as of this transaction: no database round trip.
     profile = index.profile(ident)
@@ -105,7 +105,7 @@ def search(
 ) -> PartnerResult:
     """The best partners of a profile that is not registered."""
 
-    def checked(_: Session, state: DatasetState, __: EnterpriseIndex) -> Enterprise:
+    def checked(_: Connection, state: DatasetState, __: EnterpriseIndex) -> Enterprise:
         problems = reference_problems(
             {"region": profile.region, "offers": profile.offers, "seeks": profile.seeks}, state
         )

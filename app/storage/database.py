@@ -134,6 +134,7 @@ class Database:
             # SQLite takes its write lock with BEGIN IMMEDIATE (see _sqlite_begin).
             read_engine = engine
             write_engine = engine.execution_options(begin="IMMEDIATE")
+        self._read_engine = read_engine
         self._read = sessionmaker(read_engine, expire_on_commit=False)
         self._write = sessionmaker(write_engine, expire_on_commit=False)
         self._write_engine = write_engine
@@ -165,6 +166,17 @@ class Database:
     def read(self) -> Session:
         """A session for reading: one snapshot, taken at its first statement."""
         return self._read()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A connection in a read transaction: one snapshot, as `read()`, without a Session.
+
+        For the reads of every partner query, which need no ORM: a Session and its transaction
+        bookkeeping cost as much again as the pooled connection itself (about 0.14 ms of CPU a
+        read on SQLite, 0.05 ms on PostgreSQL).
+        """
+        with self._read_engine.connect() as connection, connection.begin():
+            yield connection
 
     @contextmanager
     def write(self) -> Iterator[Session]:
