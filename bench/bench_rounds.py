@@ -8,12 +8,13 @@ Run with ``.venv/bin/python bench/bench_rounds.py [--size 10000] [--k 20] [--b 3
 * the round's solve on the candidate graph (OR-Tools min-cost flow) against scipy's HiGHS LP on
   the same graph, and against networkx's ``max_flow_min_cost`` on a smaller round's graph (it
   takes minutes at full size), with the objectives, which must agree;
-* time slots (König edge colouring) and the whole round end to end (`propose_round`);
-* candidates, solve and the whole round beside the baseline commit (``--baseline``, default the
-  engine before the latency work of issue 11), extracted with ``git archive``, and this tree
-  again with BLAS on one thread (``OPENBLAS_NUM_THREADS=1``: the screen's threads have the
-  cores), each timed by the same code in a process per run, turn and turn about, so that all
-  see the same load; all rounds must have the same objective.
+* time slots (König edge colouring) and the whole round end to end (`propose_round`), and the
+  part of it after the candidates (solve, slots, meetings: the round given its candidates);
+* candidates, solve, after the candidates and the whole round beside the baseline commit
+  (``--baseline``, default the engine before the latency work of issue 11), extracted with
+  ``git archive``, and this tree again with BLAS on one thread (``OPENBLAS_NUM_THREADS=1``: the
+  screen's threads have the cores), each timed by the same code in a process per run, turn and
+  turn about, so that all see the same load; all rounds must have the same objective.
 
 Populations come from the official generator (`matching.synthetic_enterprises`, fixed seed): the
 first ``size`` enterprises of each side.
@@ -30,7 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -39,6 +42,7 @@ import scipy.sparse as sp
 from measure import cpu_model, extract, has_commit, timed
 from scipy.optimize import linprog
 
+import matching.rounds
 from matching import (
     Enterprise,
     EnterpriseModel,
@@ -162,6 +166,23 @@ def networkx_objective(
     return float(weights[np.array(chosen, dtype=bool)].sum())
 
 
+def after_candidates(
+    candidates: tuple[np.ndarray, np.ndarray, np.ndarray], round_: Callable[[], Any], repeat: int
+) -> float:
+    """Median time of `round_` (a `propose_round` call) given its candidates: what follows them.
+
+    The round's own `candidate_pairs` is replaced by one that hands back `candidates`, so that
+    the figure is the solve, the slots and the meetings, without the screen's time and noise.
+    """
+    screen = matching.rounds.candidate_pairs
+    matching.rounds.candidate_pairs = lambda *args, **kwargs: candidates
+    try:
+        seconds, _ = timed(round_, repeat)
+    finally:
+        matching.rounds.candidate_pairs = screen
+    return seconds
+
+
 def engine_timing(size: int, k: int, b: int, seed: int, repeat: int) -> dict[str, float]:
     """Candidates, solve and the whole round, timed in this process on this tree's engine.
 
@@ -181,9 +202,15 @@ def engine_timing(size: int, k: int, b: int, seed: int, repeat: int) -> dict[str
     t_round, result = timed(
         lambda: propose_round(model, northeast, east, b=b, candidates=k), repeat
     )
+    t_after = after_candidates(
+        (rows, cols, scores),
+        lambda: propose_round(model, northeast, east, b=b, candidates=k),
+        repeat,
+    )
     return {
         "candidates": t_candidates,
         "solve": t_solve,
+        "after": t_after,
         "round": t_round,
         "objective": result.objective,
         "meetings": len(result.meetings),
@@ -221,12 +248,13 @@ def baseline_figures(args: argparse.Namespace, baseline: str | None) -> None:
     for name, done in runs.items():
         figures = {
             part: statistics.median(r[part] for r in done)
-            for part in ("candidates", "solve", "round")
+            for part in ("candidates", "solve", "after", "round")
         }
         rounds = sorted(r["round"] for r in done)
         print(
             f"  {name:22s} candidates {figures['candidates'] * 1e3:5.0f} ms, solve "
-            f"{figures['solve'] * 1e3:5.0f} ms, propose_round {figures['round'] * 1e3:5.0f} ms "
+            f"{figures['solve'] * 1e3:5.0f} ms, after candidates {figures['after'] * 1e3:4.0f} ms, "
+            f"propose_round {figures['round'] * 1e3:5.0f} ms "
             f"(runs {rounds[0] * 1e3:.0f}-{rounds[-1] * 1e3:.0f}); {done[0]['meetings']:,} "
             f"meetings, objective {done[0]['objective']:.6f}"
         )
@@ -343,10 +371,19 @@ def main() -> None:
     t_round, result = timed(
         lambda: propose_round(model, northeast, east, b=b, candidates=k), args.repeat
     )
+    t_after = after_candidates(
+        (rows, cols, scores),
+        lambda: propose_round(model, northeast, east, b=b, candidates=k),
+        args.repeat,
+    )
     print("\nend to end (propose_round: candidates, solve, slots)")
     print(
         f"  propose_round                                {t_round * 1e3:9.0f} ms  "
         f"{len(result.meetings):,} meetings in {result.slots} slots"
+    )
+    print(
+        f"  of which after the candidates                {t_after * 1e3:9.0f} ms  "
+        "(solve, slots and meetings, given the candidates)"
     )
     assert math.isclose(result.objective, flow_objective, rel_tol=1e-12)
 

@@ -55,27 +55,32 @@ def assign_slots(rows: ArrayLike, cols: ArrayLike) -> IntArray:
         )
     if len(left) == 0:
         return np.zeros(0, dtype=np.int64)
-    # Ends as compact indices; at[end][colour] is the meeting of that colour there, or -1.
+    # Ends as compact indices, each scaled to its offset in `at`, a flat list where at[end + c] is
+    # the meeting of colour c there, or -1; free[end] (used at those offsets only) has a bit per
+    # colour free there, so that the first colour free at both ends is the lowest bit of an `and`.
+    # Flat lists of ints rather than a list per end and a tuple per meeting: on a round of tens of
+    # thousands of meetings, those allocations (and the garbage collections they set off) cost
+    # more than the colouring itself.
     _, left_end = np.unique(left, return_inverse=True)
     _, right_end = np.unique(right, return_inverse=True)
     n_left = int(left_end.max()) + 1
     degree = int(max(np.bincount(left_end).max(), np.bincount(right_end).max()))
-    at = [[-1] * degree for _ in range(n_left + int(right_end.max()) + 1)]
-    # free[end]: a bit per colour free there, so that the first colour free at both ends is the
-    # lowest bit of an `and` rather than a scan of the colours.
-    free = [(1 << degree) - 1] * len(at)
-    ends = list(zip(left_end.tolist(), (right_end + n_left).tolist(), strict=True))
-    colour = [-1] * len(ends)
-    for meeting, (u, v) in enumerate(ends):
+    size = (n_left + int(right_end.max()) + 1) * degree
+    at = [-1] * size
+    free = [(1 << degree) - 1] * size
+    us = (left_end * degree).tolist()
+    vs = ((right_end + n_left) * degree).tolist()
+    lowest = _lowest_bits(degree)
+    colour = [0] * len(us)
+    for meeting, (u, v) in enumerate(zip(us, vs, strict=True)):
         both = free[u] & free[v]
         if both:
-            a = (both & -both).bit_length() - 1
+            a = lowest[both]
         else:
-            a = (free[u] & -free[u]).bit_length() - 1
-            b = (free[v] & -free[v]).bit_length() - 1
-            _swap_along_path(at, free, ends, colour, v, a, b)
+            a = lowest[free[u]]
+            _swap_along_path(at, free, us, vs, colour, v, a, lowest[free[v]])
         colour[meeting] = a
-        at[u][a] = at[v][a] = meeting
+        at[u + a] = at[v + a] = meeting
         free[u] ^= 1 << a
         free[v] ^= 1 << a
     # Number slots by size, then by their first meeting.
@@ -88,32 +93,56 @@ def assign_slots(rows: ArrayLike, cols: ArrayLike) -> IntArray:
     return rank[colours]
 
 
+class _LowestBit:
+    """The index of the lowest set bit of an int, computed (beyond the table's few colours)."""
+
+    def __getitem__(self, bits: int) -> int:
+        return (bits & -bits).bit_length() - 1
+
+
+def _lowest_bits(degree: int) -> list[int] | _LowestBit:
+    """Index of the lowest set bit of every mask of `degree` bits: a table when it is small.
+
+    A list lookup costs less than the two operations and the method call it replaces, once per
+    meeting.
+    """
+    if degree > 12:
+        return _LowestBit()
+    table = [0] * (1 << degree)
+    for bit in range(1, degree):
+        # The masks whose lowest set bit is `bit`: the odd multiples of 2**bit.
+        step = 1 << bit
+        table[step :: 2 * step] = [bit] * len(range(step, 1 << degree, 2 * step))
+    return table
+
+
 def _swap_along_path(
-    at: list[list[int]],
+    at: list[int],
     free: list[int],
-    ends: list[tuple[int, int]],
+    us: list[int],
+    vs: list[int],
     colour: list[int],
     start: int,
     a: int,
     b: int,
 ) -> None:
-    """Swap colours a and b on the a/b-alternating path from `start`, where b is free."""
-    node, want = start, a
-    nodes = [start]
-    path: list[int] = []
-    while (meeting := at[node][want]) != -1:
-        path.append(meeting)
-        u, v = ends[meeting]
-        node = v if node == u else u
-        nodes.append(node)
-        want = b if want == a else a
-    # Every node on the path trades its a- and b-meetings (or a free colour at either end).
+    """Swap colours a and b on the a/b-alternating path from `start`, where b is free.
+
+    One walk: each node trades its a- and b-meetings as it is passed (the path never comes back
+    to a node), and the meeting that leads on to the next node changes colour.
+    """
     swapped = (1 << a) | (1 << b)
-    for node in nodes:
-        held = at[node]
-        held[a], held[b] = held[b], held[a]
+    node, want, other = start, a, b
+    while True:
+        held_a, held_b = at[node + a], at[node + b]
+        at[node + a], at[node + b] = held_b, held_a
         # A colour free on one side of the swap only moves to the other.
-        if (held[a] == -1) != (held[b] == -1):
+        if (held_a == -1) != (held_b == -1):
             free[node] ^= swapped
-    for meeting in path:
-        colour[meeting] = b if colour[meeting] == a else a
+        meeting = held_a if want == a else held_b
+        if meeting == -1:
+            return
+        colour[meeting] = other
+        u = us[meeting]
+        node = vs[meeting] if node == u else u
+        want, other = other, want

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 
 import networkx as nx
 import numpy as np
@@ -114,3 +115,46 @@ def brute_force_covered_plan(
                 total = float(sum(scores[p] for p in subset))
                 best = total if best is None else max(best, total)
     return best
+
+
+def reference_slots(rows: list[int], cols: list[int]) -> list[int]:
+    """König edge colouring written plainly: the rules `assign_slots` documents, none of its speed.
+
+    Meetings in order; each takes the lowest colour free at both ends, else a = the lowest free at
+    its northeast end, b = the lowest free at its eastern end, and colours a and b are swapped on
+    the a/b path from the eastern end first. Slots are then numbered by size, largest first, ties
+    by their first meeting.
+    """
+    degree = max([*Counter(rows).values(), *Counter(cols).values()], default=0)
+    colour: list[int] = []
+    at: dict[tuple[str, int], dict[int, int]] = {}
+
+    def held(end: tuple[str, int]) -> dict[int, int]:
+        return at.setdefault(end, {})
+
+    for meeting, (i, j) in enumerate(zip(rows, cols, strict=True)):
+        u, v = ("n", i), ("e", j)
+        common = [c for c in range(degree) if c not in held(u) and c not in held(v)]
+        if common:
+            a = common[0]
+        else:
+            a = min(c for c in range(degree) if c not in held(u))
+            b = min(c for c in range(degree) if c not in held(v))
+            path, node, want = [], v, a
+            while want in held(node):
+                path.append(held(node)[want])
+                node = ("n", rows[path[-1]]) if node[0] == "e" else ("e", cols[path[-1]])
+                want = b if want == a else a
+            for p in path:
+                for end in (("n", rows[p]), ("e", cols[p])):
+                    del held(end)[colour[p]]
+            for p in path:
+                colour[p] = b if colour[p] == a else a
+                for end in (("n", rows[p]), ("e", cols[p])):
+                    held(end)[colour[p]] = p
+        colour.append(a)
+        held(u)[a] = held(v)[a] = meeting
+    counts = Counter(colour)
+    first = {c: colour.index(c) for c in counts}
+    rank = {c: k for k, c in enumerate(sorted(counts, key=lambda c: (-counts[c], first[c])))}
+    return [rank[c] for c in colour]
