@@ -1,8 +1,9 @@
 """Prometheus metrics of the service (`GET /metrics`, Prometheus's text format).
 
 Requests and their latency by route and status, the enterprises in each worker's partner index,
-an import's progress. With several workers, ``counterpart serve`` points
-``PROMETHEUS_MULTIPROC_DIR`` at a folder they share, and every worker answers for all of them.
+the partner cards its queries found kept or read, an import's progress. With several workers,
+``counterpart serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at a folder they share, and every
+worker answers for all of them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-__all__ = ["IMPORT_ROWS", "INDEXED", "LATENCY", "REQUESTS", "metrics_text"]
+__all__ = ["CARDS", "IMPORT_ROWS", "INDEXED", "LATENCY", "REQUESTS", "metrics_text"]
 
 REQUESTS = Counter(
     "counterpart_requests_total", "Requests answered, by route and status.", ["route", "status"]
@@ -35,6 +36,11 @@ INDEXED = Gauge(
     "Enterprises in this worker's partner index, by side.",
     ["side"],
     multiprocess_mode="max",
+)
+CARDS = Counter(
+    "counterpart_partner_cards_total",
+    "Partner cards of partner lists, by source: kept by the worker, or read from the database.",
+    ["source"],
 )
 IMPORT_ROWS = Gauge(
     "counterpart_import_rows", "Rows read by the import under way (0 when none).",

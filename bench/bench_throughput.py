@@ -9,7 +9,9 @@ data, by ``counterpart serve --workers 2`` (JSON logs to a file, as in productio
 each is measured with wrk on loopback:
 
 * partner queries: GET /enterprises/{id}/partners?k=10 over 2,000 northeast ids, 16 connections:
-  requests/s, p50 and p99, errors;
+  requests/s, p50 and p99, errors, and the share of partner cards the workers had kept (each id
+  is asked several times in a run, so most are: of 2,000 distinct queries' first answers, 35% of
+  the partner cards had been read for an earlier query);
 * mixed load: 80 connections (one wrk thread each) for 60 s, every tenth request of a connection a
   PATCH of a profile (a new `offers` and a `description` carrying a counter), the others partner
   queries: requests/s, p50 and p99 of all, errors (non-2xx and socket errors). Each connection
@@ -276,6 +278,22 @@ def mixed_load(
     return figures
 
 
+def kept_share(share: float) -> str:
+    return "n/a (not counted)" if share != share else f"{share:.0%}"
+
+
+def partner_cards(client: httpx.Client) -> tuple[float, float]:
+    """Partner cards the workers found kept and read so far (0, 0 where the tree counts none)."""
+    text = client.get("/metrics").text
+    found = dict.fromkeys(("kept", "read"), 0.0)
+    for source in found:
+        line = re.search(
+            rf'^counterpart_partner_cards_total{{source="{source}"}} (\S+)$', text, re.M
+        )
+        found[source] = float(line.group(1)) if line else 0.0
+    return found["kept"], found["read"]
+
+
 def serve(
     source: Path, env: dict[str, str], log: Path, work: Path, ids: list[str], owned: list[str],
     sectors: list[str], args: argparse.Namespace, run: str,
@@ -296,9 +314,12 @@ def serve(
                 client.get(f"/enterprises/{i}/partners?k=10").raise_for_status()
             # CPU per request, beside the rates: the machine is shared, and a rate moves with
             # whatever else runs, while the CPU a request costs the server hardly does.
-            used = server_cpu(server.pid)
+            used, cards = server_cpu(server.pid), partner_cards(client)
             partners = partner_load(str(client.base_url).rstrip("/"), ids, work, args.seconds)
             partners["cpu_ms"] = (server_cpu(server.pid) - used) * 1e3 / partners["requests"]
+            kept, read = (after - before for after, before in zip(partner_cards(client), cards,
+                                                                  strict=True))  # fmt: skip
+            partners["kept"] = kept / (kept + read) if kept + read else float("nan")
             mixed = mixed_load(
                 client, ids, owned, sectors, work, run=run, seconds=args.mixed_seconds,
                 connections=args.clients, cpu=lambda: server_cpu(server.pid),
@@ -378,7 +399,7 @@ def bench_database(
             print(f"    {label:22s} {partners['rps']:7.0f} requests/s   p50 "
                   f"{partners['p50']:7.1f} ms   p99 {partners['p99']:7.1f} ms   "
                   f"errors {partners['errors']:.0f}   server CPU {partners['cpu_ms']:.2f} ms "
-                  "a request")  # fmt: skip
+                  f"a request   partner cards kept {kept_share(partners['kept'])}")  # fmt: skip
         print(f"  {database}: mixed load, {args.clients} connections, {args.mixed_seconds} s, "
               f"1 in {UPDATE_EVERY} a profile update")  # fmt: skip
         for label, (_, mixed) in results.items():

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from app.metrics import CARDS
 from app.services.datasets import DatasetState
 from app.services.index_snapshot import (
     LoadedSnapshot,
@@ -59,6 +60,7 @@ COMPACT_AFTER = 20_000
 CARDS_KEPT = 100_000
 
 logger = logging.getLogger("counterpart")
+_KEPT, _READ = CARDS.labels("kept"), CARDS.labels("read")
 
 
 class StaleRead(Exception):
@@ -168,7 +170,9 @@ class CardCache:
                 out[ident] = kept[1]
             else:
                 missing.append(ident)
+        _KEPT.inc(len(out))
         if missing:
+            _READ.inc(len(missing))
             fresh = store.get_cards(session, missing)
             out.update(fresh)
             if seq >= self._floor:

@@ -79,6 +79,28 @@ def test_metrics_count_requests_by_route_template_and_status(api):
     assert 'counterpart_indexed_enterprises{side="northeast"}' in after
 
 
+def test_metrics_count_partner_cards_kept_and_read(api, put_enterprises):
+    put_enterprises(
+        api,
+        [
+            {"id": "ops-n1", "name": "N1", "region": "harbin", "offers": {"grain": 1.0}},
+            {"id": "ops-e1", "name": "E1", "region": "shanghai", "seeks": {"grain": 0.5}},
+            {"id": "ops-e2", "name": "E2", "region": "beijing", "seeks": {"grain": 0.4}},
+        ],
+    )
+
+    def cards(source):
+        return _sample(api.client.get("/metrics").text, "counterpart_partner_cards_total",
+                       source=source)  # fmt: skip
+
+    kept, read = cards("kept"), cards("read")
+    first = api.client.get("/enterprises/ops-n1/partners").json()["partners"]
+    assert {p["id"] for p in first} == {"ops-e1", "ops-e2"}
+    assert (cards("kept") - kept, cards("read") - read) == (0, 2)
+    api.client.get("/enterprises/ops-n1/partners")
+    assert (cards("kept") - kept, cards("read") - read) == (2, 2)
+
+
 def test_every_answer_carries_a_request_id_and_keeps_a_sane_one_from_the_client(api):
     fresh = api.client.get("/health").headers["x-request-id"]
     assert re.fullmatch(r"[0-9a-f]{32}", fresh)
