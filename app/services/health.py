@@ -44,7 +44,11 @@ def readiness(
     if index is None:
         problems.append("partner index: not built yet")
     else:
-        indexed = {side: len(pool.base) + len(pool.overlay) for side, pool in index.sides.items()}
+        # Searchable enterprises: the base less its superseded or deleted rows, plus the overlay.
+        indexed = {
+            side: len(pool.base) - len(pool.removed_rows) + len(pool.overlay)
+            for side, pool in index.sides.items()
+        }
         for side, count in indexed.items():
             INDEXED.labels(side=side).set(count)
     return Readiness(

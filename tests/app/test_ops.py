@@ -30,6 +30,32 @@ def test_ready_reports_the_database_the_dataset_and_the_index(api):
     assert body["problems"] == []
 
 
+def test_ready_counts_each_searchable_enterprise_once(
+    settings, open_api, put_enterprises, admin_headers
+):
+    profile = {"id": "ready-e1", "name": "E1", "region": "shanghai", "seeks": {"grain": 0.5}}
+    with open_api(settings) as writer:
+        put_enterprises(writer, [profile])
+        # This one's index is built with the enterprise in its base; later versions supersede
+        # that row.
+        with open_api(settings) as worker:
+
+            def indexed():
+                # A worker's index follows the log when it serves a query (a 404 included).
+                worker.client.get("/enterprises/ready-e1/partners")
+                return worker.client.get("/ready").json()["indexed"]
+
+            assert indexed() == {"northeast": 0, "east": 1}
+            put_enterprises(writer, [{**profile, "name": "E1 again"}])
+            writer.client.patch(
+                "/enterprises/ready-e1", json={"seeks": {"grain": 0.7}}, headers=admin_headers
+            )
+            assert indexed() == {"northeast": 0, "east": 1}
+            response = writer.client.delete("/enterprises/ready-e1", headers=admin_headers)
+            assert response.status_code == 204
+            assert indexed() == {"northeast": 0, "east": 0}
+
+
 def test_ready_is_a_503_naming_the_database_when_it_cannot_be_reached(api, monkeypatch):
     database = api.client.app.state.database
 
