@@ -27,6 +27,7 @@ error.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -110,11 +111,6 @@ def _sqlite_pragmas(write_wait: float) -> Any:
     return configure
 
 
-def _sqlite_begin(conn: Connection) -> None:
-    mode = conn.get_execution_options().get("begin", "")
-    conn.exec_driver_sql(f"BEGIN {mode}".strip())
-
-
 class Database:
     """An engine and its transactions: `read()` for snapshots, `write()` for serialised writes."""
 
@@ -140,18 +136,44 @@ class Database:
         self._write_engine = write_engine
         #: This process's writers take turns here before SQLite's lock (see the module).
         self._write_turn = threading.RLock()
+        #: When the write of this thread that holds the turn must have its lock (monotonic).
+        self._deadline = threading.local()
 
     @contextmanager
     def _turn(self) -> Iterator[None]:
         if self.dialect != "sqlite":
             yield
             return
+        started = time.monotonic()
         if not self._write_turn.acquire(timeout=self.write_wait):
             raise _busy(_retry_after(self.write_wait))
+        outermost = getattr(self._deadline, "at", None) is None
+        if outermost:
+            self._deadline.at = started + self.write_wait
         try:
             yield
         finally:
+            if outermost:
+                self._deadline.at = None
             self._write_turn.release()
+
+    def _sqlite_begin(self, conn: Connection) -> None:
+        """BEGIN (IMMEDIATE for writes), with SQLite's busy wait cut to what the turn left.
+
+        A write waits `write_wait` in all: for its process's turn, then for another process's
+        lock. Without the cut it could wait that long twice.
+        """
+        mode = conn.get_execution_options().get("begin", "")
+        deadline = getattr(self._deadline, "at", None)
+        if not mode or deadline is None:
+            conn.exec_driver_sql(f"BEGIN {mode}".strip())
+            return
+        left = max(1, int((deadline - time.monotonic()) * 1000))
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {left}")
+        try:
+            conn.exec_driver_sql(f"BEGIN {mode}")
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(self.write_wait * 1000)}")
 
     def _serialise(self, connection: Connection) -> None:
         if self.dialect == "postgresql":
@@ -270,8 +292,9 @@ def connect(url: str | URL, *, write_wait: float = WRITE_WAIT, migrate: bool = T
     if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas(write_wait))
         event.listen(engine, "connect", _sqlite_transactions)
-        event.listen(engine, "begin", _sqlite_begin)
     database = Database(engine, write_wait=write_wait)
+    if sqlite:
+        event.listen(engine, "begin", database._sqlite_begin)
     if migrate:
         try:
             database.migrate()

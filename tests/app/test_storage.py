@@ -150,3 +150,50 @@ def test_heads_are_the_active_dataset_and_the_last_change_of_the_reads_snapshot(
             assert enterprises.heads(reader) == (before[0], before[1] + 1)
     finally:
         database.dispose()
+
+
+def test_a_sqlite_write_waits_write_wait_in_all_for_its_turn_and_the_lock(tmp_path):
+    # Two Database objects on one file are two processes' writers: each has its own turn.
+    url = f"sqlite:///{tmp_path / 'turns.db'}"
+    other = connect(url, write_wait=2.0)
+    mine = connect(url, write_wait=2.0)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # the other process holds SQLite's write lock
+        with other.write() as session:
+            outcomes._bump(session)
+            held.set()
+            release.wait(20)
+
+    def write(errors: list[float]) -> None:
+        started = time.monotonic()
+        try:
+            with mine.write() as session:
+                outcomes._bump(session)
+        except DatabaseBusy:
+            errors.append(time.monotonic() - started)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        first: list[float] = []
+        second: list[float] = []
+        # The first writer takes this process's turn and waits for the lock; the second waits
+        # for the turn, then for the lock: both are told busy after write_wait, not the second
+        # after twice that.
+        one = threading.Thread(target=write, args=(first,))
+        one.start()
+        time.sleep(0.3)
+        two = threading.Thread(target=write, args=(second,))
+        two.start()
+        one.join()
+        two.join()
+        assert len(first) == 1 and len(second) == 1
+        assert 1.5 < first[0] < 3.0
+        assert second[0] < 3.0  # it waited ~1.7 s for the turn and ~0.3 s for the lock
+    finally:
+        release.set()
+        holder.join()
+        other.dispose()
+        mine.dispose()
