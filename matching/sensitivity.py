@@ -113,8 +113,10 @@ class _Search:
         self.proofs: list[tuple[float, Labels]] = [] if origin is None else [(0.0, origin)]
         self.supply = int(problem.cap_rows.sum())
         # The candidates of `reoptimize`, as sorted flat indices, our plan's pairs among them.
-        m = problem.base.shape[1]
-        self.pool = np.union1d(np.flatnonzero(warm.candidates), rows * m + cols)
+        self.pool = np.zeros(0, dtype=np.int64)
+        if self.reoptimizes:
+            m = problem.base.shape[1]
+            self.pool = np.union1d(np.flatnonzero(warm.candidates), rows * m + cols)
 
     def eligible_at(self, s: float) -> BoolArray:
         p = self.p
@@ -160,6 +162,8 @@ class _Search:
 
     def handover(self) -> WarmStart:
         """The warm start of a solve, with the candidates `reoptimize` priced in."""
+        if not self.reoptimizes:
+            return self.warm
         candidates = self.warm.candidates.copy()
         candidates.flat[self.pool] = True
         return replace(self.warm, candidates=candidates)
