@@ -12,6 +12,10 @@ at the intersection; each new plan found is a new piece of the envelope, so this
 few solves, at a breakpoint given by a closed formula rather than a sampled grid. A threshold
 changes which pairs are eligible at points we compute too, so the range is cut into segments
 with a fixed eligible set, within which the envelope argument holds.
+
+A large problem's solves start from the current plan (`_reoptimize`): near the current weights
+the best plan is that plan or the plan with a few swaps, found by cancelling negative cycles in a
+fraction of a solve, and line intersection needs only a plan that beats ours, not the best one.
 """
 
 from __future__ import annotations
@@ -44,8 +48,6 @@ _NEAR_STEPS = 2
 #: Problems with more open pairs than this re-solve by cancelling cycles from the plan
 #: (`_reoptimize`); smaller ones are solved whole by the solver faster than labels are corrected.
 _REOPTIMIZE_ABOVE = 20_000
-#: The solver's scale of integer costs (`_flow.integer_costs`): the largest weight maps to it.
-_COST = float(2**31)
 #: How large the candidates shared between searches may grow, relative to the plan's own.
 _POOL_GROWTH = 2
 
@@ -500,7 +502,9 @@ def weight_intervals(
     out = []
     # Every search starts from the plan's own solve: its potentials, and its candidates with
     # those the searches before added (`_pool`).
-    eligible = static & (scores >= min_score * total) & (scores > 0)
+    large = np.count_nonzero(static) > _REOPTIMIZE_ABOVE
+    if warm is None or large:
+        eligible = static & (scores >= min_score * total) & (scores > 0)
     if warm is None:
         _, warm = solve_dense(scores, eligible, cap_rows, cap_cols)
     pooled = warm
@@ -508,7 +512,7 @@ def weight_intervals(
     # optimal at the weights themselves, with the paths that reach them, start every search's
     # first answer (`_along`), and the candidates are handed on as flat indices, as in `_pool`.
     origin, keys, plan_keys = None, None, np.zeros(0, dtype=np.int64)
-    if np.count_nonzero(static) > _REOPTIMIZE_ABOVE:
+    if large:
         rows, cols = plan
         keys = plan_keys = _plan_pool(warm, plan, scores.shape[1])
         slack = _slack(float(scores[rows, cols].sum()), int(cap_rows.sum()))
