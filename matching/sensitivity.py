@@ -249,12 +249,16 @@ def _eligibility_events(p: _Problem, start: float, stop: float) -> tuple[list[fl
     exits: list[FloatArray] = [np.zeros(0)]
     lines = [(p.base, p.slope)] if p.margins is None else [p.margins, (p.base, p.slope)]
     for zero, rate in lines:
+        moving = p.static & (rate != 0)
         if zero.size > _FEW_PAIRS and start >= 0 and zero.min() >= 0:
             if rate.min() >= 0:
                 continue  # every line starts at or above 0 and rises: no root beyond 0 (raises)
-            if math.isfinite(stop) and (zero + stop * rate).min() >= 0:
-                continue  # at or above 0 at both ends, so all along: no root inside (most cuts)
-        moving = p.static & (rate != 0)
+            # Lines from at or above 0 have roots beyond 0 only if they fall, and inside only if
+            # they reach 0 before `stop`: only those few lines' roots are taken (most cuts have
+            # none), the margin keeping every root that rounds to just below `stop`.
+            moving &= rate < 0
+            if math.isfinite(stop):
+                moving &= zero + stop * rate < 1e-9 * zero
         roots = -zero[moving] / rate[moving]
         inside = (roots > start) & (roots < stop)
         rising = rate[moving] > 0

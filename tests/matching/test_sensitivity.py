@@ -342,3 +342,37 @@ def test_a_re_solve_stops_early_only_at_a_plan_that_beats_ours(
     found = search.solve(1.0, eligible)
     assert search.beats(search.line(found), 1.0)
     assert math.fsum((base + slope)[found].tolist()) > size + 0.5
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10**6))
+def test_eligibility_events_skip_only_lines_without_roots(seed: int) -> None:
+    """Skipping a problem's lines when they cannot cross zero finds the same events as not."""
+    rng = np.random.default_rng(seed)
+    n, m = 40, 40  # past `_FEW_PAIRS`, where the skip applies
+    raw = rng.random((2, n, m)) * (rng.random((2, n, m)) < 0.9)
+    weights = rng.uniform(0.1, 1.0, 2)
+    scores = np.tensordot(weights, raw, axes=1)
+    sign = float(rng.choice([-1.0, 1.0]))
+    min_score = float(rng.choice([0.0, 0.0, 0.2]))
+    total = float(weights.sum())
+    empty = np.zeros(0, dtype=np.int64)
+    problem = sensitivity._Problem(
+        base=scores,
+        slope=sign * raw[0],
+        margins=None
+        if min_score == 0
+        else (scores - min_score * total, sign * (raw[0] - min_score)),
+        static=rng.random((n, m)) < 0.95,
+        cap_rows=np.ones(n, dtype=np.int64),
+        cap_cols=np.ones(m, dtype=np.int64),
+        plan=(empty, empty),
+        pins=(empty, empty),
+        s_max=math.inf if sign > 0 else float(weights[0]),
+    )
+    start = float(rng.uniform(0, 0.5)) * float(weights[0])
+    for stop in (float(weights[0]), float(rng.uniform(1, 5)) * float(weights[0]), math.inf):
+        events = sensitivity._eligibility_events(problem, start, stop)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(sensitivity, "_FEW_PAIRS", 10**9)
+            assert sensitivity._eligibility_events(problem, start, stop) == events
