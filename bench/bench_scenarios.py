@@ -57,19 +57,33 @@ def percentiles(times: list[float]) -> tuple[float, float]:
 
 @contextmanager
 def counting_solves() -> Iterator[list[int]]:
-    """Count the sensitivity analysis's plan solves while the block runs: ``[count]``."""
+    """Count the sensitivity analysis's plan solves while the block runs: ``[count]``.
+
+    A solve is a call of the solver, or a re-solve from the plan that answered (`reoptimize`,
+    where the tree has it; one that gives up is followed by a call of the solver).
+    """
     count = [0]
-    original = sensitivity.solve_dense
+    originals = {
+        name: getattr(sensitivity, name)
+        for name in ("solve_dense", "reoptimize")
+        if hasattr(sensitivity, name)
+    }
 
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        count[0] += 1
-        return original(*args, **kwargs)
+    def counting(original: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = original(*args, **kwargs)
+            count[0] += result is not None
+            return result
 
-    sensitivity.solve_dense = counting  # type: ignore[assignment]
+        return call
+
+    for name, original in originals.items():
+        setattr(sensitivity, name, counting(original))
     try:
         yield count
     finally:
-        sensitivity.solve_dense = original
+        for name, original in originals.items():
+            setattr(sensitivity, name, original)
 
 
 ROOT = Path(__file__).resolve().parent.parent

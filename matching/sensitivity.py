@@ -12,6 +12,10 @@ at the intersection; each new plan found is a new piece of the envelope, so this
 few solves, at a breakpoint given by a closed formula rather than a sampled grid. A threshold
 changes which pairs are eligible at points we compute too, so the range is cut into segments
 with a fixed eligible set, within which the envelope argument holds.
+
+A large problem's solves start from the current plan (`_reoptimize`): near the current weights
+the best plan is that plan or the plan with a few swaps, found by cancelling negative cycles in a
+fraction of a solve, and line intersection needs only a plan that beats ours, not the best one.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from matching._flow import WarmStart, solve_dense
+from matching._reoptimize import Labels, reoptimize, union
 from matching._types import BoolArray, FloatArray, IntArray, Pair
 
 __all__ = ["PlanChange", "WeightInterval", "weight_intervals"]
@@ -40,6 +45,9 @@ _FEW_PAIRS = 1_000
 #: Steps a large problem's walk takes out from the weight before checking a bounded stretch's
 #: far end.
 _NEAR_STEPS = 2
+#: Problems with more open pairs than this re-solve by cancelling cycles from the plan
+#: (`_reoptimize`); smaller ones are solved whole by the solver faster than labels are corrected.
+_REOPTIMIZE_ABOVE = 20_000
 #: How large the candidates shared between searches may grow, relative to the plan's own.
 _POOL_GROWTH = 2
 
@@ -90,17 +98,35 @@ class _Problem:
 class _Search:
     """State of one search: the problem and the warm start its solves hand on."""
 
-    def __init__(self, problem: _Problem, warm: WarmStart) -> None:
+    def __init__(
+        self,
+        problem: _Problem,
+        warm: WarmStart,
+        origin: Labels | None = None,
+        pool: IntArray | None = None,
+    ) -> None:
         self.p = problem
         # Candidates and potentials carried from solve to solve: warm starts.
         self.warm = warm
-        self.few = int(np.count_nonzero(problem.static)) <= _FEW_PAIRS
+        pairs = int(np.count_nonzero(problem.static))
+        self.few = pairs <= _FEW_PAIRS
+        self.reoptimizes = pairs > _REOPTIMIZE_ABOVE
         rows, cols = problem.plan
         self.plan_set = set(zip(rows.tolist(), cols.tolist(), strict=True))
         self.plan_line = (
             float(problem.base[rows, cols].sum()),
             float(problem.slope[rows, cols].sum()),
         )
+        # Labels that proved our plan optimal, by s: the nearest start the next answer's.
+        self.proofs: list[tuple[float, Labels]] = [] if origin is None else [(0.0, origin)]
+        self.supply = int(problem.cap_rows.sum())
+        # The candidates of `reoptimize`, as sorted flat indices, our plan's pairs among them
+        # (`_plan_pool`, unless the caller hands on those of earlier searches).
+        self.pool = np.zeros(0, dtype=np.int64)
+        if self.reoptimizes:
+            self.pool = (
+                _plan_pool(warm, problem.plan, problem.base.shape[1]) if pool is None else pool
+            )
 
     def eligible_at(self, s: float) -> BoolArray:
         p = self.p
@@ -109,12 +135,54 @@ class _Search:
             eligible &= p.margins[0] + s * p.margins[1] >= 0
         return eligible
 
-    def solve(self, weights: FloatArray, eligible: BoolArray) -> tuple[IntArray, IntArray]:
+    def solve(
+        self, s: float, eligible: BoolArray, *, better: bool = True
+    ) -> tuple[IntArray, IntArray]:
+        """The best plan at `s`, or with `better`, a plan that `beats` ours there if one does.
+
+        A large problem cancels negative cycles from our plan (`_slack` says how exactly), else
+        is solved. A plan that beats ours by twice the tolerance of `beats` is all most callers
+        need (line intersection takes any plan that beats ours): `reoptimize` stops there.
+        """
+        weights = self.p.base + s * self.p.slope
+        if self.reoptimizes:
+            rows, cols = self.p.plan
+            mine = float(weights[rows, cols].sum())
+            found = reoptimize(
+                weights,
+                eligible,
+                self.p.plan,
+                self.p.cap_rows,
+                self.p.cap_cols,
+                self.pool,
+                start=self._start(s),
+                slack=_slack(mine, self.supply),
+                enough=2e-9 * max(1.0, abs(mine)) if better else math.inf,
+            )
+            if found is not None:
+                if found.labels is not None and not found.cancelled:
+                    self.proofs.append((s, found.labels))
+                self.pool = found.pool
+                return found.rows, found.cols
         chosen, self.warm = solve_dense(
-            weights, eligible, self.p.cap_rows, self.p.cap_cols, warm=self.warm
+            weights, eligible, self.p.cap_rows, self.p.cap_cols, warm=self.handover()
         )
         rows, cols = np.nonzero(chosen)
         return rows, cols
+
+    def handover(self) -> WarmStart:
+        """The warm start of a solve, with the candidates `reoptimize` priced in."""
+        if not self.reoptimizes:
+            return self.warm
+        candidates = self.warm.candidates.copy()
+        candidates.flat[self.pool] = True
+        return replace(self.warm, candidates=candidates)
+
+    def _start(self, s: float) -> Labels | None:
+        """The labels of the proof nearest `s`: its paths are the likeliest still shortest."""
+        if not self.proofs:
+            return None
+        return min(self.proofs, key=lambda proof: abs(proof[0] - s))[1]
 
     def solve_slopes(self, eligible: BoolArray) -> tuple[IntArray, IntArray]:
         """The plan with the steepest line: its candidates would be poor warm starts elsewhere."""
@@ -147,6 +215,16 @@ class _Search:
         )
 
 
+def _slack(value: float, supply: int) -> float:
+    """How far below zero `reoptimize` lets a reduced cost be, for a plan worth `value`.
+
+    A plan beats its answer by at most the slack times the arcs of a cycle decomposition of
+    their difference (fewer than four per unit of capacity, plus two): ten times inside the
+    tolerance of `_Search.beats`, so what we conclude is what an exact solve would let us.
+    """
+    return 1e-10 * max(1.0, abs(value)) / (4 * (supply + 1))
+
+
 def _feasibility_end(p: _Problem) -> float:
     """The s beyond which one of the plan's own pairs stops qualifying (pins always qualify)."""
     rows, cols = p.plan
@@ -171,9 +249,16 @@ def _eligibility_events(p: _Problem, start: float, stop: float) -> tuple[list[fl
     exits: list[FloatArray] = [np.zeros(0)]
     lines = [(p.base, p.slope)] if p.margins is None else [p.margins, (p.base, p.slope)]
     for zero, rate in lines:
-        if zero.size > _FEW_PAIRS and start >= 0 and zero.min() >= 0 and rate.min() >= 0:
-            continue  # every line starts at or above 0 and rises: no root beyond 0 (most raises)
         moving = p.static & (rate != 0)
+        if zero.size > _FEW_PAIRS and start >= 0 and zero.min() >= 0:
+            if rate.min() >= 0:
+                continue  # every line starts at or above 0 and rises: no root beyond 0 (raises)
+            # Lines from at or above 0 have roots beyond 0 only if they fall, and inside only if
+            # they reach 0 before `stop`: only those few lines' roots are taken (most cuts have
+            # none), the margin keeping every root that rounds to just below `stop`.
+            moving &= rate < 0
+            if math.isfinite(stop):
+                moving &= zero + stop * rate < 1e-9 * zero
         roots = -zero[moving] / rate[moving]
         inside = (roots > start) & (roots < stop)
         rising = rate[moving] > 0
@@ -210,7 +295,6 @@ def _gallop(
     walk (see `_FEW_PAIRS`): the line intersection starts from the plan that beats ours at the
     far end, or, on an unbounded stretch, from the steepest plan.
     """
-    problem = search.p
     low, step = a, first_step
     if math.isinf(b):
         if search.few:
@@ -220,11 +304,11 @@ def _gallop(
         for _ in range(0 if search.few else _NEAR_STEPS):
             if low + step >= b:
                 break
-            probe = search.solve(problem.base + (low + step) * problem.slope, eligible)
+            probe = search.solve(low + step, eligible)
             if search.beats(search.line(probe), low + step):
                 return low, low + step, probe
             low, step = low + step, step * 4
-        found = search.solve(problem.base + b * problem.slope, eligible)
+        found = search.solve(b, eligible)
         if not search.beats(search.line(found), b):
             return None
         if search.few:
@@ -233,7 +317,7 @@ def _gallop(
     while low + step < reach:
         if math.isinf(b) and step > _FAR * first_step:
             return _steeper(search, low, b, eligible)
-        probe = search.solve(problem.base + (low + step) * problem.slope, eligible)
+        probe = search.solve(low + step, eligible)
         if search.beats(search.line(probe), low + step):
             return low, low + step, probe
         low, step = low + step, step * 4
@@ -272,10 +356,9 @@ def _intersect(
     Each solve either confirms the crossing or finds a new piece of the envelope, so the loop
     ends after at most as many solves as there are pieces.
     """
-    problem = search.p
     for _ in range(_MAX_PIECES):
         crossing = min(max(_crossing(search.plan_line, search.line(found), low), low), high)
-        better = search.solve(problem.base + crossing * problem.slope, eligible)
+        better = search.solve(crossing, eligible)
         if not search.beats(search.line(better), crossing):
             return crossing, search.change(crossing, found, "outscored")
         found = better
@@ -308,7 +391,7 @@ def _search_up(search: _Search, first_step: float) -> tuple[float, PlanChange | 
         first = inner[0] if inner else b
         widest = search.eligible_at(a + first_step if math.isinf(first) else (a + first) / 2)
         if a > 0:
-            at_start = search.solve(problem.base + a * problem.slope, widest)
+            at_start = search.solve(a, widest)
             if search.beats(search.line(at_start), a):
                 return a, search.change(a, at_start, "outscored")
         outcome = _gallop(search, a, b, widest, first_step)
@@ -332,9 +415,7 @@ def _search_up(search: _Search, first_step: float) -> tuple[float, PlanChange | 
         return problem.s_max, None
     # The plan itself stops qualifying at `end`: show the plan just past it.
     step = 1e-9 * max(1.0, end)
-    beyond = search.solve(
-        problem.base + (end + step) * problem.slope, search.eligible_at(end + step)
-    )
+    beyond = search.solve(end + step, search.eligible_at(end + step), better=False)
     return end, search.change(end, beyond, "threshold")
 
 
@@ -369,7 +450,7 @@ def _skip_runs(search: _Search, bounds: list[float], run: int, width: float) -> 
 
 def _holds(search: _Search, s: float, eligible: BoolArray) -> bool:
     """Whether no plan over `eligible` beats ours at `s`."""
-    best = search.solve(search.p.base + s * search.p.slope, eligible)
+    best = search.solve(s, eligible)
     return not search.beats(search.line(best), s)
 
 
@@ -425,10 +506,25 @@ def weight_intervals(
     out = []
     # Every search starts from the plan's own solve: its potentials, and its candidates with
     # those the searches before added (`_pool`).
-    if warm is None:
+    large = np.count_nonzero(static) > _REOPTIMIZE_ABOVE
+    if warm is None or large:
         eligible = static & (scores >= min_score * total) & (scores > 0)
+    if warm is None:
         _, warm = solve_dense(scores, eligible, cap_rows, cap_cols)
     pooled = warm
+    # A large problem re-solves from the plan (`reoptimize`): the labels proving the plan
+    # optimal at the weights themselves, with the paths that reach them, start every search's
+    # first answer (`_along`), and the candidates are handed on as flat indices, as in `_pool`.
+    origin, keys, plan_keys = None, None, np.zeros(0, dtype=np.int64)
+    if large:
+        rows, cols = plan
+        keys = plan_keys = _plan_pool(warm, plan, scores.shape[1])
+        slack = _slack(float(scores[rows, cols].sum()), int(cap_rows.sum()))
+        found = reoptimize(
+            scores, eligible, plan, cap_rows, cap_cols, keys, start=None, slack=slack
+        )
+        if found is not None and not found.cancelled:
+            origin = found.labels
     for k, component in enumerate(component_ids):
         x, w_k = raw[k], float(weights[k])
         ends: list[tuple[float, PlanChange | None]] = []
@@ -447,9 +543,14 @@ def weight_intervals(
                 pins=pins,
                 s_max=s_max,
             )
-            search = _Search(problem, pooled)
+            search = _Search(problem, pooled, origin, keys)
             ends.append(_search_up(search, _FIRST_STEP * total))
-            pooled = _pool(warm, pooled, search.warm)
+            if keys is None:
+                pooled = _pool(warm, pooled, search.warm)
+            elif len(search.pool) <= _POOL_GROWTH * len(plan_keys):
+                keys = search.pool
+            else:
+                keys = plan_keys
         (up, above), (down, below) = ends
         out.append(
             WeightInterval(
@@ -462,6 +563,12 @@ def weight_intervals(
             )
         )
     return tuple(out)
+
+
+def _plan_pool(warm: WarmStart, plan: tuple[IntArray, IntArray], m: int) -> IntArray:
+    """The plan's candidates and pairs as sorted flat indices, for `reoptimize`."""
+    rows, cols = plan
+    return union(np.flatnonzero(warm.candidates), rows * m + cols)
 
 
 def _pool(plan: WarmStart, pooled: WarmStart, last: WarmStart) -> WarmStart:

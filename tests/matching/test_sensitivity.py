@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 import matching.sensitivity as sensitivity
 from matching import PlanSettings, Weights, plan_network, score_components
-from matching._flow import solve_dense
+from matching._flow import WarmStart, solve_dense
+from matching._reoptimize import reoptimize
 from matching.plan import solve_plan
 from matching.scenario import Scenario, evaluate_scenario, plan_intervals
 from matching.sensitivity import weight_intervals
@@ -98,16 +99,20 @@ def random_instance(seed: int):
     return raw, weights, static, np.full(n, cap), np.full(m, cap), min_score
 
 
+@pytest.mark.parametrize("reoptimize", [False, True], ids=["solve", "reoptimize"])
 @pytest.mark.parametrize("walk", [False, True], ids=["intersect", "walk"])
 @pytest.mark.parametrize("block", range(8))
 def test_weight_intervals_match_brute_force(
-    block: int, walk: bool, monkeypatch: pytest.MonkeyPatch
+    block: int, walk: bool, reoptimize: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 400 random instances, a quarter each with no threshold twice, 0.2 and 0.35: thresholds make
     # pairs enter and leave eligibility, the hard case. Small problems go straight to line
-    # intersection; `walk` makes them take the path of large ones (a walk out from the weight).
+    # intersection; `walk` makes them take the path of large ones (a walk out from the weight),
+    # and `reoptimize` makes them re-solve as large ones do, by cancelling cycles from the plan.
     if walk:
         monkeypatch.setattr(sensitivity, "_FEW_PAIRS", -1)
+    if reoptimize:
+        monkeypatch.setattr(sensitivity, "_REOPTIMIZE_ABOVE", -1)
     finite = 0
     for seed in range(block * 50, block * 50 + 50):
         raw, weights, static, cap_rows, cap_cols, min_score = random_instance(seed)
@@ -257,9 +262,16 @@ def test_dense_intervals_hold_against_re_solving_at_sampled_weights(seed: int) -
         unshared = weight_intervals(raw, ("a", "b", "c", "d"), weights, **options)
         patch.setattr(sensitivity, "_skip_runs", lambda search, bounds, run, width: (run, width))
         one_by_one = weight_intervals(raw, ("a", "b", "c", "d"), weights, **options)
+        # And every plan solved by the solver, as before cycles were cancelled from the plan: the
+        # same ends, to within the solver's precision.
+        patch.setattr(sensitivity, "_REOPTIMIZE_ABOVE", math.inf)
+        solved = weight_intervals(raw, ("a", "b", "c", "d"), weights, **options)
     ends = [(iv.lower, iv.upper) for iv in intervals]
     assert ends == [(iv.lower, iv.upper) for iv in unshared]
     assert ends == [(iv.lower, iv.upper) for iv in one_by_one]
+    for (lower, upper), interval in zip(ends, solved, strict=True):
+        assert lower == pytest.approx(interval.lower, rel=1e-9)
+        assert upper == pytest.approx(interval.upper, rel=1e-9)
 
     def plan_value(w: np.ndarray) -> float:
         values = np.tensordot(w, raw, axes=1)[rows, cols]
@@ -286,3 +298,81 @@ def test_dense_intervals_hold_against_re_solving_at_sampled_weights(seed: int) -
             w = weights.copy()
             w[k] = t
             assert whole_best(raw, w, static, cap_rows, cap_cols, 0.0) > plan_value(w), (k, t)
+
+
+def test_a_re_solve_stops_early_only_at_a_plan_that_beats_ours(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`_Search.solve` returns a plan that beats ours, or the best plan: never one in between.
+
+    Our plan is the diagonal, tied at s = 0 with swapping rows 0 and 1 and with rotating rows
+    2..21. At s = 1 the swap gains 1e-9, inside the tolerance of `beats`, and the rotation 0.5.
+    Cycle cancelling from the labels of s = 0 finds the short swap first: stopping there would
+    report our plan as still optimal.
+    """
+    monkeypatch.setattr(sensitivity, "_REOPTIMIZE_ABOVE", -1)
+    size = 22
+    diagonal = (np.arange(size), np.arange(size))
+    base = np.zeros((size, size))
+    base[diagonal] = 1.0
+    base[0, 1] = base[1, 0] = 1.0
+    rotation = np.arange(2, size)
+    base[rotation, np.roll(rotation, -1)] = 1.0
+    slope = np.zeros_like(base)
+    slope[0, 1], slope[2, 3] = 1e-9, 0.5
+    caps = np.ones(size, dtype=np.int64)
+    eligible = base > 0
+    proof = reoptimize(
+        base, eligible, diagonal, caps, caps, np.flatnonzero(eligible), start=None, slack=1e-12
+    )
+    assert proof is not None and proof.labels is not None and not proof.cancelled
+    empty = np.zeros(0, dtype=np.int64)
+    problem = sensitivity._Problem(
+        base=base,
+        slope=slope,
+        margins=None,
+        static=eligible,
+        cap_rows=caps,
+        cap_cols=caps,
+        plan=diagonal,
+        pins=(empty, empty),
+        s_max=math.inf,
+    )
+    search = sensitivity._Search(problem, WarmStart(candidates=eligible), proof.labels)
+    found = search.solve(1.0, eligible)
+    assert search.beats(search.line(found), 1.0)
+    assert math.fsum((base + slope)[found].tolist()) > size + 0.5
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10**6))
+def test_eligibility_events_skip_only_lines_without_roots(seed: int) -> None:
+    """Skipping a problem's lines when they cannot cross zero finds the same events as not."""
+    rng = np.random.default_rng(seed)
+    n, m = 40, 40  # past `_FEW_PAIRS`, where the skip applies
+    raw = rng.random((2, n, m)) * (rng.random((2, n, m)) < 0.9)
+    weights = rng.uniform(0.1, 1.0, 2)
+    scores = np.tensordot(weights, raw, axes=1)
+    sign = float(rng.choice([-1.0, 1.0]))
+    min_score = float(rng.choice([0.0, 0.0, 0.2]))
+    total = float(weights.sum())
+    empty = np.zeros(0, dtype=np.int64)
+    problem = sensitivity._Problem(
+        base=scores,
+        slope=sign * raw[0],
+        margins=None
+        if min_score == 0
+        else (scores - min_score * total, sign * (raw[0] - min_score)),
+        static=rng.random((n, m)) < 0.95,
+        cap_rows=np.ones(n, dtype=np.int64),
+        cap_cols=np.ones(m, dtype=np.int64),
+        plan=(empty, empty),
+        pins=(empty, empty),
+        s_max=math.inf if sign > 0 else float(weights[0]),
+    )
+    start = float(rng.uniform(0, 0.5)) * float(weights[0])
+    for stop in (float(weights[0]), float(rng.uniform(1, 5)) * float(weights[0]), math.inf):
+        events = sensitivity._eligibility_events(problem, start, stop)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(sensitivity, "_FEW_PAIRS", 10**9)
+            assert sensitivity._eligibility_events(problem, start, stop) == events
