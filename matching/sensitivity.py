@@ -15,7 +15,7 @@ with a fixed eligible set, within which the envelope argument holds.
 
 A large problem's solves start from the current plan (`_reoptimize`): near the current weights
 the best plan is that plan or the plan with a few swaps, found by cancelling negative cycles in a
-fraction of a solve, and line intersection needs only a plan that beats ours, not the best one.
+fraction of a solve.
 """
 
 from __future__ import annotations
@@ -135,14 +135,13 @@ class _Search:
             eligible &= p.margins[0] + s * p.margins[1] >= 0
         return eligible
 
-    def solve(
-        self, s: float, eligible: BoolArray, *, better: bool = True
-    ) -> tuple[IntArray, IntArray]:
-        """The best plan at `s`, or with `better`, a plan that `beats` ours there if one does.
+    def solve(self, s: float, eligible: BoolArray) -> tuple[IntArray, IntArray]:
+        """The best plan at `s`.
 
         A large problem cancels negative cycles from our plan (`_slack` says how exactly), else
-        is solved. A plan that beats ours by twice the tolerance of `beats` is all most callers
-        need (line intersection takes any plan that beats ours): `reoptimize` stops there.
+        is solved. Always to the best plan, never the first that beats ours: an interval's end
+        reports the plan just past it (`PlanChange`), and a plan found by stopping early may
+        lack swaps that become worth making at the same point as those it has.
         """
         weights = self.p.base + s * self.p.slope
         if self.reoptimizes:
@@ -157,7 +156,7 @@ class _Search:
                 self.pool,
                 start=self._start(s),
                 slack=_slack(mine, self.supply),
-                enough=2e-9 * max(1.0, abs(mine)) if better else math.inf,
+                enough=math.inf,
             )
             if found is not None:
                 if found.labels is not None and not found.cancelled:
@@ -415,7 +414,7 @@ def _search_up(search: _Search, first_step: float) -> tuple[float, PlanChange | 
         return problem.s_max, None
     # The plan itself stops qualifying at `end`: show the plan just past it.
     step = 1e-9 * max(1.0, end)
-    beyond = search.solve(end + step, search.eligible_at(end + step), better=False)
+    beyond = search.solve(end + step, search.eligible_at(end + step))
     return end, search.change(end, beyond, "threshold")
 
 

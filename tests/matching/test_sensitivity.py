@@ -300,10 +300,10 @@ def test_dense_intervals_hold_against_re_solving_at_sampled_weights(seed: int) -
             assert whole_best(raw, w, static, cap_rows, cap_cols, 0.0) > plan_value(w), (k, t)
 
 
-def test_a_re_solve_stops_early_only_at_a_plan_that_beats_ours(
+def test_a_re_solve_returns_the_best_plan_not_one_that_merely_beats_ours(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """`_Search.solve` returns a plan that beats ours, or the best plan: never one in between.
+    """`_Search.solve` returns the best plan: an interval's end reports it as the plan past it.
 
     Our plan is the diagonal, tied at s = 0 with swapping rows 0 and 1 and with rotating rows
     2..21. At s = 1 the swap gains 1e-9, inside the tolerance of `beats`, and the rotation 0.5.
@@ -342,6 +342,30 @@ def test_a_re_solve_stops_early_only_at_a_plan_that_beats_ours(
     found = search.solve(1.0, eligible)
     assert search.beats(search.line(found), 1.0)
     assert math.fsum((base + slope)[found].tolist()) > size + 0.5
+    # A swap and a rotation that pay from the same point: the plan past it makes both, not the
+    # first found (the short cycle is found rounds before the long one).
+    pairs = np.eye(size, dtype=bool)
+    pairs[0, 1] = pairs[1, 0] = True
+    pairs[rotation, np.roll(rotation, -1)] = True
+    base = np.where(pairs, 1.0, 0.0)
+    slope = np.where(pairs & ~np.eye(size, dtype=bool), 1.0, 0.0)
+    problem = sensitivity._Problem(
+        base=base,
+        slope=slope,
+        margins=None,
+        static=pairs,
+        cap_rows=caps,
+        cap_cols=caps,
+        plan=diagonal,
+        pins=(empty, empty),
+        s_max=math.inf,
+    )
+    search = sensitivity._Search(problem, WarmStart(candidates=pairs))
+    found = search.solve(1.0, pairs)
+    rotated = zip(rotation.tolist(), np.roll(rotation, -1).tolist(), strict=True)
+    assert sorted(zip(*(a.tolist() for a in found), strict=True)) == sorted(
+        [(0, 1), (1, 0), *rotated]
+    )
 
 
 @settings(max_examples=40, deadline=None)
