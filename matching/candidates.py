@@ -43,6 +43,9 @@ _BLOCK_CELLS = 8_000_000
 _SPARSE_COST = 400
 #: Groups per row, and bins per column, as a multiple of k: more groups, tighter bounds.
 _GROUPS_PER_K = 4
+#: Columns per group of a row's floor, at most: fewer, more groups and tighter floors, but a
+#: longer partition of their maxima.
+_COLUMNS_PER_GROUP = 25
 #: A screen of this precision can hold every positive fit when the smallest product of a query
 #: coefficient and a feature stays this far above its smallest normal number.
 _UNDERFLOW_MARGIN = 2.0**20
@@ -385,7 +388,11 @@ def _top_per_group(groups: IntArray, others: IntArray, scores: FloatArray, k: in
     """Mask of each group's k best entries: best score first, then smaller `others`."""
     order = _group_order(groups, others, scores)
     ordered = groups[order]
-    rank = np.arange(len(order)) - np.searchsorted(ordered, ordered)
+    # Rank within the group: the distance to the group's first entry, carried forward.
+    index = np.arange(len(order))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    rank = index - np.maximum.accumulate(np.where(first, index, 0))
     keep = np.zeros(len(order), dtype=bool)
     keep[order[rank < k]] = True
     return keep
@@ -418,6 +425,19 @@ def _group_order(groups: IntArray, others: IntArray, scores: FloatArray) -> IntA
     return order
 
 
+def _stable_order(keys: IntArray, bound: int) -> IntArray:
+    """``np.argsort(keys, kind="stable")`` for keys in [0, bound).
+
+    Each key carries its index in its low bits, where they fit in 63 bits: a sort of these
+    (SIMD) is a few times faster than an argsort.
+    """
+    shift = max(1, len(keys) - 1).bit_length()
+    if bound.bit_length() + shift > 63:
+        return np.argsort(keys, kind="stable")
+    order: IntArray = np.sort((keys << shift) | np.arange(len(keys))) & ((1 << shift) - 1)
+    return order
+
+
 def _best(
     scorer: _Scorer, rows: IntArray, cols: IntArray, k: int, *, by_row: bool
 ) -> tuple[IntArray, IntArray, FloatArray]:
@@ -438,9 +458,11 @@ def _screen_rows(
     """
     m = scorer.right.shape[2]
     # A row's floor comes from the maxima of `groups` disjoint groups of columns: column j is in
-    # group j % groups, so that the maxima are one element-wise pass over contiguous memory.
-    groups = min(m, _GROUPS_PER_K * k)
-    whole = m - m % groups
+    # group j % groups, so that the maxima are one element-wise pass over contiguous memory,
+    # long runs of it (a group of a few columns, more groups than the bins: tighter floors).
+    per_group = max(1, min(_COLUMNS_PER_GROUP, m // (_GROUPS_PER_K * k)))
+    groups = m // per_group
+    whole = groups * per_group
     # bins[j, g]: column j's best screened score among the rows of bin g so far. Bins hold
     # disjoint rows, so their k-th best is a lower bound on the column's k-th best score.
     n_bins = _GROUPS_PER_K * k
@@ -457,8 +479,10 @@ def _screen_rows(
         height = stop - start
         reps = scorer.rows.reps[start:stop]
         scores = scorer.screen(start, stop, buffer[:height])
-        group_max = scores[:, :whole].reshape(height, -1, groups).max(1)
-        np.maximum(group_max[:, : m - whole], scores[:, whole:], out=group_max[:, : m - whole])
+        group_max = scores[:, :whole].reshape(height, per_group, groups).max(1)
+        for lo in range(whole, m, groups):  # the last columns, spread over the first groups
+            tail = scores[:, lo : lo + groups]
+            np.maximum(group_max[:, : tail.shape[1]], tail, out=group_max[:, : tail.shape[1]])
         row_floor = scorer.floor(group_max, k)
         chunks = min(n_bins, height)
         rows_per_chunk = height // chunks
@@ -594,10 +618,11 @@ def candidate_pairs(
     # A pair can be among the best of its row and of its column: list it once.
     all_rows, all_cols = np.concatenate(found_rows), np.concatenate(found_cols)
     all_scores = np.concatenate(found_scores)
-    keys = all_rows * len(east) + all_cols
     # Both copies of a pair have the same exact score: any order of them will do.
-    order = np.argsort(keys)
+    keys = all_rows * len(east) + all_cols
+    order = _stable_order(keys, len(northeast) * len(east))
     keys = keys[order]
     once = np.ones(len(keys), dtype=bool)
     once[1:] = keys[1:] != keys[:-1]
-    return keys[once] // len(east), keys[once] % len(east), all_scores[order[once]]
+    keys, order = keys[once], order[once]
+    return keys // len(east), keys % len(east), all_scores[order]

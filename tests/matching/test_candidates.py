@@ -24,7 +24,7 @@ from matching import (
     score_components,
 )
 from matching import candidates as candidates_module
-from matching.candidates import _Classes, _group_order, _Scorer
+from matching.candidates import _Classes, _group_order, _Scorer, _stable_order
 
 from .helpers import brute_scores, brute_top_k, populations, random_enterprises
 
@@ -169,6 +169,19 @@ def test_group_order_is_lexsorts(data, group_scale, seed) -> None:
     others = np.random.default_rng(seed).permutation(len(data)).astype(np.int64)
     expected = np.lexsort((others, -scores, groups))
     assert _group_order(groups, others, scores).tolist() == expected.tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    keys=st.lists(st.integers(0, 50), max_size=80),
+    bound=st.sampled_from([51, 2**40, 2**62]),
+)
+def test_stable_order_is_a_stable_argsort(keys, bound) -> None:
+    # Repeated keys (a pair among the best of its row and of its column) keep their order; a
+    # bound too large to leave room for the indices takes the argsort itself.
+    array = np.array(keys, dtype=np.int64)
+    expected = np.argsort(array, kind="stable")
+    assert _stable_order(array, bound).tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize(
