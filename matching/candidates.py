@@ -472,31 +472,24 @@ def _screen_rows(
     buffer = np.empty((min(block, max(last - first, 0)), m), dtype=dtype)
     passing = np.empty(buffer.shape, dtype=bool)
     passing_col = np.empty(buffer.shape, dtype=bool)
-    group_buffer = np.empty((len(buffer), groups), dtype=dtype)
-    chunk_buffer = np.empty((min(n_bins, len(buffer)), m), dtype=dtype)
     row_parts: list[tuple[IntArray, IntArray, FloatArray]] = []
     col_parts: list[_Screened] = []
     for start in range(first, last, block):
         stop = min(start + block, last)
         height = stop - start
         reps = scorer.rows.reps[start:stop]
-        scores, group_max = buffer[:height], group_buffer[:height]
-        # chunk_max[g]: the best score of each column among the block's rows g, g + n_bins, ...
-        chunks = min(n_bins, height)
-        chunk_max = chunk_buffer[:chunks]
-        chunk_max.fill(0)
-        # The block is screened n_bins rows at a time, and each part's maxima are taken while it
-        # is still in the cache, not in passes over the whole block from memory.
-        for lo in range(0, height, n_bins):
-            hi = min(lo + n_bins, height)
-            part = scorer.screen(start + lo, start + hi, scores[lo:hi])
-            part[:, :whole].reshape(hi - lo, per_group, groups).max(1, out=group_max[lo:hi])
-            for tail in range(whole, m, groups):  # the last columns, over the first groups
-                extra = part[:, tail : tail + groups]
-                into = group_max[lo:hi, : extra.shape[1]]
-                np.maximum(into, extra, out=into)
-            np.maximum(chunk_max[: hi - lo], part, out=chunk_max[: hi - lo])
+        scores = scorer.screen(start, stop, buffer[:height])
+        group_max = scores[:, :whole].reshape(height, per_group, groups).max(1)
+        for lo in range(whole, m, groups):  # the last columns, spread over the first groups
+            tail = scores[:, lo : lo + groups]
+            np.maximum(group_max[:, : tail.shape[1]], tail, out=group_max[:, : tail.shape[1]])
         row_floor = scorer.floor(group_max, k)
+        chunks = min(n_bins, height)
+        rows_per_chunk = height // chunks
+        chunk_max = scores[: chunks * rows_per_chunk].reshape(chunks, rows_per_chunk, m).max(1)
+        np.maximum(
+            chunk_max[-1], scores[chunks * rows_per_chunk :].max(0, initial=0), out=chunk_max[-1]
+        )
         np.maximum(bins[:, :chunks], chunk_max.T, out=bins[:, :chunks])
         col_floor = scorer.floor(bins, k)
         mask = np.greater_equal(scores, row_floor[:, None], out=passing[:height])
