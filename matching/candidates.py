@@ -3,7 +3,9 @@
 A pair's exact score is ``(q_i . f_j) * m(r_i, r_j)``: the northeast query vector dotted with the
 eastern features (the pair's fit), times the link of their regions (`EnterpriseModel`). We screen
 all pairs in float32, one BLAS product per block of rows and row region (the region's links are
-folded into the column factor), and keep only the pairs that can be in some top k. Runs of
+folded into the column factor) over the features many pairs share, the terms of the sparse
+features (few pairs have them on both sides) added one by one after it, and keep only the pairs
+that can be in some top k. Runs of
 blocks screen side by side in threads (numpy's products, reductions and sorts release the GIL).
 Lower bounds on each row's and column's k-th best score come from maxima of disjoint groups: if
 k groups each have a maximum of at least t, k scores reach t. Every term is non-negative, so a
@@ -36,8 +38,14 @@ __all__ = ["candidate_pairs", "check_population", "pair_scores"]
 
 #: Screen about this many pairs at a time: 32 MB of float32 scores per block.
 _BLOCK_CELLS = 8_000_000
+#: A feature's terms are added one by one, not by the product, when fewer than one in this many
+#: pairs have one: an added term costs about as much as this many cells of the product.
+_SPARSE_COST = 400
 #: Groups per row, and bins per column, as a multiple of k: more groups, tighter bounds.
 _GROUPS_PER_K = 4
+#: Columns per group of a row's floor, at most: fewer, more groups and tighter floors, but a
+#: longer partition of their maxima.
+_COLUMNS_PER_GROUP = 25
 #: A screen of this precision can hold every positive fit when the smallest product of a query
 #: coefficient and a feature stays this far above its smallest normal number.
 _UNDERFLOW_MARGIN = 2.0**20
@@ -150,6 +158,21 @@ def _sector_sums(
     return sums.astype(np.float64, copy=False)
 
 
+def _split_features(left: BoolArray, right: BoolArray) -> tuple[IntArray, IntArray]:
+    """Features screened by the product, and those whose terms are added one by one.
+
+    `left` and `right` say which rows and columns have each feature. A feature costs the
+    product a pass over every pair, and added terms one step per pair that has it on both
+    sides: features with few such pairs are sparse. The dense ones are rounded up to a multiple
+    of 8 (a width that suits BLAS) with the costliest sparse ones, which come free.
+    """
+    pairs = left.sum(axis=0) * right.sum(axis=0)
+    order = np.argsort(-pairs, kind="stable")
+    dense = int(np.count_nonzero(pairs * _SPARSE_COST >= len(left) * len(right)))
+    dense = min(len(order), -(-dense // 8) * 8)
+    return np.sort(order[:dense]), np.sort(order[dense:])
+
+
 def pair_scores(
     model: EnterpriseModel, northeast: Population, east: Population, rows: IntArray, cols: IntArray
 ) -> FloatArray:
@@ -216,11 +239,23 @@ class _Scorer:
     query: FloatArray
     rows: _Classes
     cols: _Classes
-    #: Screening factors: left[a] . right[r][:, b] is the score of row class a, of row region r,
-    #: and column class b: the region's multipliers of the columns are folded into its right
-    #: factor, which saves a pass over every block (one rounding either way).
+    #: Screening factors of the dense features: left[a] . right[r][:, b] is their part of the
+    #: score of row class a, of row region r, and column class b: the region's multipliers of
+    #: the columns are folded into its right factor, which saves a pass over every block (one
+    #: rounding either way).
     left: ScreenArray
     right: ScreenArray
+    #: The sparse features' terms, added to a block after the product (`screen`): row class a's
+    #: terms are light_start[a]:light_start[a + 1], each a coefficient `light_value` times the
+    #: posting list of one feature in the row's region, post_value[p] for the columns
+    #: post_column[p], p in light_post[e]:light_post[e] + light_count[e].
+    light_start: IntArray
+    light_row: IntArray
+    light_value: ScreenArray
+    light_post: IntArray
+    light_count: IntArray
+    post_column: IntArray
+    post_value: ScreenArray
     #: The region of each row class (non-decreasing).
     row_region: IntArray
     #: Factor by which bounds are lowered to allow for rounding.
@@ -236,12 +271,12 @@ class _Scorer:
         rows = _Classes.group(query, northeast.region)
         cols = _Classes.group(features, east.region)
         left, right = query[rows.reps], features[cols.reps]
-        # Columns zero on either side add nothing; a width that is a multiple of 8 suits BLAS.
+        # Columns zero on either side add nothing.
         keep = np.flatnonzero(left.any(axis=0) & right.any(axis=0))
-        width = max(8, -(-len(keep) // 8) * 8)
         row_region = northeast.region[rows.reps]
         multipliers = model.multiplier[:, east.region[cols.reps]]
-        used = multipliers[np.unique(row_region)]
+        regions = np.unique(row_region)
+        used = multipliers[regions]
         smallest = (
             float(left[left > 0].min(initial=np.inf))
             * float(right[right > 0].min(initial=np.inf))
@@ -250,17 +285,36 @@ class _Scorer:
         dtype: type[np.floating] = np.float32
         if smallest < _UNDERFLOW_MARGIN * float(np.finfo(np.float32).tiny):
             dtype = np.float64
+        dense, sparse = _split_features(left[:, keep] > 0, right[:, keep] > 0)
+        dense, sparse = keep[dense], keep[sparse]
+        # A width that is a multiple of 8 suits BLAS.
+        width = -(-len(dense) // 8) * 8
         left_screen = np.zeros((len(left), width), dtype=dtype)
         right_screen = np.zeros((width, len(right)), dtype=dtype)
-        left_screen[:, : len(keep)] = left[:, keep]
-        right_screen[: len(keep)] = right[:, keep].T
+        left_screen[:, : len(dense)] = left[:, dense]
+        right_screen[: len(dense)] = right[:, dense].T
         # Only the row regions present get a right factor (the others stay empty).
         right_by_region = np.zeros((len(multipliers), width, len(right)), dtype=dtype)
-        for region in np.unique(row_region).tolist():
+        region_multipliers = multipliers.astype(dtype)
+        for region in regions.tolist():
+            np.multiply(right_screen, region_multipliers[region], out=right_by_region[region])
+        # Posting lists of the sparse features, once per row region present, multipliers folded
+        # in the same way: post_value[r * size + p] is the term of posting p in region r.
+        postings = right[:, sparse].T
+        feature_of, post_column = np.nonzero(postings)
+        size = len(post_column)
+        post_value = np.zeros((len(multipliers), size), dtype=dtype)
+        post_factor = postings[feature_of, post_column].astype(dtype)
+        for region in regions.tolist():
             np.multiply(
-                right_screen, multipliers[region].astype(dtype), out=right_by_region[region]
+                post_factor, region_multipliers[region, post_column], out=post_value[region]
             )
-        gamma = (width + 5) * float(np.finfo(dtype).eps) / 2
+        post_start = np.searchsorted(feature_of, np.arange(len(sparse) + 1))
+        # Each row class's sparse terms, row by row (np.nonzero goes in row order).
+        term_row, term_feature = np.nonzero(left[:, sparse])
+        light_count = post_start[term_feature + 1] - post_start[term_feature]
+        light_post = post_start[term_feature] + row_region[term_row] * size
+        gamma = (width + len(sparse) + 5) * float(np.finfo(dtype).eps) / 2
         return cls(
             model=model,
             northeast=northeast,
@@ -270,17 +324,46 @@ class _Scorer:
             cols=cols,
             left=left_screen,
             right=right_by_region,
+            light_start=np.searchsorted(term_row, np.arange(len(left) + 1)),
+            light_row=term_row,
+            light_value=left[term_row, sparse[term_feature]].astype(dtype),
+            light_post=light_post,
+            light_count=light_count,
+            post_column=np.tile(post_column, len(multipliers)),
+            post_value=post_value.ravel(),
             row_region=row_region,
             margin=dtype(1.0 - 4.0 * gamma),
             tiny=dtype(np.finfo(dtype).smallest_subnormal),
         )
 
     def screen(self, start: int, stop: int, out: ScreenArray) -> ScreenArray:
-        """Screened scores of row classes start..stop against every column class."""
-        regions = self.row_region[start:stop]
-        bounds = np.flatnonzero(np.diff(regions)) + 1
-        for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), stop - start], strict=True):
-            np.matmul(self.left[start + lo : start + hi], self.right[regions[lo]], out=out[lo:hi])
+        """Screened scores of row classes start..stop against every column class.
+
+        The dense features' part is one product per run of one row region; the sparse
+        features' terms are then added one by one. Every term is non-negative, so whatever the
+        order of the additions, a score is within the same relative error of the exact one.
+        """
+        if self.left.shape[1]:
+            regions = self.row_region[start:stop]
+            bounds = (np.flatnonzero(np.diff(regions)) + 1).tolist()
+            for lo, hi in zip([0, *bounds], [*bounds, stop - start], strict=True):
+                np.matmul(
+                    self.left[start + lo : start + hi], self.right[regions[lo]], out=out[lo:hi]
+                )
+        else:
+            out.fill(0)
+        first, last = int(self.light_start[start]), int(self.light_start[stop])
+        if last > first:
+            counts = self.light_count[first:last]
+            ends = np.cumsum(counts)
+            posting = np.repeat(self.light_post[first:last] - ends + counts, counts)
+            posting += np.arange(len(posting))
+            values = np.repeat(self.light_value[first:last], counts)
+            values *= self.post_value[posting]
+            cells = np.repeat((self.light_row[first:last] - start) * out.shape[1], counts)
+            cells += self.post_column[posting]
+            # np.add.at adds repeated cells one term at a time, in float32 for a float32 screen.
+            np.add.at(out.reshape(-1), cells, values)
         return out
 
     def sector(self, rows: IntArray, cols: IntArray) -> FloatArray:
@@ -305,7 +388,11 @@ def _top_per_group(groups: IntArray, others: IntArray, scores: FloatArray, k: in
     """Mask of each group's k best entries: best score first, then smaller `others`."""
     order = _group_order(groups, others, scores)
     ordered = groups[order]
-    rank = np.arange(len(order)) - np.searchsorted(ordered, ordered)
+    # Rank within the group: the distance to the group's first entry, carried forward.
+    index = np.arange(len(order))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    rank = index - np.maximum.accumulate(np.where(first, index, 0))
     keep = np.zeros(len(order), dtype=bool)
     keep[order[rank < k]] = True
     return keep
@@ -338,6 +425,19 @@ def _group_order(groups: IntArray, others: IntArray, scores: FloatArray) -> IntA
     return order
 
 
+def _stable_order(keys: IntArray, bound: int) -> IntArray:
+    """``np.argsort(keys, kind="stable")`` for keys in [0, bound).
+
+    Each key carries its index in its low bits, where they fit in 63 bits: a sort of these
+    (SIMD) is a few times faster than an argsort.
+    """
+    shift = max(1, len(keys) - 1).bit_length()
+    if bound.bit_length() + shift > 63:
+        return np.argsort(keys, kind="stable")
+    order: IntArray = np.sort((keys << shift) | np.arange(len(keys))) & ((1 << shift) - 1)
+    return order
+
+
 def _best(
     scorer: _Scorer, rows: IntArray, cols: IntArray, k: int, *, by_row: bool
 ) -> tuple[IntArray, IntArray, FloatArray]:
@@ -358,9 +458,11 @@ def _screen_rows(
     """
     m = scorer.right.shape[2]
     # A row's floor comes from the maxima of `groups` disjoint groups of columns: column j is in
-    # group j % groups, so that the maxima are one element-wise pass over contiguous memory.
-    groups = min(m, _GROUPS_PER_K * k)
-    whole = m - m % groups
+    # group j % groups, so that the maxima are one element-wise pass over contiguous memory,
+    # long runs of it (a group of a few columns, more groups than the bins: tighter floors).
+    per_group = max(1, min(_COLUMNS_PER_GROUP, m // (_GROUPS_PER_K * k)))
+    groups = m // per_group
+    whole = groups * per_group
     # bins[j, g]: column j's best screened score among the rows of bin g so far. Bins hold
     # disjoint rows, so their k-th best is a lower bound on the column's k-th best score.
     n_bins = _GROUPS_PER_K * k
@@ -377,8 +479,10 @@ def _screen_rows(
         height = stop - start
         reps = scorer.rows.reps[start:stop]
         scores = scorer.screen(start, stop, buffer[:height])
-        group_max = scores[:, :whole].reshape(height, -1, groups).max(1)
-        np.maximum(group_max[:, : m - whole], scores[:, whole:], out=group_max[:, : m - whole])
+        group_max = scores[:, :whole].reshape(height, per_group, groups).max(1)
+        for lo in range(whole, m, groups):  # the last columns, spread over the first groups
+            tail = scores[:, lo : lo + groups]
+            np.maximum(group_max[:, : tail.shape[1]], tail, out=group_max[:, : tail.shape[1]])
         row_floor = scorer.floor(group_max, k)
         chunks = min(n_bins, height)
         rows_per_chunk = height // chunks
@@ -514,10 +618,11 @@ def candidate_pairs(
     # A pair can be among the best of its row and of its column: list it once.
     all_rows, all_cols = np.concatenate(found_rows), np.concatenate(found_cols)
     all_scores = np.concatenate(found_scores)
-    keys = all_rows * len(east) + all_cols
     # Both copies of a pair have the same exact score: any order of them will do.
-    order = np.argsort(keys)
+    keys = all_rows * len(east) + all_cols
+    order = _stable_order(keys, len(northeast) * len(east))
     keys = keys[order]
     once = np.ones(len(keys), dtype=bool)
     once[1:] = keys[1:] != keys[:-1]
-    return keys[once] // len(east), keys[once] % len(east), all_scores[order[once]]
+    keys, order = keys[once], order[once]
+    return keys // len(east), keys % len(east), all_scores[order]

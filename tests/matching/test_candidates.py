@@ -24,7 +24,7 @@ from matching import (
     score_components,
 )
 from matching import candidates as candidates_module
-from matching.candidates import _Classes, _group_order
+from matching.candidates import _Classes, _group_order, _Scorer, _stable_order
 
 from .helpers import brute_scores, brute_top_k, populations, random_enterprises
 
@@ -82,6 +82,67 @@ def test_threads_and_blocks_change_nothing(
         assert a.tolist() == b.tolist()
 
 
+#: `_SPARSE_COST` settings: every feature's terms added one by one, the default split, and every
+#: feature in the product.
+SPLITS = [0, candidates_module._SPARSE_COST, 10**12]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    n=st.integers(1, 80),
+    m=st.integers(1, 80),
+    sparse_cost=st.sampled_from(SPLITS),
+    most_sectors=st.sampled_from([1, 4, 8]),
+    templates=st.sampled_from([None, 3]),
+    scale=st.sampled_from([1.0, 1e-20]),
+)
+def test_screened_scores_are_within_the_margin(
+    model, seed, n, m, sparse_cost, most_sectors, templates, scale
+) -> None:
+    # The floors are lowered by the margin on the strength of this bound: a screened score is
+    # within a relative (1 - margin) / 4 of the exact one, and 0 exactly where the fit is 0,
+    # whichever features the product screens and whichever are added term by term (a pair
+    # sharing several sparse features adds several terms to one cell). Tiny intensities
+    # (scale) push the screen into float64.
+    _, _, ne, east = populations(
+        model, seed, n, m, most_sectors=most_sectors, templates=templates, scale=scale
+    )
+    with mock.patch.object(candidates_module, "_SPARSE_COST", sparse_cost):
+        scorer = _Scorer.build(model, ne, east)
+    n_rows, n_cols = len(scorer.rows.reps), len(scorer.cols.reps)
+    screened = scorer.screen(0, n_rows, np.empty((n_rows, n_cols), dtype=scorer.left.dtype))
+    rows = np.repeat(scorer.rows.reps, n_cols)
+    cols = np.tile(scorer.cols.reps, n_rows)
+    exact = scorer.exact(rows, cols).reshape(n_rows, n_cols)
+    gamma = (1.0 - float(scorer.margin)) / 4
+    assert ((screened == 0) == (exact == 0)).all()
+    assert (np.abs(screened.astype(np.float64) - exact) <= gamma * exact).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    n=st.integers(1, 120),
+    m=st.integers(1, 120),
+    k=st.integers(1, 12),
+    sparse_cost=st.sampled_from(SPLITS),
+    most_sectors=st.sampled_from([1, 4, 8]),
+    templates=st.sampled_from([None, 3]),
+)
+def test_sparse_and_dense_features_give_the_same_candidates(
+    model, seed, n, m, k, sparse_cost, most_sectors, templates
+) -> None:
+    ne_list, _, ne, east = populations(
+        model, seed, n, m, most_sectors=most_sectors, templates=templates
+    )
+    with mock.patch.object(candidates_module, "_SPARSE_COST", sparse_cost):
+        rows, cols, scores = candidate_pairs(model, ne, east, k=k)
+    expected = brute_scores(model, ne_list, east)
+    assert set(zip(rows.tolist(), cols.tolist(), strict=True)) == brute_top_k(expected, k)
+    assert scores.tolist() == expected[rows, cols].tolist()
+
+
 def test_threads_must_be_a_positive_integer(model) -> None:
     _, _, ne, east = populations(model, 3, 5, 5)
     with pytest.raises(ValueError, match="`threads` must be a positive integer, got 0"):
@@ -108,6 +169,19 @@ def test_group_order_is_lexsorts(data, group_scale, seed) -> None:
     others = np.random.default_rng(seed).permutation(len(data)).astype(np.int64)
     expected = np.lexsort((others, -scores, groups))
     assert _group_order(groups, others, scores).tolist() == expected.tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    keys=st.lists(st.integers(0, 50), max_size=80),
+    bound=st.sampled_from([51, 2**40, 2**62]),
+)
+def test_stable_order_is_a_stable_argsort(keys, bound) -> None:
+    # Repeated keys (a pair among the best of its row and of its column) keep their order; a
+    # bound too large to leave room for the indices takes the argsort itself.
+    array = np.array(keys, dtype=np.int64)
+    expected = np.argsort(array, kind="stable")
+    assert _stable_order(array, bound).tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize(
