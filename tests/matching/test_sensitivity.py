@@ -327,40 +327,33 @@ def test_a_re_solve_returns_the_best_plan_not_one_that_merely_beats_ours(
     )
     assert proof is not None and proof.labels is not None and not proof.cancelled
     empty = np.zeros(0, dtype=np.int64)
-    problem = sensitivity._Problem(
-        base=base,
-        slope=slope,
-        margins=None,
-        static=eligible,
-        cap_rows=caps,
-        cap_cols=caps,
-        plan=diagonal,
-        pins=(empty, empty),
-        s_max=math.inf,
+
+    def problem(base, slope, pairs):  # our plan (the diagonal), one unit of capacity each
+        return sensitivity._Problem(
+            base=base,
+            slope=slope,
+            margins=None,
+            static=pairs,
+            cap_rows=caps,
+            cap_cols=caps,
+            plan=diagonal,
+            pins=(empty, empty),
+            s_max=math.inf,
+        )
+
+    search = sensitivity._Search(
+        problem(base, slope, eligible), WarmStart(candidates=eligible), proof.labels
     )
-    search = sensitivity._Search(problem, WarmStart(candidates=eligible), proof.labels)
     found = search.solve(1.0, eligible)
     assert search.beats(search.line(found), 1.0)
     assert math.fsum((base + slope)[found].tolist()) > size + 0.5
-    # A swap and a rotation that pay from the same point: the plan past it makes both, not the
-    # first found (the short cycle is found rounds before the long one).
+    # A swap and a rotation that pay from the same point: the plan past it makes both.
     pairs = np.eye(size, dtype=bool)
     pairs[0, 1] = pairs[1, 0] = True
     pairs[rotation, np.roll(rotation, -1)] = True
     base = np.where(pairs, 1.0, 0.0)
     slope = np.where(pairs & ~np.eye(size, dtype=bool), 1.0, 0.0)
-    problem = sensitivity._Problem(
-        base=base,
-        slope=slope,
-        margins=None,
-        static=pairs,
-        cap_rows=caps,
-        cap_cols=caps,
-        plan=diagonal,
-        pins=(empty, empty),
-        s_max=math.inf,
-    )
-    search = sensitivity._Search(problem, WarmStart(candidates=pairs))
+    search = sensitivity._Search(problem(base, slope, pairs), WarmStart(candidates=pairs))
     found = search.solve(1.0, pairs)
     rotated = zip(rotation.tolist(), np.roll(rotation, -1).tolist(), strict=True)
     assert sorted(zip(*(a.tolist() for a in found), strict=True)) == sorted(
