@@ -22,7 +22,6 @@ they compare plans; the solver's integer costs are coarser (2**-32 of the larges
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,14 +55,13 @@ class Labels:
 
 @dataclass(frozen=True)
 class Reoptimized:
-    """A plan at the new weights: optimal (with labels that prove it), or better by `enough`."""
+    """The best plan at the new weights, with labels that prove it."""
 
     rows: IntArray
     cols: IntArray
     #: Labels with ``d[head] <= d[tail] + length + slack`` on every residual arc of the plan's
-    #: flow over the eligible edges (an edge's length is minus its weight); None when we
-    #: stopped early, at a plan better than the known one by more than `enough`.
-    labels: Labels | None
+    #: flow over the eligible edges (an edge's length is minus its weight).
+    labels: Labels
     #: The candidates, with the edges that priced in, as flat indices (row * m + column), sorted.
     pool: IntArray
     #: Negative cycles cancelled: 0 when the known plan was still optimal.
@@ -80,15 +78,12 @@ def reoptimize(
     *,
     start: Labels | None,
     slack: float,
-    enough: float = math.inf,
 ) -> Reoptimized | None:
     """The best plan over `eligible` at `weights`, from a plan optimal at nearby weights; or None.
 
     `plan` must fit the capacities. `pool` holds candidate edges as sorted flat indices
-    (row * m + column), the plan's among them; `start` the labels of a nearby answer. Once the
-    cycles cancelled have gained more than `enough`, we stop there: a caller that only needs a
-    plan better than the known one by some margin has it. None means we gave up: the caller
-    solves.
+    (row * m + column), the plan's among them; `start` the labels of a nearby answer. None
+    means we gave up: the caller solves.
     """
     n, m = len(cap_rows), len(cap_cols)
     rows, cols = plan
@@ -108,7 +103,6 @@ def reoptimize(
         distance, parents = _along(start, weights), start.parents.copy()
     frontier = np.arange(n + m + 2)
     cancelled = priced = 0
-    gained = 0.0
     while True:
         tails, heads, lengths, edge_of = _residual(
             e_rows, e_cols, e_weights, in_plan, cap_rows, cap_cols
@@ -120,13 +114,8 @@ def reoptimize(
                 return None
             for cycle in cycles:
                 edges = edge_of[cycle]
-                edges = edges[edges >= 0]
-                # Undoing an edge of the plan loses its weight, adding one gains it.
-                gained += float(np.where(in_plan[edges], -e_weights[edges], e_weights[edges]).sum())
-                in_plan[edges] ^= True
+                in_plan[edges[edges >= 0]] ^= True
             cancelled += 1
-            if gained > enough:
-                return _result(e_rows, e_cols, in_plan, None, pool, cancelled)
             frontier = np.arange(n + m + 2)
             continue
         # Pricing: an eligible edge outside the pool that would shorten a column's label. Few
@@ -177,7 +166,7 @@ def _result(
     e_rows: IntArray,
     e_cols: IntArray,
     in_plan: BoolArray,
-    labels: Labels | None,
+    labels: Labels,
     pool: IntArray,
     cancelled: int,
 ) -> Reoptimized:

@@ -156,10 +156,9 @@ class _Search:
                 self.pool,
                 start=self._start(s),
                 slack=_slack(mine, self.supply),
-                enough=math.inf,
             )
             if found is not None:
-                if found.labels is not None and not found.cancelled:
+                if not found.cancelled:
                     self.proofs.append((s, found.labels))
                 self.pool = found.pool
                 return found.rows, found.cols
