@@ -323,10 +323,8 @@ def update_population(
     rank[order] = np.arange(len(ids))
     # The kept rows' features, gathered from their slices of the CSR arrays, then the added.
     features = population.features
-    starts, stops = features.indptr[kept], features.indptr[kept + 1]
-    lengths = stops - starts
-    take = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-    rows = [np.repeat(rank[: len(kept)], lengths), rank[len(kept) :][added_rows]]
+    take, sub_indptr = _row_slices(features, kept)
+    rows = [np.repeat(rank[: len(kept)], np.diff(sub_indptr)), rank[len(kept) :][added_rows]]
     cols = [features.indices[take].astype(np.int64), added_cols]
     vals = [features.data[take], added_vals]
     return _assemble(
@@ -562,11 +560,11 @@ def _screen(
     return screen
 
 
-def _rows_times(features: sp.csr_matrix, rows: IntArray, dense: FloatArray) -> FloatArray:
-    """``features[rows] @ dense``, the same sums in the same order, without SciPy's indexing.
+def _row_slices(features: sp.csr_matrix, rows: IntArray) -> tuple[IntArray, IntArray]:
+    """Where the entries of `rows` lie in the CSR arrays, laid end to end, and their indptr.
 
-    Indexing a few rows out of a million costs SciPy a tenth of a millisecond of checks and
-    copies; here the rows' slices are gathered and multiplied by the same compiled product.
+    ``features.indices[take]`` and ``features.data[take]`` are the rows' entries in order;
+    the returned indptr delimits each row's run among them.
     """
     indptr = features.indptr
     starts, stops = indptr[rows], indptr[rows + 1]
@@ -574,6 +572,16 @@ def _rows_times(features: sp.csr_matrix, rows: IntArray, dense: FloatArray) -> F
     sub_indptr = np.zeros(len(rows) + 1, dtype=indptr.dtype)
     np.cumsum(lengths, out=sub_indptr[1:])
     take = np.repeat(starts - sub_indptr[:-1], lengths) + np.arange(sub_indptr[-1])
+    return take, sub_indptr
+
+
+def _rows_times(features: sp.csr_matrix, rows: IntArray, dense: FloatArray) -> FloatArray:
+    """``features[rows] @ dense``, the same sums in the same order, without SciPy's indexing.
+
+    Indexing a few rows out of a million costs SciPy a tenth of a millisecond of checks and
+    copies; here the rows' slices are gathered and multiplied by the same compiled product.
+    """
+    take, sub_indptr = _row_slices(features, rows)
     out = np.zeros(len(rows), dtype=np.result_type(features.dtype, dense.dtype))
     _csr_matvec(
         len(rows), features.shape[1], sub_indptr, features.indices[take], features.data[take],
