@@ -9,11 +9,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from contextvars import ContextVar
 from typing import Any
 
@@ -27,6 +28,25 @@ __all__ = ["JsonFormatter", "RequestContext", "configure_logging", "request_id"]
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = logging.getLogger("counterpart.access")
+#: New request ids: 16 random hex digits drawn when the process starts, then a counter (32 hex
+#: digits in all, like a UUID's). uuid4 costs a system call for 16 random bytes per request (3% of
+#: a worker's busy time under the partner-query load); ids need to be unique, not unguessable.
+_ID_PREFIX = os.urandom(8).hex()
+_id_counter = itertools.count(1)
+
+
+def _new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_id_counter):016x}"
+
+
+def _reseed_request_ids() -> None:
+    # A forked worker (a server that imports the app, then forks) draws its own prefix.
+    global _ID_PREFIX, _id_counter
+    _ID_PREFIX = os.urandom(8).hex()
+    _id_counter = itertools.count(1)
+
+
+os.register_at_fork(after_in_child=_reseed_request_ids)
 
 
 def request_id() -> str:
@@ -97,8 +117,10 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        ident = given if _SANE_ID.match(given) else uuid.uuid4().hex
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
+        ident = given.decode("latin-1")
+        if not _SANE_ID.match(ident):
+            ident = _new_request_id()
         token = _request_id.set(ident)
         started = time.perf_counter()
         status = 500

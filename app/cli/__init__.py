@@ -17,6 +17,7 @@ from app.cli.evaluation import evaluation_cli
 from app.cli.generate import generate_cli
 from app.cli.keys import keys_cli
 from app.errors import USER_ERRORS
+from app.http_protocol import CoalescingHttpToolsProtocol
 from app.observability import configure_logging
 from app.services.dataset_build import build_dataset, shipped_path
 from app.services.datasets import read_dataset, stability
@@ -69,6 +70,8 @@ def serve(
         workers=workers,
         log_config=configure_logging(settings.log_level, json_lines=settings.log_json),
         timeout_graceful_shutdown=20,
+        # httptools, writing each answer's head with its body: one send, not two.
+        http=CoalescingHttpToolsProtocol,
         # uvicorn (0.37 and newer) kills a worker that leaves its ping unanswered this long; its
         # 5 s default killed workers over and over on a loaded machine, before they had even
         # imported the app, and during a 1.2M-enterprise index build.
