@@ -54,6 +54,7 @@ WRITE_WAIT = 30.0
 #: PostgreSQL's lock_not_available (lock_timeout) and SQLite's "locked"/"busy" messages.
 _PG_LOCK_CODES = ("55P03",)
 _SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+_SQLITE_MMAP = 1 << 30
 
 
 class DatabaseBusy(Exception):
@@ -106,6 +107,7 @@ def _sqlite_pragmas(write_wait: float) -> Any:
         cursor.execute(f"PRAGMA busy_timeout={int(write_wait * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA mmap_size={_SQLITE_MMAP}")
         cursor.close()
 
     return configure
