@@ -57,7 +57,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             gc.collect()
             gc.freeze()
             gc.set_threshold(*GC_THRESHOLDS)
-            yield
+            try:
+                yield
+            finally:
+                app.state.search_threads.close()
 
     app = FastAPI(
         title="counterpart",
