@@ -72,6 +72,9 @@ def serve(
         timeout_graceful_shutdown=20,
         # httptools, writing each answer's head with its body: one send, not two.
         http=CoalescingHttpToolsProtocol,
+        # No WebSocket routes: an upgrade request is answered as plain HTTP (the head it holds
+        # back would otherwise be a handshake's, handed to a WebSocket protocol).
+        ws="none",
         # uvicorn (0.37 and newer) kills a worker that leaves its ping unanswered this long; its
         # 5 s default killed workers over and over on a loaded machine, before they had even
         # imported the app, and during a 1.2M-enterprise index build.

@@ -86,7 +86,10 @@ APP = Starlette(
 
 
 def connect() -> tuple[Any, RecordingTransport]:
-    config = Config(app=APP, http=CoalescingHttpToolsProtocol, lifespan="off", log_level="error")
+    # As `counterpart serve` configures uvicorn.
+    config = Config(
+        app=APP, http=CoalescingHttpToolsProtocol, ws="none", lifespan="off", log_level="error"
+    )
     config.load()
     protocol = config.http_protocol_class(  # type: ignore[call-arg]
         config=config, server_state=ServerState(), app_state={}
@@ -178,3 +181,10 @@ def test_a_malformed_request_is_answered_before_the_connection_closes(
     transport = run(request_bytes)
     assert transport.closed
     assert b"".join(transport.writes).startswith(b"HTTP/1.1 400")
+
+
+def test_a_websocket_upgrade_is_answered_as_plain_http() -> None:
+    # The service has no WebSocket routes: the handshake is not taken up, the app answers.
+    upgrade = get("/json", extra="Connection: Upgrade\r\nUpgrade: websocket\r\n")
+    writes = run(upgrade).writes
+    assert len(writes) == 1 and writes[0].startswith(b"HTTP/1.1 200")
