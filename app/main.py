@@ -57,10 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             gc.collect()
             gc.freeze()
             gc.set_threshold(*GC_THRESHOLDS)
-            try:
-                yield
-            finally:
-                app.state.search_threads.close()
+            yield
 
     app = FastAPI(
         title="counterpart",

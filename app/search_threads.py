@@ -10,11 +10,11 @@ queue for `SearchThreads` instead, and each request makes one hop for its whole 
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
+
+import anyio.to_thread
+from anyio import CapacityLimiter
 
 __all__ = ["SearchThreads"]
 
@@ -22,23 +22,14 @@ T = TypeVar("T")
 
 
 class SearchThreads:
-    """At most `threads` searches of this worker at once; the others wait their turn.
-
-    A `ThreadPoolExecutor` of its own: its queue is C code, where anyio's worker threads hand
-    work over through a `queue.Queue` and its Python-level condition (`Condition.notify` was 6%
-    of a worker's busy samples under the partner-query load). The request's context (its id, for
-    the log lines written on the thread) goes with the work, as anyio's does.
-    """
+    """At most `threads` searches of this worker at once; the others wait their turn."""
 
     def __init__(self, threads: int) -> None:
         self.threads = threads
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="search")
+        self._limiter: CapacityLimiter | None = None
 
     async def run(self, work: Callable[[], T]) -> T:
         """`work()` on one of the threads, once one is free."""
-        context = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(self._pool, context.run, work)
-
-    def close(self) -> None:
-        """Let the threads go once the work given to them is done."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._limiter is None:  # made on the event loop that serves the requests
+            self._limiter = CapacityLimiter(self.threads)
+        return await anyio.to_thread.run_sync(work, limiter=self._limiter)

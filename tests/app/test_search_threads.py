@@ -31,10 +31,7 @@ def test_at_most_the_configured_searches_run_at_once_and_each_gets_its_answer() 
     async def main() -> list[int]:
         return await asyncio.gather(*(threads.run(partial(work, n)) for n in range(8)))
 
-    try:
-        assert asyncio.run(main()) == [n * n for n in range(8)]
-    finally:
-        threads.close()
+    assert asyncio.run(main()) == [n * n for n in range(8)]
     assert peak == 2
 
 
@@ -49,7 +46,4 @@ def test_the_work_sees_the_context_of_the_request_that_gave_it() -> None:
     async def main() -> tuple[str, str]:
         return await asyncio.gather(request("first"), request("second"))
 
-    try:
-        assert list(asyncio.run(main())) == ["first", "second"]
-    finally:
-        threads.close()
+    assert list(asyncio.run(main())) == ["first", "second"]
