@@ -54,6 +54,9 @@ WRITE_WAIT = 30.0
 #: PostgreSQL's lock_not_available (lock_timeout) and SQLite's "locked"/"busy" messages.
 _PG_LOCK_CODES = ("55P03",)
 _SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+#: SQLite reads up to this much of the database through a memory map: pages the OS has cached
+#: are read in place (not one read() each through a 2 MB page cache per connection), shared by
+#: every worker. Partner cards not kept were 11% of a worker's time before.
 _SQLITE_MMAP = 1 << 30
 
 
