@@ -18,8 +18,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from app.errors import Conflict, InvalidInput, engine_errors
 from app.storage import datasets as store
 from app.storage.database import Database
@@ -232,16 +230,14 @@ class ActiveDataset:
             raise RuntimeError("no dataset loaded: the service was not started")
         return state
 
-    def current(self, session: Session | None = None) -> DatasetState:
+    def current(self) -> DatasetState:
         """The model of the active dataset, rebuilt if another process replaced it.
 
-        Asked in `session` when given (a read that goes on to use the dataset sees the one
-        active in its own snapshot), else in a read of its own.
+        Asked in a read of its own. (A partner query learns the active dataset in its own
+        snapshot, with the log's end, from `store.heads`, and turns it into a state with
+        `state_of`.)
         """
-        if session is None:
-            with self._database.read() as own:
-                active_id = store.active_dataset_id(own)
-        else:
+        with self._database.read() as session:
             active_id = store.active_dataset_id(session)
         return self.state_of(active_id)
 
