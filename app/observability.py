@@ -31,7 +31,7 @@ access_log = logging.getLogger("counterpart.access")
 #: New request ids: 16 random hex digits drawn when the process starts, then a counter (32 hex
 #: digits in all, like a UUID's). uuid4 costs a system call for 16 random bytes per request (3% of
 #: a worker's busy time under the partner-query load); ids need to be unique, not unguessable.
-_ID_PREFIX = os.urandom(8).hex()
+_ID_PREFIX = ""
 _id_counter = itertools.count(1)
 
 
@@ -39,14 +39,15 @@ def _new_request_id() -> str:
     return f"{_ID_PREFIX}{next(_id_counter):016x}"
 
 
-def _reseed_request_ids() -> None:
-    # A forked worker (a server that imports the app, then forks) draws its own prefix.
+def _seed_request_ids() -> None:
     global _ID_PREFIX, _id_counter
     _ID_PREFIX = os.urandom(8).hex()
     _id_counter = itertools.count(1)
 
 
-os.register_at_fork(after_in_child=_reseed_request_ids)
+_seed_request_ids()
+# A forked worker (a server that imports the app, then forks) draws its own prefix.
+os.register_at_fork(after_in_child=_seed_request_ids)
 
 
 def request_id() -> str:
