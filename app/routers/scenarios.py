@@ -16,6 +16,7 @@ from app.dependencies import (
     StateDep,
 )
 from app.parsing import StrictRoute
+from app.routers.params import json_response
 from app.services import scenarios as service
 from app.services.outcomes import dated, undated
 from schemas.common import ErrorBody
@@ -44,11 +45,12 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 @router.post(
     "/evaluate",
     summary="Evaluate a what-if scenario against the baseline",
+    response_model=ScenarioOut,
     responses={422: {"model": ErrorBody, "description": "Invalid or contradictory scenario."}},
 )
 def evaluate_scenario(
     state: StateDep, outcomes: OutcomesDep, budget: BudgetDep, body: ScenarioIn
-) -> ScenarioOut:
+) -> Response:
     """Links, suggestions, the plan, the diff from the baseline and each weight's interval.
 
     The baseline is the default weights with no overrides and the same plan settings. Overrides
@@ -57,7 +59,7 @@ def evaluate_scenario(
     """
     state = dated(state, outcomes, body.as_of)
     view = service.evaluate(state, convert.scenario_in(body, state.taxonomy), budget)
-    return convert.scenario_out(state, view)
+    return json_response(convert.scenario_out(state, view))
 
 
 @planner_router.post(
