@@ -20,7 +20,15 @@ from prometheus_client import (
     multiprocess,
 )
 
-__all__ = ["CARDS", "IMPORT_ROWS", "INDEXED", "LATENCY", "REQUESTS", "metrics_text"]
+__all__ = [
+    "CARDS",
+    "IMPORT_ROWS",
+    "INDEXED",
+    "LATENCY",
+    "PARTNER_READS",
+    "REQUESTS",
+    "metrics_text",
+]
 
 REQUESTS = Counter(
     "counterpart_requests_total", "Requests answered, by route and status.", ["route", "status"]
@@ -41,6 +49,13 @@ CARDS = Counter(
     "counterpart_partner_cards_total",
     "Partner cards of partner lists, by source: kept by the worker, or read from the database.",
     ["source"],
+)
+PARTNER_READS = Counter(
+    "counterpart_partner_reads_total",
+    "Partner queries by how they read the database: outside a transaction (the index was "
+    "current), in a read transaction, or stale (tried outside, a write landed meanwhile: then "
+    "answered in a read transaction too).",
+    ["read"],
 )
 IMPORT_ROWS = Gauge(
     "counterpart_import_rows", "Rows read by the import under way (0 when none).",

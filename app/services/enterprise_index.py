@@ -158,9 +158,19 @@ class CardCache:
             self._cards.pop(ident, None)
 
     def read(
-        self, session: Connection | Session, seq: int, enterprise_ids: Iterable[str]
+        self,
+        session: Connection | Session,
+        seq: int,
+        enterprise_ids: Iterable[str],
+        *,
+        outside: bool = False,
     ) -> dict[str, store.EnterpriseCard]:
-        """The cards of these enterprises (those that exist) as of change `seq`, the session's."""
+        """The cards of these enterprises (those that exist) as of change `seq`, the session's.
+
+        With `outside`, `session` reads outside a transaction (`Database.statements`): the cards
+        not kept are read with the log's last change, and StaleRead is raised unless that is
+        still `seq` (a write landed since the caller read it).
+        """
         out: dict[str, store.EnterpriseCard] = {}
         missing: list[str] = []
         cards, written = self._cards, self._written
@@ -172,8 +182,13 @@ class CardCache:
                 missing.append(ident)
         _KEPT.inc(len(out))
         if missing:
+            if outside:
+                fresh, head = store.get_cards_at_head(session, missing)
+                if head != seq:
+                    raise StaleRead
+            else:
+                fresh = store.get_cards(session, missing)
             _READ.inc(len(missing))
-            fresh = store.get_cards(session, missing)
             out.update(fresh)
             if seq >= self._floor:
                 if len(cards) + len(fresh) > self._limit:
@@ -197,10 +212,13 @@ class EnterpriseIndex:
     cards: CardCache = field(default_factory=lambda: CardCache(0))
 
     def cards_of(
-        self, session: Connection | Session, enterprise_ids: Iterable[str]
+        self, session: Connection | Session, enterprise_ids: Iterable[str], *, outside: bool = False
     ) -> dict[str, store.EnterpriseCard]:
-        """These enterprises' cards, as `session` (a read as of this index) would read them."""
-        return self.cards.read(session, self.seq, enterprise_ids)
+        """These enterprises' cards, as `session` (a read as of this index) would read them.
+
+        `outside`: `session` is outside a transaction (see `CardCache.read`).
+        """
+        return self.cards.read(session, self.seq, enterprise_ids, outside=outside)
 
     def profile(self, enterprise_id: str) -> Enterprise | None:
         """The scoring profile of an indexed enterprise, None if there is none."""
@@ -276,6 +294,13 @@ class IndexKeeper:
     def rebuilding(self) -> bool:
         """Whether a rebuild is due or running (a bulk import to catch up with, or compaction)."""
         return self._rebuild_due
+
+    def current(self, state: DatasetState, seq: int) -> EnterpriseIndex | None:
+        """The index if it is as of change `seq` on this dataset already, else None."""
+        index = self._index
+        if index is not None and index.seq == seq and index.dataset_id == state.record_id:
+            return index
+        return None
 
     def sync(
         self, session: Connection | Session, state: DatasetState, seq: int | None = None

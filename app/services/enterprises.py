@@ -13,12 +13,13 @@ import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, InvalidInput, NotFound, Problem
+from app.metrics import PARTNER_READS
 from app.services.datasets import ActiveDataset, DatasetState
 from app.services.enterprise_index import EnterpriseIndex, IndexKeeper, StaleRead, page_ids
 from app.services.index_snapshot import SnapshotStore
@@ -36,6 +37,11 @@ __all__ = [
     "reference_problems",
     "stored_values",
 ]
+
+_T = TypeVar("_T")
+_OUTSIDE, _IN_TRANSACTION, _STALE = (
+    PARTNER_READS.labels(read) for read in ("outside", "transaction", "stale")
+)
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,37 @@ class EnterpriseService:
         """A read transaction and the index as of its snapshot of the database."""
         with self._reading(lambda _: (state, None)) as (session, _, index):
             yield session, index
+
+    def search_read(
+        self,
+        active: ActiveDataset,
+        run: Callable[[Connection, DatasetState, EnterpriseIndex, bool], _T],
+    ) -> _T:
+        """`run(connection, state, index, outside)`: on the index as of what `connection` reads.
+
+        First outside a transaction (`Database.statements`, `outside` true): when this worker's
+        index is at the log's last change already, a partner query whose cards are kept needs
+        one statement (`store.heads`), not three round trips. `run` raises StaleRead if it would
+        read past that change (`CardCache.read`) or needs a read the index cannot answer; it is
+        then run again in a read transaction (`searching`), as it is at once when the index is
+        behind the log.
+        """
+        with self.database.statements() as connection:
+            active_id, seq = store.heads(connection)
+            state = active.state_of(active_id)
+            index = self.keeper.current(state, seq)
+            if index is not None:
+                try:
+                    answer = run(connection, state, index, True)
+                except StaleRead:
+                    _STALE.inc()
+                else:
+                    _OUTSIDE.inc()
+                    return answer
+        with self.searching(active) as (session, state, index):
+            answer = run(session, state, index, False)
+        _IN_TRANSACTION.inc()
+        return answer
 
     @contextmanager
     def searching(

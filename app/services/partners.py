@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 
 from app.errors import Conflict, InvalidInput, NotFound, engine_errors
 from app.services.datasets import ActiveDataset, DatasetState
-from app.services.enterprise_index import EnterpriseIndex, enterprise_of
+from app.services.enterprise_index import EnterpriseIndex, StaleRead, enterprise_of
 from app.services.enterprises import EnterpriseService, reference_problems
 from app.storage import enterprises as store
 from app.storage.enterprises import EnterpriseCard
@@ -34,32 +34,38 @@ class PartnerResult:
 def _find(
     service: EnterpriseService,
     active: ActiveDataset,
-    query_of: Callable[[Connection, DatasetState, EnterpriseIndex], Enterprise],
+    query_of: Callable[[Connection, DatasetState, EnterpriseIndex, bool], Enterprise],
     *,
     k: int,
     channel: str | None,
     filters: PartnerFilters,
     enterprise: str | None,
 ) -> PartnerResult:
-    with service.searching(active) as (session, state, index):
-        query = query_of(session, state, index)
+    def run(
+        session: Connection, state: DatasetState, index: EnterpriseIndex, outside: bool
+    ) -> PartnerResult:
+        query = query_of(session, state, index, outside)
         side = index.model.network.locate(query.region, field="region")[0]
         partner_side = "east" if side == "northeast" else "northeast"
         with engine_errors():
             matches = find_partners(
                 index.model, index.sides[partner_side], query, k=k, channel=channel, filters=filters
             )
-        records = index.cards_of(session, [m.id for m in matches])
-    return PartnerResult(state=state, enterprise=enterprise, matches=matches, records=records)
+        records = index.cards_of(session, [m.id for m in matches], outside=outside)
+        return PartnerResult(state=state, enterprise=enterprise, matches=matches, records=records)
+
+    return service.search_read(active, run)
 
 
 def _registered(
-    session: Connection, state: DatasetState, index: EnterpriseIndex, ident: str
+    session: Connection, state: DatasetState, index: EnterpriseIndex, ident: str, outside: bool
 ) -> Enterprise:
-    # The index holds the profile as of this transaction: no database round trip.
+    # The index holds the profile as of this read: no database round trip.
     profile = index.profile(ident)
     if profile is not None:
         return profile
+    if outside:
+        raise StaleRead  # the database is read as of the index in a read transaction only
     stored = store.get_enterprises(session, [ident]).get(ident)
     if stored is None:
         raise NotFound(f"no enterprise with id {ident!r}")
@@ -82,11 +88,13 @@ def partners_of(
     filters: PartnerFilters,
 ) -> PartnerResult:
     """The best partners of a stored enterprise on the other side."""
-    # The query's profile is read inside the search's own read transaction.
+    # The query's profile is read as of the search's own read.
     return _find(
         service,
         active,
-        lambda session, state, index: _registered(session, state, index, enterprise_id),
+        lambda session, state, index, outside: _registered(
+            session, state, index, enterprise_id, outside
+        ),
         k=k,
         channel=channel,
         filters=filters,
@@ -105,7 +113,7 @@ def search(
 ) -> PartnerResult:
     """The best partners of a profile that is not registered."""
 
-    def checked(_: Connection, state: DatasetState, __: EnterpriseIndex) -> Enterprise:
+    def checked(_: Connection, state: DatasetState, __: EnterpriseIndex, ___: bool) -> Enterprise:
         problems = reference_problems(
             {"region": profile.region, "offers": profile.offers, "seeks": profile.seeks}, state
         )

@@ -15,8 +15,11 @@ this module knows it:
   are REPEATABLE READ: one snapshot, taken at their first statement, as on SQLite.
 
 Services open transactions through `Database.read()` and `Database.write()` and never see a
-dialect. The schema is Alembic's (`app/storage/migrations`): `connect` upgrades the database to
-the newest revision under the write lock, so that several workers starting at once migrate once.
+dialect. `Database.statements()` is the one way out of a transaction: each statement on it reads
+a snapshot of its own, for a partner query that needs one statement (a transaction around it
+costs PostgreSQL two more round trips, BEGIN and COMMIT). The schema is Alembic's
+(`app/storage/migrations`): `connect` upgrades the database to the newest revision under the
+write lock, so that several workers starting at once migrate once.
 
 A write waits for the lock at most `write_wait` seconds (SQLite's busy timeout, PostgreSQL's
 lock timeout). Past that, or on any other "database is locked" or "lock not available", the
@@ -131,11 +134,17 @@ class Database:
         if self.dialect == "postgresql":
             read_engine: Engine = engine.execution_options(isolation_level="REPEATABLE READ")
             write_engine: Engine = engine.execution_options(isolation_level="READ COMMITTED")
+            statement_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         else:
             # SQLite takes its write lock with BEGIN IMMEDIATE (see _sqlite_begin).
             read_engine = engine
             write_engine = engine.execution_options(begin="IMMEDIATE")
+            # Not SQLAlchemy's AUTOCOMMIT: on SQLite, setting the isolation level back when the
+            # connection returns to the pool would hand transactions back to Python's sqlite3
+            # module (see _sqlite_transactions). No BEGIN is emitted (see _sqlite_begin) instead.
+            statement_engine = engine.execution_options(begin="none")
         self._read_engine = read_engine
+        self._statement_engine = statement_engine
         self._read = sessionmaker(read_engine, expire_on_commit=False)
         self._write = sessionmaker(write_engine, expire_on_commit=False)
         self._write_engine = write_engine
@@ -169,6 +178,8 @@ class Database:
         lock. Without the cut it could wait that long twice.
         """
         mode = conn.get_execution_options().get("begin", "")
+        if mode == "none":
+            return  # `statements()`: each statement its own snapshot
         deadline = getattr(self._deadline, "at", None)
         if not mode or deadline is None:
             conn.exec_driver_sql(f"BEGIN {mode}".strip())
@@ -203,6 +214,16 @@ class Database:
         read on SQLite, 0.05 ms on PostgreSQL).
         """
         with self._read_engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def statements(self) -> Iterator[Connection]:
+        """A connection outside any transaction, for reads only: each statement is a snapshot.
+
+        Two statements on it may see two states of the database; a caller that needs them to
+        agree reads, in each, something that tells (`store.heads`, `store.get_cards_at_head`).
+        """
+        with self._statement_engine.connect() as connection:
             yield connection
 
     @contextmanager
