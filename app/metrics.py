@@ -53,8 +53,8 @@ CARDS = Counter(
 PARTNER_READS = Counter(
     "counterpart_partner_reads_total",
     "Partner queries by how they read the database: outside a transaction (the index was "
-    "current), in a read transaction, or stale (tried outside, a write landed meanwhile: then "
-    "answered in a read transaction too).",
+    "current), in a read transaction (it was behind, or the query's own enterprise was not in "
+    "it), or stale (tried outside, a write landed meanwhile: then read in a transaction too).",
     ["read"],
 )
 IMPORT_ROWS = Gauge(

@@ -32,6 +32,7 @@ __all__ = [
     "EnterprisePage",
     "EnterpriseProfile",
     "EnterpriseService",
+    "NeedsTransaction",
     "ProfileChange",
     "profile_values",
     "reference_problems",
@@ -39,6 +40,12 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+
+
+class NeedsTransaction(Exception):
+    """A read outside a transaction cannot answer (it needs the database as of the index)."""
+
+
 _OUTSIDE, _IN_TRANSACTION, _STALE = (
     PARTNER_READS.labels(read) for read in ("outside", "transaction", "stale")
 )
@@ -151,9 +158,9 @@ class EnterpriseService:
         First outside a transaction (`Database.statements`, `outside` true): when this worker's
         index is at the log's last change already, a partner query whose cards are kept needs
         one statement (`store.heads`), not three round trips. `run` raises StaleRead if it would
-        read past that change (`CardCache.read`) or needs a read the index cannot answer; it is
-        then run again in a read transaction (`searching`), as it is at once when the index is
-        behind the log.
+        read past that change (`CardCache.read`), NeedsTransaction if it needs a read the index
+        cannot answer; it is then run again in a read transaction (`searching`), as it is at once
+        when the index is behind the log.
         """
         with self.database.statements() as connection:
             active_id, seq = store.heads(connection)
@@ -164,13 +171,14 @@ class EnterpriseService:
                     answer = run(connection, state, index, True)
                 except StaleRead:
                     _STALE.inc()
+                except NeedsTransaction:
+                    pass
                 else:
                     _OUTSIDE.inc()
                     return answer
-        with self.searching(active) as (session, state, index):
-            answer = run(session, state, index, False)
         _IN_TRANSACTION.inc()
-        return answer
+        with self.searching(active) as (session, state, index):
+            return run(session, state, index, False)
 
     @contextmanager
     def searching(

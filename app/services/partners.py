@@ -9,8 +9,8 @@ from sqlalchemy import Connection
 
 from app.errors import Conflict, InvalidInput, NotFound, engine_errors
 from app.services.datasets import ActiveDataset, DatasetState
-from app.services.enterprise_index import EnterpriseIndex, StaleRead, enterprise_of
-from app.services.enterprises import EnterpriseService, reference_problems
+from app.services.enterprise_index import EnterpriseIndex, enterprise_of
+from app.services.enterprises import EnterpriseService, NeedsTransaction, reference_problems
 from app.storage import enterprises as store
 from app.storage.enterprises import EnterpriseCard
 from matching import SIDES, Enterprise, PartnerFilters, PartnerMatch, find_partners
@@ -65,7 +65,7 @@ def _registered(
     if profile is not None:
         return profile
     if outside:
-        raise StaleRead  # the database is read as of the index in a read transaction only
+        raise NeedsTransaction  # the database as of the index: in a read transaction only
     stored = store.get_enterprises(session, [ident]).get(ident)
     if stored is None:
         raise NotFound(f"no enterprise with id {ident!r}")

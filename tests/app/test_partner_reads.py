@@ -98,3 +98,18 @@ def test_a_write_between_the_two_statements_sends_the_query_to_a_transaction(
         # of one state, not the old scores beside the new name.
         with open_api(settings) as afresh:
             assert answer == _partners(afresh, "pr-n1")
+
+
+def test_a_query_the_index_cannot_answer_is_read_in_a_transaction_and_not_counted_stale(
+    api, put_enterprises
+):
+    put_enterprises(api, PROFILES)
+    _partners(api, "pr-n1")  # the index is current from here on
+    reads = {read: _reads(api, read) for read in ("outside", "transaction", "stale")}
+    # An id the index does not hold: only the database can say whether it exists.
+    response = api.client.get("/enterprises/pr-nobody/partners")
+    assert response.status_code == 404, response.text
+    assert "pr-nobody" in response.json()["detail"]
+    assert _reads(api, "transaction") - reads["transaction"] == 1
+    assert _reads(api, "stale") == reads["stale"]
+    assert _reads(api, "outside") == reads["outside"]
