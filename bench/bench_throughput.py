@@ -11,10 +11,12 @@ each is measured with wrk on loopback:
 * partner queries: GET /enterprises/{id}/partners?k=10 over 2,000 northeast ids, 16 connections:
   requests/s, p50 and p99, errors, and the share of partner cards the workers had kept (each id
   is asked several times in a run, so most are: of 2,000 distinct queries' first answers, 35% of
-  the partner cards had been read for an earlier query);
+  the partner cards had been read for an earlier query), and the share of queries read outside a
+  transaction (the worker's index current; `counterpart_partner_reads_total`);
 * mixed load: 80 connections (one wrk thread each) for 60 s, every tenth request of a connection a
   PATCH of a profile (a new `offers` and a `description` carrying a counter), the others partner
-  queries: requests/s, p50 and p99 of all, errors (non-2xx and socket errors). Each connection
+  queries: requests/s, p50 and p99 of all, errors (non-2xx and socket errors), the share of
+  partner queries read outside a transaction. Each connection
   owns the enterprises it updates and one update of its is in flight at a time, so it knows the
   last value acknowledged for each: after the run every one is read back (GET), and a stored value
   older than the acknowledged one is a lost update. A partner query of each updated enterprise
@@ -220,6 +222,7 @@ def mixed_load(
     seconds: int,
     connections: int,
     cpu: Callable[[], float],
+    reads: Callable[[], list[float]],
 ) -> dict[str, float]:
     result = path / "mixed.txt"
     script = MIXED_LUA % {
@@ -232,12 +235,13 @@ def mixed_load(
         "key": ADMIN_KEY,
         "result": result,
     }
-    used = cpu()
+    used, read = cpu(), reads()
     figures = run_wrk(
         str(client.base_url).rstrip("/"), script, path,
         threads=connections, connections=connections, seconds=seconds,
     )  # fmt: skip
     figures["cpu_ms"] = (cpu() - used) * 1e3 / figures["requests"]
+    count_reads(figures, read, reads())  # before the checks below read their own
     updates: list[tuple[int, str, int, int]] = []
     for line in result.read_text().splitlines():
         word, *rest = line.split()
@@ -282,16 +286,41 @@ def kept_share(share: float) -> str:
     return "n/a (not counted)" if share != share else f"{share:.0%}"
 
 
+def counters(client: httpx.Client, name: str, label: str, values: tuple[str, ...]) -> list[float]:
+    """The workers' counter `name` for each value of `label` (0 where the tree counts none)."""
+    text = client.get("/metrics").text
+    found = []
+    for value in values:
+        line = re.search(rf'^{name}{{{label}="{value}"}} (\S+)$', text, re.M)
+        found.append(float(line.group(1)) if line else 0.0)
+    return found
+
+
 def partner_cards(client: httpx.Client) -> tuple[float, float]:
     """Partner cards the workers found kept and read so far (0, 0 where the tree counts none)."""
-    text = client.get("/metrics").text
-    found = dict.fromkeys(("kept", "read"), 0.0)
-    for source in found:
-        line = re.search(
-            rf'^counterpart_partner_cards_total{{source="{source}"}} (\S+)$', text, re.M
-        )
-        found[source] = float(line.group(1)) if line else 0.0
-    return found["kept"], found["read"]
+    kept, read = counters(client, "counterpart_partner_cards_total", "source", ("kept", "read"))
+    return kept, read
+
+
+def partner_reads(client: httpx.Client) -> list[float]:
+    """Partner queries so far read outside a transaction, in one, and found stale outside."""
+    return counters(
+        client, "counterpart_partner_reads_total", "read", ("outside", "transaction", "stale")
+    )
+
+
+def reads_share(figures: dict[str, float]) -> str:
+    """How a load's partner queries read the database (`partner_reads` before and after)."""
+    outside, transaction = figures["outside"], figures["transaction"]
+    if not outside + transaction:
+        return "n/a (not counted)"
+    return f"{outside / (outside + transaction):.0%} (stale {figures['stale_reads']:.0f})"
+
+
+def count_reads(figures: dict[str, float], before: list[float], after: list[float]) -> None:
+    for key, first, last in zip(("outside", "transaction", "stale_reads"), before, after,
+                                strict=True):  # fmt: skip
+        figures[key] = last - first
 
 
 def serve(
@@ -315,7 +344,9 @@ def serve(
             # CPU per request, beside the rates: the machine is shared, and a rate moves with
             # whatever else runs, while the CPU a request costs the server hardly does.
             used, cards = server_cpu(server.pid), partner_cards(client)
+            reads = partner_reads(client)
             partners = partner_load(str(client.base_url).rstrip("/"), ids, work, args.seconds)
+            count_reads(partners, reads, partner_reads(client))
             partners["cpu_ms"] = (server_cpu(server.pid) - used) * 1e3 / partners["requests"]
             kept, read = (after - before for after, before in zip(partner_cards(client), cards,
                                                                   strict=True))  # fmt: skip
@@ -323,6 +354,7 @@ def serve(
             mixed = mixed_load(
                 client, ids, owned, sectors, work, run=run, seconds=args.mixed_seconds,
                 connections=args.clients, cpu=lambda: server_cpu(server.pid),
+                reads=lambda: partner_reads(client),
             )  # fmt: skip
     finally:
         server.terminate()
@@ -399,12 +431,14 @@ def bench_database(
             print(f"    {label:22s} {partners['rps']:7.0f} requests/s   p50 "
                   f"{partners['p50']:7.1f} ms   p99 {partners['p99']:7.1f} ms   "
                   f"errors {partners['errors']:.0f}   server CPU {partners['cpu_ms']:.2f} ms "
-                  f"a request   partner cards kept {kept_share(partners['kept'])}")  # fmt: skip
+                  f"a request   partner cards kept {kept_share(partners['kept'])}   read "
+                  f"outside a transaction {reads_share(partners)}")  # fmt: skip
         print(f"  {database}: mixed load, {args.clients} connections, {args.mixed_seconds} s, "
               f"1 in {UPDATE_EVERY} a profile update")  # fmt: skip
         for label, (_, mixed) in results.items():
             print(f"    {label:22s} {mixed['rps']:7.0f} requests/s   p50 {mixed['p50']:7.1f} ms"
                   f"   p99 {mixed['p99']:7.1f} ms   server CPU {mixed['cpu_ms']:.2f} ms a request"
+                  f"   partner queries read outside a transaction {reads_share(mixed)}"
                   f"   errors {mixed['errors']:.0f} "
                   f"(non-2xx {mixed['non2xx']:.0f}, socket {mixed['socket_errors']:.0f})   "
                   f"lost updates {mixed['lost']:.0f} of {mixed['acked']:.0f} enterprises "
