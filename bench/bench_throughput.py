@@ -346,8 +346,8 @@ def serve(
             used, cards = server_cpu(server.pid), partner_cards(client)
             reads = partner_reads(client)
             partners = partner_load(str(client.base_url).rstrip("/"), ids, work, args.seconds)
-            count_reads(partners, reads, partner_reads(client))
             partners["cpu_ms"] = (server_cpu(server.pid) - used) * 1e3 / partners["requests"]
+            count_reads(partners, reads, partner_reads(client))
             kept, read = (after - before for after, before in zip(partner_cards(client), cards,
                                                                   strict=True))  # fmt: skip
             partners["kept"] = kept / (kept + read) if kept + read else float("nan")
