@@ -316,8 +316,8 @@ class IndexKeeper:
         """
         if seq is None:
             seq = store.latest_change(session)
-        index = self._index
-        if index is not None and index.seq == seq and index.dataset_id == state.record_id:
+        index = self.current(state, seq)
+        if index is not None:
             return index
         with self._lock:
             index = self._index

@@ -321,6 +321,12 @@ def get_enterprises(
     return out
 
 
+#: The columns of an `EnterpriseCard`, in its order.
+_CARD_COLUMNS = "id, name, region, size, ownership"
+#: The last logged change, as a scalar subquery (NULL while the log is empty).
+_LOG_END = "(SELECT max(seq) FROM enterprise_changes)"
+
+
 def get_cards(connection: Connection | Session, ids: Iterable[str]) -> dict[str, EnterpriseCard]:
     """The cards of the stored enterprises with these ids (missing ids are left out).
 
@@ -332,10 +338,7 @@ def get_cards(connection: Connection | Session, ids: Iterable[str]) -> dict[str,
     bind = _driver(connection)
     for start in range(0, len(wanted), 900):
         chunk = tuple(wanted[start : start + 900])
-        sql = (
-            "SELECT id, name, region, size, ownership FROM enterprises "
-            f"WHERE id IN ({_marks(bind, len(chunk))})"
-        )
+        sql = f"SELECT {_CARD_COLUMNS} FROM enterprises WHERE id IN ({_marks(bind, len(chunk))})"
         for values in bind.exec_driver_sql(sql, chunk).all():
             out[values[0]] = EnterpriseCard(*values)
     return out
@@ -356,8 +359,7 @@ def get_cards_at_head(
         return {}, None
     bind = _driver(connection)
     rows = bind.exec_driver_sql(
-        "SELECT id, name, region, size, ownership, "
-        "(SELECT max(seq) FROM enterprise_changes) FROM enterprises "
+        f"SELECT {_CARD_COLUMNS}, {_LOG_END} FROM enterprises "
         f"WHERE id IN ({_marks(bind, len(wanted))})",
         wanted,
     ).all()
@@ -404,7 +406,7 @@ def heads(connection: Connection | Session) -> tuple[int | None, int]:
     """
     bind = _driver(connection)
     active, seq = bind.exec_driver_sql(
-        "SELECT (SELECT id FROM datasets WHERE active), (SELECT max(seq) FROM enterprise_changes)"
+        f"SELECT (SELECT id FROM datasets WHERE active), {_LOG_END}"
     ).one()
     return (None if active is None else int(active)), int(seq or 0)
 
@@ -412,7 +414,7 @@ def heads(connection: Connection | Session) -> tuple[int | None, int]:
 def latest_change(connection: Connection | Session) -> int:
     """The sequence number of the last logged change (0 if none); asked before every query."""
     bind = _driver(connection)
-    return int(bind.exec_driver_sql("SELECT max(seq) FROM enterprise_changes").scalar() or 0)
+    return int(bind.exec_driver_sql(f"SELECT {_LOG_END}").scalar() or 0)
 
 
 def change_at(connection: Connection | Session, seq: int) -> tuple[str | None, str, str] | None:
