@@ -57,28 +57,35 @@ def percentiles(times: list[float]) -> tuple[float, float]:
 
 @contextmanager
 def counting_solves() -> Iterator[list[int]]:
-    """Count the sensitivity analysis's plan solves while the block runs: ``[count]``.
+    """Count the sensitivity analysis's plan solves while the block runs: ``[solves, flows]``.
 
     A solve is a call of the solver, or a re-solve from the plan that answered (`reoptimize`,
-    where the tree has it; one that gives up is followed by a call of the solver).
+    where the tree has it; one that gives up is followed by a call of the solver), or one of the
+    instances solved together in one flow (`solve_stack`, where the tree has it). A flow is one
+    call of the solver, for one instance or several.
     """
-    count = [0]
+    count = [0, 0]
     originals = {
         name: getattr(sensitivity, name)
-        for name in ("solve_dense", "reoptimize")
+        for name in ("solve_dense", "reoptimize", "solve_stack")
         if hasattr(sensitivity, name)
     }
 
-    def counting(original: Callable[..., Any]) -> Callable[..., Any]:
+    def counting(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
             result = original(*args, **kwargs)
-            count[0] += result is not None
+            if name == "solve_stack":
+                count[0] += len(result)
+                count[1] += 1
+            else:
+                count[0] += result is not None
+                count[1] += name == "solve_dense"
             return result
 
         return call
 
     for name, original in originals.items():
-        setattr(sensitivity, name, counting(original))
+        setattr(sensitivity, name, counting(name, original))
     try:
         yield count
     finally:
@@ -160,7 +167,7 @@ def http_figures(requests: int, baseline: str | None) -> None:
     print(f"  target: POST /scenarios/evaluate median <= {TARGET_HTTP_MS} ms")
 
 
-def engine_timing(size: int) -> dict[str, float]:
+def engine_timing(size: int) -> dict[str, Any]:
     """One 500 x 500 style scenario evaluated with and without sensitivity, in this process.
 
     Runs in a subprocess per source tree (`--engine-timing`), so that the baseline commit's
@@ -200,7 +207,7 @@ def engine_timing(size: int) -> dict[str, float]:
     )
     with counting_solves() as solves:
         evaluate_scenario(shipped, shipped_comps, example)
-    example_solves = solves[0]
+    example_solves = solves[:]
     for _ in range(20):
         evaluate_scenario(shipped, shipped_comps, example)
     start = time.process_time()
@@ -241,7 +248,8 @@ def large_figures(size: int, repeat: int, baseline: str | None) -> None:
         print(
             f"  {name:24s} shipped dataset, examples/agriculture-x2.json, evaluate_scenario: "
             f"{statistics.median(cpu) * 1e3:.1f} ms CPU (runs {cpu[0] * 1e3:.1f}-"
-            f"{cpu[-1] * 1e3:.1f}; {done[0]['shipped_solves']} plan solves)"
+            f"{cpu[-1] * 1e3:.1f}; {done[0]['shipped_solves'][0]} plan solves in "
+            f"{done[0]['shipped_solves'][1]} flows)"
         )
     for name, done in runs.items():
         full = sorted(r["full"] for r in done)

@@ -98,6 +98,37 @@ def solve_edges(
     return chosen, _potentials(tails, heads, caps, arc_costs, arc_flow, n + m + 2, start)
 
 
+def solve_stack(
+    weights: FloatArray, eligible: BoolArray, cap_rows: IntArray, cap_cols: IntArray
+) -> BoolArray:
+    """Maximum-weight b-matchings of several instances with the same capacities, in one solve.
+
+    `weights` and `eligible` are stacks of shape (instances, n, m); returns the chosen cells of
+    each, the plan ``solve_dense(..., price=False)`` gives that instance on its own. The
+    instances are disjoint copies of the network in one flow graph sharing the source and the
+    sink, whose bypass carries whatever any copy leaves unused: no copy constrains another, so
+    the joint optimum is each copy's optimum. Each copy's weights are scaled by its own largest,
+    as its own solve scales them.
+    """
+    count, n, m = weights.shape
+    eligible = eligible & (weights > 0)
+    copy, rows, cols = np.nonzero(eligible)
+    norms = np.max(weights, axis=(1, 2), where=eligible, initial=0.0)
+    # Divided by its own norm, each weight scales by 1.0 to the integer its own solve gives it.
+    scaled = weights[copy, rows, cols] / norms[copy]
+    chosen, _ = solve_edges(
+        copy * n + rows,
+        copy * m + cols,
+        scaled,
+        np.tile(cap_rows, count),
+        np.tile(cap_cols, count),
+        norm=1.0,
+    )
+    out = np.zeros_like(eligible)
+    out[copy[chosen], rows[chosen], cols[chosen]] = True
+    return out
+
+
 def _potentials(
     tails: NDArray[np.int32],
     heads: NDArray[np.int32],

@@ -15,18 +15,22 @@ with a fixed eligible set, within which the envelope argument holds.
 
 A large problem's solves start from the current plan (`_reoptimize`): near the current weights
 the best plan is that plan or the plan with a few swaps, found by cancelling negative cycles in a
-fraction of a solve.
+fraction of a solve. A small one's searches (two per weight) are independent and each solve of
+theirs costs mostly its setting up: they run side by side, and what they ask at each step is
+solved as one flow over copies of the network (`_together`).
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Generator
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import numpy as np
 
-from matching._flow import WarmStart, solve_dense
+from matching._flow import WarmStart, solve_dense, solve_stack
 from matching._reoptimize import Labels, reoptimize, union
 from matching._types import BoolArray, FloatArray, IntArray, Pair
 
@@ -50,6 +54,12 @@ _NEAR_STEPS = 2
 _REOPTIMIZE_ABOVE = 20_000
 #: How large the candidates shared between searches may grow, relative to the plan's own.
 _POOL_GROWTH = 2
+#: Problems with at most this many open pairs run their searches side by side, each step's solves
+#: as one flow (`_together`; every solve of theirs is of the whole eligible graph). A solve of a
+#: few dozen pairs is mostly setting it up: the shipped 7 x 7 network's 22 searches took 12 ms
+#: instead of 20, a 20 x 20 one's 44 instead of 58; from about 25 x 25 the flow of all copies
+#: costs more than the solves apart (measured on synthetic networks, capacity 3).
+_BATCH_PAIRS = 400
 
 
 @dataclass(frozen=True)
@@ -182,6 +192,18 @@ class _Search:
             return None
         return min(self.proofs, key=lambda proof: abs(proof[0] - s))[1]
 
+    def answer(self, ask: _Ask) -> tuple[IntArray, IntArray]:
+        """The plan a step asks for, solved on its own."""
+        s, eligible = ask
+        return self.solve_slopes(eligible) if s is None else self.solve(s, eligible)
+
+    def instance(self, ask: _Ask) -> tuple[FloatArray, BoolArray]:
+        """The weights and eligible pairs of the plan a step asks for, to be solved whole."""
+        s, eligible = ask
+        if s is None:
+            return self.p.slope, eligible & (self.p.slope > 0)
+        return self.p.base + s * self.p.slope, eligible
+
     def solve_slopes(self, eligible: BoolArray) -> tuple[IntArray, IntArray]:
         """The plan with the steepest line: its candidates would be poor warm starts elsewhere."""
         chosen, _ = solve_dense(
@@ -274,11 +296,59 @@ def _sorted_unique(values: FloatArray) -> list[float]:
 
 
 _Plan = tuple[IntArray, IntArray]
+#: What a search asks for: the best plan at s over the eligible pairs, or with s None the plan
+#: with the steepest line (`_Search.answer`).
+_Ask = tuple[float | None, BoolArray]
+_T = TypeVar("_T")
+#: A search's steps: it yields what it asks and is sent the plan that answers, so that the
+#: searches of a small problem can be answered together (`_together`), one flow for all.
+_Steps = Generator[_Ask, _Plan, _T]
+
+
+def _alone(search: _Search, steps: _Steps[_T]) -> _T:
+    """Run one search's steps, answering each as it asks."""
+    try:
+        ask = next(steps)
+        while True:
+            ask = steps.send(search.answer(ask))
+    except StopIteration as done:
+        result: _T = done.value
+        return result
+
+
+def _together(searches: list[_Search], steps: list[_Steps[_T]]) -> list[_T]:
+    """Run searches side by side: what they ask at each step is answered by one flow solve.
+
+    On a small problem a solve is mostly the cost of setting it up, the same for one instance as
+    for twenty (`solve_stack`); the searches are independent, so taking their steps in lockstep
+    changes none of their answers.
+    """
+    results: list[_T | None] = [None] * len(steps)
+    asked: list[tuple[int, _Ask]] = []
+
+    def advance(index: int, plan: _Plan | None) -> None:
+        try:
+            asked.append((index, steps[index].send(plan)))  # type: ignore[arg-type]
+        except StopIteration as done:
+            results[index] = done.value
+
+    for index in range(len(steps)):
+        advance(index, None)
+    while asked:
+        batch, asked = asked, []
+        weights, eligible = zip(
+            *(searches[index].instance(ask) for index, ask in batch), strict=True
+        )
+        first = searches[batch[0][0]].p
+        chosen = solve_stack(np.stack(weights), np.stack(eligible), first.cap_rows, first.cap_cols)
+        for (index, _), cells in zip(batch, chosen, strict=True):
+            advance(index, np.nonzero(cells))  # type: ignore[arg-type]
+    return results  # type: ignore[return-value]
 
 
 def _gallop(
     search: _Search, a: float, b: float, eligible: BoolArray, first_step: float
-) -> tuple[float, float, _Plan] | None:
+) -> _Steps[tuple[float, float, _Plan] | None]:
     """Look for a plan that beats ours in (a, b], where ours is optimal at `a`.
 
     Returns None if there is none (then ours is optimal on all of [a, b], by convexity over the
@@ -296,17 +366,17 @@ def _gallop(
     low, step = a, first_step
     if math.isinf(b):
         if search.few:
-            return _steeper(search, a, b, eligible)
+            return (yield from _steeper(search, a, b, eligible))
         reach, found = math.inf, None
     else:
         for _ in range(0 if search.few else _NEAR_STEPS):
             if low + step >= b:
                 break
-            probe = search.solve(low + step, eligible)
+            probe = yield low + step, eligible
             if search.beats(search.line(probe), low + step):
                 return low, low + step, probe
             low, step = low + step, step * 4
-        found = search.solve(b, eligible)
+        found = yield b, eligible
         if not search.beats(search.line(found), b):
             return None
         if search.few:
@@ -314,8 +384,8 @@ def _gallop(
         reach = _crossing(search.plan_line, search.line(found), a)
     while low + step < reach:
         if math.isinf(b) and step > _FAR * first_step:
-            return _steeper(search, low, b, eligible)
-        probe = search.solve(low + step, eligible)
+            return (yield from _steeper(search, low, b, eligible))
+        probe = yield low + step, eligible
         if search.beats(search.line(probe), low + step):
             return low, low + step, probe
         low, step = low + step, step * 4
@@ -325,9 +395,9 @@ def _gallop(
 
 def _steeper(
     search: _Search, low: float, b: float, eligible: BoolArray
-) -> tuple[float, float, _Plan] | None:
+) -> _Steps[tuple[float, float, _Plan] | None]:
     """The steepest plan, if steeper than ours (optimal at `low`): only it can overtake ours."""
-    steepest = search.solve_slopes(eligible)
+    steepest = yield None, eligible
     slope = search.line(steepest)[1]
     if slope <= search.plan_line[1] + 1e-12 * max(1.0, search.plan_line[1]):
         return None
@@ -348,7 +418,7 @@ def _crossing(mine: tuple[float, float], other: tuple[float, float], at: float) 
 
 def _intersect(
     search: _Search, low: float, high: float, found: _Plan, eligible: BoolArray
-) -> tuple[float, PlanChange]:
+) -> _Steps[tuple[float, PlanChange]]:
     """The breakpoint in [low, high], by line intersection (Eisner and Severance).
 
     Each solve either confirms the crossing or finds a new piece of the envelope, so the loop
@@ -356,14 +426,14 @@ def _intersect(
     """
     for _ in range(_MAX_PIECES):
         crossing = min(max(_crossing(search.plan_line, search.line(found), low), low), high)
-        better = search.solve(crossing, eligible)
+        better = yield crossing, eligible
         if not search.beats(search.line(better), crossing):
             return crossing, search.change(crossing, found, "outscored")
         found = better
     raise RuntimeError("line intersection did not converge")  # pragma: no cover
 
 
-def _search_up(search: _Search, first_step: float) -> tuple[float, PlanChange | None]:
+def _search_up(search: _Search, first_step: float) -> _Steps[tuple[float, PlanChange | None]]:
     """Largest s in [0, s_max] up to which the plan stays optimal, and the change past it.
 
     The range is cut where pairs start qualifying. Pairs that stop qualifying only remove plans,
@@ -380,7 +450,7 @@ def _search_up(search: _Search, first_step: float) -> tuple[float, PlanChange | 
     run = 0
     while run < len(bounds) - 1:
         if not search.few:
-            run, width = _skip_runs(search, bounds, run, width)
+            run, width = yield from _skip_runs(search, bounds, run, width)
             if run == len(bounds) - 1:
                 break
         a, b = bounds[run], bounds[run + 1]
@@ -389,35 +459,37 @@ def _search_up(search: _Search, first_step: float) -> tuple[float, PlanChange | 
         first = inner[0] if inner else b
         widest = search.eligible_at(a + first_step if math.isinf(first) else (a + first) / 2)
         if a > 0:
-            at_start = search.solve(a, widest)
+            at_start = yield a, widest
             if search.beats(search.line(at_start), a):
                 return a, search.change(a, at_start, "outscored")
-        outcome = _gallop(search, a, b, widest, first_step)
+        outcome = yield from _gallop(search, a, b, widest, first_step)
         if outcome is None:
             continue
         if not inner:
-            return _intersect(search, *outcome, widest)
+            return (yield from _intersect(search, *outcome, widest))
         cuts, piece, piece_width = [a, *inner, b], 0, first_step
         while piece < len(cuts) - 1:
             if not search.few:
-                piece, piece_width = _skip_runs(search, cuts, piece, piece_width)
+                piece, piece_width = yield from _skip_runs(search, cuts, piece, piece_width)
                 if piece == len(cuts) - 1:
                     break
             c, d = cuts[piece], cuts[piece + 1]
             piece += 1
             eligible = search.eligible_at(c + first_step if math.isinf(d) else (c + d) / 2)
-            outcome = _gallop(search, c, d, eligible, first_step)
+            outcome = yield from _gallop(search, c, d, eligible, first_step)
             if outcome is not None:
-                return _intersect(search, *outcome, eligible)
+                return (yield from _intersect(search, *outcome, eligible))
     if end >= problem.s_max:
         return problem.s_max, None
     # The plan itself stops qualifying at `end`: show the plan just past it.
     step = 1e-9 * max(1.0, end)
-    beyond = search.solve(end + step, search.eligible_at(end + step))
+    beyond = yield end + step, search.eligible_at(end + step)
     return end, search.change(end, beyond, "threshold")
 
 
-def _skip_runs(search: _Search, bounds: list[float], run: int, width: float) -> tuple[int, float]:
+def _skip_runs(
+    search: _Search, bounds: list[float], run: int, width: float
+) -> _Steps[tuple[int, float]]:
     """The first run, from `run` on, not shown to hold by checking several runs at once.
 
     With a threshold, pairs start qualifying every few thousandths of a weight, and checking each
@@ -437,7 +509,10 @@ def _skip_runs(search: _Search, bounds: list[float], run: int, width: float) -> 
             return run, width
         b = bounds[last + 1]
         eligible = _eligible_between(problem, a, b)
-        if all(_holds(search, s, eligible) for s in (a, b)):
+        holds = yield from _holds(search, a, eligible)
+        if holds:
+            holds = yield from _holds(search, b, eligible)
+        if holds:
             run = last + 1
             if run == len(bounds) - 1:
                 return run, width
@@ -446,9 +521,9 @@ def _skip_runs(search: _Search, bounds: list[float], run: int, width: float) -> 
             width /= 4
 
 
-def _holds(search: _Search, s: float, eligible: BoolArray) -> bool:
+def _holds(search: _Search, s: float, eligible: BoolArray) -> _Steps[bool]:
     """Whether no plan over `eligible` beats ours at `s`."""
-    best = search.solve(s, eligible)
+    best = yield s, eligible
     return not search.beats(search.line(best), s)
 
 
@@ -523,33 +598,44 @@ def weight_intervals(
         )
         if found is not None and not found.cancelled:
             origin = found.labels
+    first_step = _FIRST_STEP * total
+
+    def problem(k: int, sign: float) -> _Problem:
+        """Weight k moving up (sign 1) or down (sign -1) from its value."""
+        x = raw[k]
+        return _Problem(
+            base=scores,
+            slope=sign * x,
+            # With no threshold a pair's margin is its score: the same roots, counted once.
+            margins=None
+            if min_score == 0
+            else (scores - min_score * total, sign * (x - min_score)),
+            static=static,
+            cap_rows=cap_rows,
+            cap_cols=cap_cols,
+            plan=plan,
+            pins=pins,
+            s_max=math.inf if sign > 0 else float(weights[k]),
+        )
+
+    directions = [(k, sign) for k in range(len(component_ids)) for sign in (1.0, -1.0)]
+    ends: list[tuple[float, PlanChange | None]] = []
+    if not large and np.count_nonzero(static) <= _BATCH_PAIRS:
+        # Every solve is of the whole eligible graph, with nothing handed from one to the next.
+        searches = [_Search(problem(k, sign), warm) for k, sign in directions]
+        ends = _together(searches, [_search_up(search, first_step) for search in searches])
+    for k, sign in directions[len(ends) :]:
+        search = _Search(problem(k, sign), pooled, origin, keys)
+        ends.append(_alone(search, _search_up(search, first_step)))
+        if keys is None:
+            pooled = _pool(warm, pooled, search.warm)
+        elif len(search.pool) <= _POOL_GROWTH * len(plan_keys):
+            keys = search.pool
+        else:
+            keys = plan_keys
     for k, component in enumerate(component_ids):
-        x, w_k = raw[k], float(weights[k])
-        ends: list[tuple[float, PlanChange | None]] = []
-        for sign, s_max in ((1.0, math.inf), (-1.0, w_k)):
-            problem = _Problem(
-                base=scores,
-                slope=sign * x,
-                # With no threshold a pair's margin is its score: the same roots, counted once.
-                margins=None
-                if min_score == 0
-                else (scores - min_score * total, sign * (x - min_score)),
-                static=static,
-                cap_rows=cap_rows,
-                cap_cols=cap_cols,
-                plan=plan,
-                pins=pins,
-                s_max=s_max,
-            )
-            search = _Search(problem, pooled, origin, keys)
-            ends.append(_search_up(search, _FIRST_STEP * total))
-            if keys is None:
-                pooled = _pool(warm, pooled, search.warm)
-            elif len(search.pool) <= _POOL_GROWTH * len(plan_keys):
-                keys = search.pool
-            else:
-                keys = plan_keys
-        (up, above), (down, below) = ends
+        w_k = float(weights[k])
+        (up, above), (down, below) = ends[2 * k], ends[2 * k + 1]
         out.append(
             WeightInterval(
                 component=component,

@@ -119,6 +119,28 @@ def test_priced_solver_matches_the_lp_on_dense_instances(
     assert plan.objective == pytest.approx(lp_plan(scores, cap_rows, cap_cols, eligible), rel=1e-8)
 
 
+def test_instances_solved_together_are_each_solved_exactly() -> None:
+    # Sensitivity solves a small problem's instances as one flow: weights of any magnitude side by
+    # side (each copy scaled by its own largest), an instance with nothing eligible among them.
+    rng = np.random.default_rng(11)
+    n, m = 6, 8
+    scales = [1.0, 1e-300, 1e6, 1.0, 3e-5, 1.0]
+    weights = np.stack([rng.random((n, m)) * rng.random((n, m)) * s for s in scales])
+    eligible = rng.random(weights.shape) > 0.3
+    eligible[3] = False
+    weights[5] = np.where(rng.random((n, m)) < 0.5, 0.0, weights[5])
+    cap_rows, cap_cols = rng.integers(0, 3, n), rng.integers(1, 3, m)
+    chosen = flow.solve_stack(weights, eligible, cap_rows, cap_cols)
+    assert not chosen[3].any()
+    for w, e, c in zip(weights, eligible, chosen, strict=True):
+        assert (c <= (e & (w > 0))).all()
+        assert (c.sum(axis=1) <= cap_rows).all() and (c.sum(axis=0) <= cap_cols).all()
+        # The LP oracle (HiGHS) takes weights of 1e-300 for zeros: it sees them scaled to 1.
+        top = w.max(where=e, initial=0.0) or 1.0
+        best = lp_plan(w / top, cap_rows, cap_cols, e & (w > 0)) if (e & (w > 0)).any() else 0.0
+        assert (w / top)[c].sum() == pytest.approx(best, rel=1e-9, abs=1e-12)
+
+
 def test_plan_on_a_synthetic_network_matches_the_lp() -> None:
     net = synthetic_network(150, 170, seed=5)
     comps = score_components(net)

@@ -99,19 +99,25 @@ def random_instance(seed: int):
     return raw, weights, static, np.full(n, cap), np.full(m, cap), min_score
 
 
-@pytest.mark.parametrize("reoptimize", [False, True], ids=["solve", "reoptimize"])
+@pytest.mark.parametrize(
+    "solves", ["together", "alone", "reoptimize"], ids=["together", "alone", "reoptimize"]
+)
 @pytest.mark.parametrize("walk", [False, True], ids=["intersect", "walk"])
 @pytest.mark.parametrize("block", range(8))
 def test_weight_intervals_match_brute_force(
-    block: int, walk: bool, reoptimize: bool, monkeypatch: pytest.MonkeyPatch
+    block: int, walk: bool, solves: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 400 random instances, a quarter each with no threshold twice, 0.2 and 0.35: thresholds make
     # pairs enter and leave eligibility, the hard case. Small problems go straight to line
-    # intersection; `walk` makes them take the path of large ones (a walk out from the weight),
-    # and `reoptimize` makes them re-solve as large ones do, by cancelling cycles from the plan.
+    # intersection; `walk` makes them take the path of large ones (a walk out from the weight).
+    # Small problems answer their searches' steps together, one flow for all (`together`);
+    # `alone` makes each search solve on its own, and `reoptimize` makes them re-solve as large
+    # ones do, by cancelling cycles from the plan.
     if walk:
         monkeypatch.setattr(sensitivity, "_FEW_PAIRS", -1)
-    if reoptimize:
+    if solves == "alone":
+        monkeypatch.setattr(sensitivity, "_BATCH_PAIRS", -1)
+    if solves == "reoptimize":
         monkeypatch.setattr(sensitivity, "_REOPTIMIZE_ABOVE", -1)
     finite = 0
     for seed in range(block * 50, block * 50 + 50):
@@ -233,6 +239,12 @@ def whole_best(raw, weights, static, cap_rows, cap_cols, min_score) -> float:
     return math.fsum(scores[chosen].tolist())
 
 
+def one_run_at_a_time(search, bounds, run, width):
+    """A `_skip_runs` that skips nothing: each run is checked on its own."""
+    return (run, width)
+    yield  # a generator, as the steps of a search are
+
+
 @settings(max_examples=6, deadline=None)
 @given(seed=st.integers(0, 10**6))
 def test_dense_intervals_hold_against_re_solving_at_sampled_weights(seed: int) -> None:
@@ -260,7 +272,7 @@ def test_dense_intervals_hold_against_re_solving_at_sampled_weights(seed: int) -
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sensitivity, "_POOL_GROWTH", 0)
         unshared = weight_intervals(raw, ("a", "b", "c", "d"), weights, **options)
-        patch.setattr(sensitivity, "_skip_runs", lambda search, bounds, run, width: (run, width))
+        patch.setattr(sensitivity, "_skip_runs", one_run_at_a_time)
         one_by_one = weight_intervals(raw, ("a", "b", "c", "d"), weights, **options)
         # And every plan solved by the solver, as before cycles were cancelled from the plan: the
         # same ends, to within the solver's precision.
