@@ -316,19 +316,24 @@ def _alone(search: _Search, steps: _Steps[_T]) -> _T:
         return result
 
 
-def _together(searches: list[_Search], steps: list[_Steps[_T]]) -> list[_T]:
+def _together(
+    searches: list[_Search], steps: list[_Steps[_T]], cap_rows: IntArray, cap_cols: IntArray
+) -> list[_T]:
     """Run searches side by side: what they ask at each step is answered by one flow solve.
 
-    On a small problem a solve is mostly the cost of setting it up, the same for one instance as
-    for twenty (`solve_stack`); the searches are independent, so taking their steps in lockstep
-    changes none of their answers.
+    The searches are of one problem (its capacities `cap_rows` and `cap_cols`), each weight up
+    and down. On a small problem a solve is mostly the cost of setting it up, about the same for
+    one instance as for twenty (`solve_stack`). The searches are independent and each copy in
+    the joint flow is solved to its own optimum, so the intervals are those each search finds
+    alone (where several plans tie for the best, the one reported past an end may differ).
     """
-    results: list[_T | None] = [None] * len(steps)
+    results: dict[int, _T] = {}
     asked: list[tuple[int, _Ask]] = []
 
     def advance(index: int, plan: _Plan | None) -> None:
+        step = steps[index]
         try:
-            asked.append((index, steps[index].send(plan)))  # type: ignore[arg-type]
+            asked.append((index, next(step) if plan is None else step.send(plan)))
         except StopIteration as done:
             results[index] = done.value
 
@@ -339,11 +344,11 @@ def _together(searches: list[_Search], steps: list[_Steps[_T]]) -> list[_T]:
         weights, eligible = zip(
             *(searches[index].instance(ask) for index, ask in batch), strict=True
         )
-        first = searches[batch[0][0]].p
-        chosen = solve_stack(np.stack(weights), np.stack(eligible), first.cap_rows, first.cap_cols)
+        chosen = solve_stack(np.stack(weights), np.stack(eligible), cap_rows, cap_cols)
         for (index, _), cells in zip(batch, chosen, strict=True):
-            advance(index, np.nonzero(cells))  # type: ignore[arg-type]
-    return results  # type: ignore[return-value]
+            rows, cols = np.nonzero(cells)
+            advance(index, (rows, cols))
+    return [results[index] for index in range(len(steps))]
 
 
 def _gallop(
@@ -623,7 +628,8 @@ def weight_intervals(
     if not large and np.count_nonzero(static) <= _BATCH_PAIRS:
         # Every solve is of the whole eligible graph, with nothing handed from one to the next.
         searches = [_Search(problem(k, sign), warm) for k, sign in directions]
-        ends = _together(searches, [_search_up(search, first_step) for search in searches])
+        steps = [_search_up(search, first_step) for search in searches]
+        ends = _together(searches, steps, cap_rows, cap_cols)
     for k, sign in directions[len(ends) :]:
         search = _Search(problem(k, sign), pooled, origin, keys)
         ends.append(_alone(search, _search_up(search, first_step)))
