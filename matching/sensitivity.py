@@ -287,6 +287,68 @@ def _eligibility_events(p: _Problem, start: float, stop: float) -> tuple[list[fl
     return _sorted_unique(np.concatenate(entries)), _sorted_unique(np.concatenate(exits))
 
 
+#: A search's end (where the plan stops qualifying, or s_max) and the points in (0, end) where
+#: pairs start and stop qualifying: what `_search_up` cuts its range at.
+_Events = tuple[float, list[float], list[float]]
+
+
+def _all_events(
+    raw: FloatArray,
+    scores: FloatArray,
+    static: BoolArray,
+    plan: tuple[IntArray, IntArray],
+    weights: FloatArray,
+    min_score: float,
+) -> list[_Events]:
+    """The events of every weight's searches, up then down, all at once.
+
+    The same values, bit for bit, as `_feasibility_end` and `_eligibility_events` find one
+    search at a time. A search's lines share their value at s = 0 with every other search's;
+    only the rates differ, by weight and by sign, and a root moving down is the negated root
+    moving up. So the roots of all the searches are a few array operations, not a few dozen per
+    search: on a small problem, where every operation is mostly its overhead, those were a fifth
+    of the sensitivity's time.
+    """
+    total = float(weights.sum())
+    rows, cols = plan
+    # Each line as (its value at 0, its rate moving up, per weight); with no threshold a pair's
+    # margin is its score: the same roots, counted once (as `weight_intervals` builds problems).
+    lines = [(scores, raw)]
+    if min_score != 0:
+        lines.insert(0, (scores - min_score * total, raw - min_score))
+    # Where the plan's own pairs stop qualifying: the first root of a falling line among them.
+    ends = []
+    for sign in (1.0, -1.0):
+        first = np.full(len(raw), math.inf)
+        for zero, rate in lines:
+            slope = sign * rate[:, rows, cols]
+            falling = slope < 0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                roots = np.where(falling, zero[rows, cols] / np.negative(slope), math.inf)
+            np.minimum(first, roots.min(axis=1, initial=math.inf), out=first)
+        ends.append(np.maximum(first, 0.0))
+    up_roots = []
+    for zero, rate in lines:
+        moving = static & (rate != 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            up_roots.append((moving, -zero / rate, rate > 0))
+    out: list[_Events] = []
+    for k in range(len(raw)):
+        for direction, sign in enumerate((1.0, -1.0)):
+            end = float(min(ends[direction][k], math.inf if sign > 0 else weights[k]))
+            entries: list[FloatArray] = []
+            exits: list[FloatArray] = []
+            for moving, roots, rising in up_roots:
+                at = roots[k] if sign > 0 else -roots[k]
+                inside = moving[k] & (at > 0) & (at < end)
+                up = rising[k] if sign > 0 else ~rising[k]
+                entries.append(at[inside & up])
+                exits.append(at[inside & ~up])
+            starts, stops = np.concatenate(entries), np.concatenate(exits)
+            out.append((end, _sorted_unique(starts), _sorted_unique(stops)))
+    return out
+
+
 def _sorted_unique(values: FloatArray) -> list[float]:
     """`np.unique(values)` as a list of floats; a set is quicker on the few of a small problem."""
     if len(values) <= 64:
@@ -438,18 +500,24 @@ def _intersect(
     raise RuntimeError("line intersection did not converge")  # pragma: no cover
 
 
-def _search_up(search: _Search, first_step: float) -> _Steps[tuple[float, PlanChange | None]]:
+def _search_up(
+    search: _Search, first_step: float, events: _Events | None = None
+) -> _Steps[tuple[float, PlanChange | None]]:
     """Largest s in [0, s_max] up to which the plan stays optimal, and the change past it.
 
     The range is cut where pairs start qualifying. Pairs that stop qualifying only remove plans,
     so a run between two entries is first checked as one piece over the eligible set at its start
     (a superset of the sets later in the run); only if some plan beats ours there is the run cut
     at its exits, since the beating plan might use a pair that has left. A large problem checks
-    runs, and pieces of a run, several at a time first (`_skip_runs`).
+    runs, and pieces of a run, several at a time first (`_skip_runs`). `events` are the search's
+    end and events where they are known (`_all_events`).
     """
     problem = search.p
-    end = min(_feasibility_end(problem), problem.s_max)
-    entries, exits = _eligibility_events(problem, 0.0, end)
+    if events is None:
+        end = min(_feasibility_end(problem), problem.s_max)
+        entries, exits = _eligibility_events(problem, 0.0, end)
+    else:
+        end, entries, exits = events
     bounds = [0.0, *entries, end]
     width = first_step
     run = 0
@@ -628,7 +696,11 @@ def weight_intervals(
     if not large and np.count_nonzero(static) <= _BATCH_PAIRS:
         # Every solve is of the whole eligible graph, with nothing handed from one to the next.
         searches = [_Search(problem(k, sign), warm) for k, sign in directions]
-        steps = [_search_up(search, first_step) for search in searches]
+        events = _all_events(raw, scores, static, plan, weights, min_score)
+        steps = [
+            _search_up(search, first_step, known)
+            for search, known in zip(searches, events, strict=True)
+        ]
         ends = _together(searches, steps, cap_rows, cap_cols)
     for k, sign in directions[len(ends) :]:
         search = _Search(problem(k, sign), pooled, origin, keys)

@@ -405,3 +405,41 @@ def test_eligibility_events_skip_only_lines_without_roots(seed: int) -> None:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(sensitivity, "_FEW_PAIRS", 10**9)
             assert sensitivity._eligibility_events(problem, start, stop) == events
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10**6), wide=st.booleans())
+def test_every_searchs_events_at_once_are_those_of_each_search(seed: int, wide: bool) -> None:
+    """`_all_events` finds each search's end and events bit for bit as the search would alone."""
+    rng = np.random.default_rng(seed)
+    n, m = (40, 40) if wide else (int(rng.integers(1, 8)), int(rng.integers(1, 8)))
+    count = 3
+    raw = rng.random((count, n, m)) * (rng.random((count, n, m)) < 0.8)
+    raw[0, 0, 0] = 0.0  # a pair with no rate in the first weight
+    weights = rng.uniform(0.1, 1.0, count)
+    scores = np.tensordot(weights, raw, axes=1)
+    min_score = float(rng.choice([0.0, 0.1, 0.35]))
+    total = float(weights.sum())
+    static = rng.random((n, m)) < 0.9
+    cells = np.argwhere(static & (scores >= min_score * total))
+    chosen = cells[rng.random(len(cells)) < 0.3]
+    plan = (chosen[:, 0].astype(np.int64), chosen[:, 1].astype(np.int64))
+    caps = np.ones(n, dtype=np.int64), np.ones(m, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    events = sensitivity._all_events(raw, scores, static, plan, weights, min_score)
+    for index, (k, sign) in enumerate(itertools.product(range(count), (1.0, -1.0))):
+        problem = sensitivity._Problem(
+            base=scores,
+            slope=sign * raw[k],
+            margins=None
+            if min_score == 0
+            else (scores - min_score * total, sign * (raw[k] - min_score)),
+            static=static,
+            cap_rows=caps[0],
+            cap_cols=caps[1],
+            plan=plan,
+            pins=(empty, empty),
+            s_max=math.inf if sign > 0 else float(weights[k]),
+        )
+        end = min(sensitivity._feasibility_end(problem), problem.s_max)
+        assert events[index] == (end, *sensitivity._eligibility_events(problem, 0.0, end))
