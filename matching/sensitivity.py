@@ -54,12 +54,13 @@ _NEAR_STEPS = 2
 _REOPTIMIZE_ABOVE = 20_000
 #: How large the candidates shared between searches may grow, relative to the plan's own.
 _POOL_GROWTH = 2
-#: Problems with at most this many open pairs run their searches side by side, each step's solves
-#: as one flow (`_together`; every solve of theirs is of the whole eligible graph). A solve of a
-#: few dozen pairs is mostly setting it up: the shipped 7 x 7 network's 22 searches took 12 ms
-#: instead of 20, a 20 x 20 one's 44 instead of 58; from about 25 x 25 the flow of all copies
-#: costs more than the solves apart (measured on synthetic networks, capacity 3).
-_BATCH_PAIRS = 400
+#: Problems of at most this many pairs (rows x columns) run their searches side by side, each
+#: step's solves as one flow (`_together`; every solve of theirs is of the whole eligible graph).
+#: A solve of a few dozen pairs is mostly setting it up: the shipped 7 x 7 network's 22 searches
+#: took 12 ms instead of 20, a 20 x 20 one's 44 instead of 58; from about 25 x 25 the flow of all
+#: copies costs more than the solves apart (measured on synthetic networks, capacity 3). Counted
+#: in cells, not open pairs: the searches' instances are stacked as whole matrices.
+_BATCH_CELLS = 400
 
 
 @dataclass(frozen=True)
@@ -693,7 +694,7 @@ def weight_intervals(
 
     directions = [(k, sign) for k in range(len(component_ids)) for sign in (1.0, -1.0)]
     ends: list[tuple[float, PlanChange | None]] = []
-    if not large and np.count_nonzero(static) <= _BATCH_PAIRS:
+    if not large and scores.size <= _BATCH_CELLS:
         # Every solve is of the whole eligible graph, with nothing handed from one to the next.
         searches = [_Search(problem(k, sign), warm) for k, sign in directions]
         events = _all_events(raw, scores, static, plan, weights, min_score)

@@ -116,7 +116,7 @@ def test_weight_intervals_match_brute_force(
     if walk:
         monkeypatch.setattr(sensitivity, "_FEW_PAIRS", -1)
     if solves == "alone":
-        monkeypatch.setattr(sensitivity, "_BATCH_PAIRS", -1)
+        monkeypatch.setattr(sensitivity, "_BATCH_CELLS", -1)
     if solves == "reoptimize":
         monkeypatch.setattr(sensitivity, "_REOPTIMIZE_ABOVE", -1)
     finite = 0
