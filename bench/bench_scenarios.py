@@ -3,7 +3,8 @@
 Run with ``.venv/bin/python bench/bench_scenarios.py``. Prints:
 
 * POST /scenarios/evaluate against a real uvicorn server on loopback (median and p95 over many
-  requests), with GET /health measured in the same run as the floor of one HTTP round trip;
+  requests, and the server's CPU a request), with GET /health measured in the same run as the
+  floor of one HTTP round trip;
 * a 500 x 500 synthetic scenario (weights and overrides) with plan and sensitivity;
 * the sensitivity of a 500 x 500 plan with a threshold (capacity 3, min_score 0.05), once;
 
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from measure import cpu_model, extract, free_port, has_commit, percentile, timed
+from measure import cpu_model, cpu_seconds, extract, free_port, has_commit, percentile, timed
 
 import matching.sensitivity as sensitivity
 from matching import (
@@ -124,7 +125,10 @@ def start_server(source: Path, data_dir: str) -> tuple[subprocess.Popen[bytes], 
 def http_figures(requests: int, baseline: str | None) -> None:
     """This tree's server and, if given, the baseline commit's, requests alternating between them.
 
-    Alternating shares out whatever else the machine runs fairly between the two servers.
+    Alternating shares out whatever else the machine runs fairly between the two servers. Beside
+    the wall times, each server's CPU a request (from /proc, over the measured requests): what
+    the server itself spends, which the client's own time and the machine's other work disturb
+    less.
     """
     with tempfile.TemporaryDirectory() as tmp:
         sources = {"this tree": ROOT}
@@ -146,14 +150,20 @@ def http_figures(requests: int, baseline: str | None) -> None:
             times: dict[tuple[str, str], list[float]] = {
                 (call, name): [] for call in calls for name in clients
             }
+            cpu: dict[tuple[str, str], float] = {}
             for call, send in calls.items():
                 for n in range(10 + requests):
+                    if n == 10:
+                        for name, (server, _) in servers.items():
+                            cpu[call, name] = -cpu_seconds(server.pid)
                     order = list(clients.items())
                     for name, client in order if n % 2 else order[::-1]:
                         start = time.perf_counter()
                         send(client).raise_for_status()
                         if n >= 10:
                             times[call, name].append(time.perf_counter() - start)
+                for name, (server, _) in servers.items():
+                    cpu[call, name] += cpu_seconds(server.pid)
             for client in clients.values():
                 client.close()
         finally:
@@ -163,7 +173,10 @@ def http_figures(requests: int, baseline: str | None) -> None:
     for (call, name), values in times.items():
         median, p95 = percentiles(values)
         label = f"{call}, {name}"
-        print(f"  {label:52s} median {median * 1e3:6.1f} ms   p95 {p95 * 1e3:6.1f} ms")
+        print(
+            f"  {label:52s} median {median * 1e3:6.1f} ms   p95 {p95 * 1e3:6.1f} ms   "
+            f"server CPU {cpu[call, name] / requests * 1e3:5.1f} ms a request"
+        )
     print(f"  target: POST /scenarios/evaluate median <= {TARGET_HTTP_MS} ms")
 
 
