@@ -87,10 +87,7 @@ def view_scenario(state: DatasetState, scenario: Scenario, sensitivity: bool) ->
     return ScenarioView(
         result=result,
         links=scored_links(network, components, weights, *result.links),
-        suggestions={
-            region: suggested_partners(state, network, components, weights, region, picks)
-            for region, picks in result.suggestions.items()
-        },
+        suggestions=suggested_partners(state, network, components, weights, result.suggestions),
         plan_links=plan_links(network, components, weights, result.plan),
     )
 
