@@ -199,6 +199,11 @@ def upsert_enterprises(
     return created
 
 
+#: Ids bound in one statement: below SQLite's default limit of 999 host parameters (before
+#: 3.32), with room for the statement's own.
+_IDS_PER_STATEMENT = 900
+
+
 def upsert_values(
     connection: Connection | Session, rows: Sequence[tuple[Any, ...]], *, now: datetime
 ) -> int:
@@ -211,8 +216,8 @@ def upsert_values(
         return 0
     ids = [r[0] for r in rows]
     existing: set[str] = set()
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        chunk = ids[start : start + _IDS_PER_STATEMENT]
         existing.update(
             connection.execute(select(enterprises.c.id).where(enterprises.c.id.in_(chunk)))
             .scalars()
@@ -312,8 +317,8 @@ def get_enterprises(
     out: dict[str, StoredEnterprise] = {}
     bind = _driver(connection)
     columns = ", ".join(c.name for c in enterprises.columns)
-    for start in range(0, len(wanted), 900):
-        chunk = tuple(wanted[start : start + 900])
+    for start in range(0, len(wanted), _IDS_PER_STATEMENT):
+        chunk = tuple(wanted[start : start + _IDS_PER_STATEMENT])
         sql = f"SELECT {columns} FROM enterprises WHERE id IN ({_marks(bind, len(chunk))})"
         for values in bind.exec_driver_sql(sql, chunk).all():
             stored = _row(values)
@@ -336,8 +341,8 @@ def get_cards(connection: Connection | Session, ids: Iterable[str]) -> dict[str,
     wanted = list(dict.fromkeys(ids))
     out: dict[str, EnterpriseCard] = {}
     bind = _driver(connection)
-    for start in range(0, len(wanted), 900):
-        chunk = tuple(wanted[start : start + 900])
+    for start in range(0, len(wanted), _IDS_PER_STATEMENT):
+        chunk = tuple(wanted[start : start + _IDS_PER_STATEMENT])
         sql = f"SELECT {_CARD_COLUMNS} FROM enterprises WHERE id IN ({_marks(bind, len(chunk))})"
         for values in bind.exec_driver_sql(sql, chunk).all():
             out[values[0]] = EnterpriseCard(*values)
@@ -347,14 +352,15 @@ def get_cards(connection: Connection | Session, ids: Iterable[str]) -> dict[str,
 def get_cards_at_head(
     connection: Connection | Session, ids: Iterable[str]
 ) -> tuple[dict[str, EnterpriseCard], int | None]:
-    """`get_cards` for at most 900 ids, in one statement that also reads the log's last change.
+    """`get_cards` in one statement that also reads the log's last change.
 
-    The change tells which state of the database the cards are from, when the statement runs
-    outside a transaction (`Database.statements`): None if no card came back.
+    At most `_IDS_PER_STATEMENT` ids. The change tells which state of the database the cards
+    are from, when the statement runs outside a transaction (`Database.statements`): None if no
+    card came back.
     """
     wanted = tuple(dict.fromkeys(ids))
-    if len(wanted) > 900:
-        raise ValueError("get_cards_at_head reads at most 900 cards")
+    if len(wanted) > _IDS_PER_STATEMENT:
+        raise ValueError(f"get_cards_at_head reads at most {_IDS_PER_STATEMENT} cards")
     if not wanted:
         return {}, None
     bind = _driver(connection)
