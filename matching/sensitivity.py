@@ -207,13 +207,8 @@ class _Search:
 
     def solve_slopes(self, eligible: BoolArray) -> tuple[IntArray, IntArray]:
         """The plan with the steepest line: its candidates would be poor warm starts elsewhere."""
-        chosen, _ = solve_dense(
-            self.p.slope,
-            eligible & (self.p.slope > 0),
-            self.p.cap_rows,
-            self.p.cap_cols,
-            price=False,
-        )
+        slopes, rising = self.instance((None, eligible))
+        chosen, _ = solve_dense(slopes, rising, self.p.cap_rows, self.p.cap_cols, price=False)
         rows, cols = np.nonzero(chosen)
         return rows, cols
 
@@ -674,6 +669,9 @@ def weight_intervals(
             origin = found.labels
     first_step = _FIRST_STEP * total
 
+    # Each pair's margin over the threshold at the weights, the same for every search.
+    margin = scores - min_score * total
+
     def problem(k: int, sign: float) -> _Problem:
         """Weight k moving up (sign 1) or down (sign -1) from its value."""
         x = raw[k]
@@ -681,9 +679,7 @@ def weight_intervals(
             base=scores,
             slope=sign * x,
             # With no threshold a pair's margin is its score: the same roots, counted once.
-            margins=None
-            if min_score == 0
-            else (scores - min_score * total, sign * (x - min_score)),
+            margins=None if min_score == 0 else (margin, sign * (x - min_score)),
             static=static,
             cap_rows=cap_rows,
             cap_cols=cap_cols,
