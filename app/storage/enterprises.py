@@ -369,8 +369,9 @@ def get_cards_at_head(
         f"WHERE id IN ({_marks(bind, len(wanted))})",
         wanted,
     ).all()
-    cards = {values[0]: EnterpriseCard(*values[:5]) for values in rows}
-    return cards, (int(rows[0][5] or 0) if rows else None)
+    # Each row is a card's columns, then the log's last change.
+    cards = {values[0]: EnterpriseCard(*values[:-1]) for values in rows}
+    return cards, (int(rows[0][-1] or 0) if rows else None)
 
 
 def index_rows(
