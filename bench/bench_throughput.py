@@ -15,8 +15,12 @@ each is measured with wrk on loopback:
   transaction (the worker's index current; `counterpart_partner_reads_total`);
 * mixed load: 80 connections (one wrk thread each) for 60 s, every tenth request of a connection a
   PATCH of a profile (a new `offers` and a `description` carrying a counter), the others partner
-  queries: requests/s, p50 and p99 of all, errors (non-2xx and socket errors), the share of
-  partner queries read outside a transaction. Each connection
+  queries. By default the connections start at staggered points of that cycle, eight at each, as
+  independent clients would; with ``--updates aligned`` all start at the same point, so that
+  the 80 updates arrive together once a cycle (about every second), each burst queueing every
+  query behind it (the schedule of the figures before 2026-12-04). Reported: requests/s, p50
+  and p99 of all, errors (non-2xx and socket errors), the share of partner queries read outside
+  a transaction. Each connection
   owns the enterprises it updates and one update of its is in flight at a time, so it knows the
   last value acknowledged for each: after the run every one is read back (GET), and a stored value
   older than the acknowledged one is a lost update. A partner query of each updated enterprise
@@ -112,7 +116,8 @@ function setup(thread)
 end
 
 function init(args)
-  counter = 0
+  -- Where in its cycle of %(every)d requests the connection starts (`--updates`).
+  counter = %(phase)s
   updates = 0
   errors = 0
   pending = nil
@@ -221,6 +226,7 @@ def mixed_load(
     run: str,
     seconds: int,
     connections: int,
+    staggered: bool,
     cpu: Callable[[], float],
     reads: Callable[[], list[float]],
 ) -> dict[str, float]:
@@ -232,6 +238,7 @@ def mixed_load(
         "run": run,
         "per": OWNED,
         "every": UPDATE_EVERY,
+        "phase": f"tid % {UPDATE_EVERY}" if staggered else "0",
         "key": ADMIN_KEY,
         "result": result,
     }
@@ -353,7 +360,8 @@ def serve(
             partners["kept"] = kept / (kept + read) if kept + read else float("nan")
             mixed = mixed_load(
                 client, ids, owned, sectors, work, run=run, seconds=args.mixed_seconds,
-                connections=args.clients, cpu=lambda: server_cpu(server.pid),
+                connections=args.clients, staggered=args.updates == "staggered",
+                cpu=lambda: server_cpu(server.pid),
                 reads=lambda: partner_reads(client),
             )  # fmt: skip
     finally:
@@ -434,7 +442,7 @@ def bench_database(
                   f"a request   partner cards kept {kept_share(partners['kept'])}   read "
                   f"outside a transaction {reads_share(partners)}")  # fmt: skip
         print(f"  {database}: mixed load, {args.clients} connections, {args.mixed_seconds} s, "
-              f"1 in {UPDATE_EVERY} a profile update")  # fmt: skip
+              f"1 in {UPDATE_EVERY} a profile update, {args.updates}")  # fmt: skip
         for label, (_, mixed) in results.items():
             print(f"    {label:22s} {mixed['rps']:7.0f} requests/s   p50 {mixed['p50']:7.1f} ms"
                   f"   p99 {mixed['p99']:7.1f} ms   server CPU {mixed['cpu_ms']:.2f} ms a request"
@@ -458,6 +466,13 @@ def main() -> None:
     parser.add_argument("--mixed-seconds", type=int, default=60)
     parser.add_argument("--clients", type=int, default=80, help="connections of the mixed load")
     parser.add_argument("--baseline", default=BASELINE_REF, help="commit ('' for none)")
+    parser.add_argument(
+        "--updates",
+        choices=("staggered", "aligned"),
+        default="staggered",
+        help="mixed load: connections send their updates at staggered points of their cycle "
+        "of ten requests, or all at the same point (a burst of one update per connection)",
+    )
     args = parser.parse_args()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"machine: {cpu_model()}; load average {load}")
