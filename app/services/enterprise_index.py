@@ -256,6 +256,11 @@ def _stored_profiles(session: Connection | Session) -> Iterable[Enterprise]:
             )
 
 
+def _named(log: Iterable[tuple[int, str | None, str]]) -> list[str]:
+    """The enterprises a stretch of the change log names, each once, in order."""
+    return list(dict.fromkeys(ident for _, ident, _ in log if ident is not None))
+
+
 def _on_side(profile: Enterprise | None, regions: Mapping[str, int]) -> bool:
     return profile is not None and profile.region in regions
 
@@ -327,16 +332,42 @@ class IndexKeeper:
                 index = self._start(session, state, seq)
             elif index.seq < seq:
                 index = self._advance(session, state, index, seq)
-            self._index = index
-            if self._rebuild_due and self._background is None:
-                self._background = threading.Thread(
-                    target=self._rebuild_in_background,
-                    args=(state,),
-                    name="enterprise-index-rebuild",
-                    daemon=True,
-                )
-                self._background.start()
+            self._install(index, state)
             return index
+
+    def catch_up(self, connection: Connection, state: DatasetState) -> EnterpriseIndex | None:
+        """The index advanced to the log's last change, from one statement outside a transaction.
+
+        `connection` reads outside a transaction (`Database.statements`): the changes past the
+        index and the profiles they name come in one statement, so of one state of the
+        database, the one its last change names. None when only a read transaction can bring
+        the index up to date (`sync`): there is no index of this dataset yet, a bulk change is
+        among the new ones, or another dataset is active by then.
+        """
+        with self._lock:
+            index = self._index
+            if index is None or index.dataset_id != state.record_id:
+                return None
+            active, log, rows = store.changes_with_profiles(connection, index.seq)
+            if not log:
+                return index  # already at the log's end: another request moved it there
+            if active != state.record_id or any(op == "bulk" for _, _, op in log):
+                return None
+            index = self._applied(state, index, log[-1][0], log, rows)
+            self._install(index, state)
+            return index
+
+    def _install(self, index: EnterpriseIndex, state: DatasetState) -> None:
+        """Serve `index` from now on, and start a rebuild in the background if one is due."""
+        self._index = index
+        if self._rebuild_due and self._background is None:
+            self._background = threading.Thread(
+                target=self._rebuild_in_background,
+                args=(state,),
+                name="enterprise-index-rebuild",
+                daemon=True,
+            )
+            self._background.start()
 
     def refresh(self, state: DatasetState) -> None:
         """Rebuild the index now if a bulk change is logged past it; the caller waits.
@@ -506,7 +537,21 @@ class IndexKeeper:
         self, session: Connection | Session, state: DatasetState, index: EnterpriseIndex, seq: int
     ) -> EnterpriseIndex:
         log = store.changes_since(session, index.seq)
-        touched = list(dict.fromkeys(ident for _, ident, _ in log if ident is not None))
+        return self._applied(state, index, seq, log, store.get_enterprises(session, _named(log)))
+
+    def _applied(
+        self,
+        state: DatasetState,
+        index: EnterpriseIndex,
+        seq: int,
+        log: list[tuple[int, str | None, str]],
+        rows: Mapping[str, store.StoredEnterprise],
+    ) -> EnterpriseIndex:
+        """`index` with the changes `log` after it applied: as of change `seq`, the last.
+
+        `rows` holds the stored profiles of the enterprises the log names, as of `seq`.
+        """
+        touched = _named(log)
         cards = index.cards
         if any(op == "bulk" for _, _, op in log):
             # Not rebuilt here: `sync` starts a rebuild in the background.
@@ -514,7 +559,6 @@ class IndexKeeper:
             cards = CardCache(seq)  # a bulk change does not say whose cards it changed
         else:
             cards.written(touched, seq)
-        rows = store.get_enterprises(session, touched)
         changed: dict[str, Enterprise | None] = dict(index.changed)
         for ident in touched:
             stored = rows.get(ident)

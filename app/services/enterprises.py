@@ -157,15 +157,18 @@ class EnterpriseService:
 
         First outside a transaction (`Database.statements`, `outside` true): when this worker's
         index is at the log's last change already, a partner query whose cards are kept needs
-        one statement (`store.heads`), not three round trips. `run` raises StaleRead if it would
-        read past that change (`CardCache.read`), NeedsTransaction if it needs a read the index
-        cannot answer; it is then run again in a read transaction (`searching`), as it is at once
-        when the index is behind the log.
+        one statement (`store.heads`), not three round trips; when a write landed since, one more
+        brings the index up to date (`IndexKeeper.catch_up`). `run` raises StaleRead if it would
+        read past the index's change (`CardCache.read`), NeedsTransaction if it needs a read the
+        index cannot answer; it is then run again in a read transaction (`searching`), as it is
+        at once when only a transaction can bring the index up to date (a bulk change).
         """
         with self.database.statements() as connection:
             active_id, seq = store.heads(connection)
             state = active.state_of(active_id)
             index = self.keeper.current(state, seq)
+            if index is None:
+                index = self.keeper.catch_up(connection, state)
             if index is not None:
                 try:
                     answer = run(connection, state, index, True)

@@ -40,6 +40,7 @@ __all__ = [
     "change_at",
     "changes",
     "changes_since",
+    "changes_with_profiles",
     "count_enterprises",
     "delete_enterprise",
     "enterprises",
@@ -448,6 +449,33 @@ def changes_since(connection: Connection | Session, seq: int) -> list[tuple[int,
         .order_by(changes.c.seq)
     ).all()
     return [(int(s), e, str(o)) for s, e, o in rows]
+
+
+def changes_with_profiles(
+    connection: Connection | Session, seq: int
+) -> tuple[int | None, list[tuple[int, str | None, str]], dict[str, StoredEnterprise]]:
+    """`changes_since` and `get_enterprises` of the ids it names, in one statement.
+
+    Returns the active dataset's id, the changes logged after `seq` (seq, enterprise id, op) in
+    order and the stored enterprises they name (deleted ones left out). Outside a transaction
+    (`Database.statements`) the three are of one state of the database, which the last change
+    names; the active id is None when no change came back (or no dataset is active).
+    """
+    bind = _driver(connection)
+    columns = ", ".join(f"e.{c.name}" for c in enterprises.columns)
+    rows = bind.exec_driver_sql(
+        f"SELECT c.seq, c.enterprise_id, c.op, (SELECT id FROM datasets WHERE active), "
+        f"{columns} FROM enterprise_changes c LEFT JOIN enterprises e ON e.id = c.enterprise_id "
+        f"WHERE c.seq > {_marks(bind, 1)} ORDER BY c.seq",
+        (seq,),
+    ).all()
+    log = [(int(values[0]), values[1], str(values[2])) for values in rows]
+    stored = {}
+    for values in rows:
+        if values[4] is not None:  # the enterprise exists: its columns follow the first four
+            stored[values[4]] = _row(values[4:])
+    active = rows[0][3] if rows else None
+    return (None if active is None else int(active)), log, stored
 
 
 def now() -> datetime:
