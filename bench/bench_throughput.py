@@ -16,16 +16,16 @@ each is measured with wrk on loopback:
 * mixed load: 80 connections (one wrk thread each) for 60 s, every tenth request of a connection a
   PATCH of a profile (a new `offers` and a `description` carrying a counter), the others partner
   queries. By default the connections start at staggered points of that cycle, eight at each, as
-  independent clients would; with ``--updates aligned`` all start at the same point, so that
-  the 80 updates arrive together once a cycle (about every second), each burst queueing every
-  query behind it (the schedule of the figures before 2026-12-04). Reported: requests/s, p50
-  and p99 of all, errors (non-2xx and socket errors), the share of partner queries read outside
-  a transaction. Each connection
-  owns the enterprises it updates and one update of its is in flight at a time, so it knows the
-  last value acknowledged for each: after the run every one is read back (GET), and a stored value
-  older than the acknowledged one is a lost update. A partner query of each updated enterprise
-  is then checked against a search for its stored profile typed in (POST /partners/search): they
-  differ if the index the query ran on had not caught up with the last update.
+  independent clients would; with ``--updates aligned`` all start at the same point, so that the 80
+  updates arrive together once a cycle (about every second), each burst queueing every query behind
+  it (the schedule of the figures before 2026-12-04). Reported: requests/s, p50 and p99 of all,
+  errors (non-2xx and socket errors), the share of partner queries read outside a transaction. Each
+  connection owns the enterprises it updates and one update of its is in flight at a time, so it
+  knows the last value acknowledged for each: after the run every one is read back (GET), and a
+  stored value older than the acknowledged one is a lost update. A partner query of each updated
+  enterprise is then checked against a search for its stored profile typed in (POST
+  /partners/search): they differ if the index the query ran on had not caught up with the last
+  update.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 The index is immutable: a base `Population` per side (everything stored when it was built), a mask
 of base rows that have since changed or gone, and a small overlay `Population` of the enterprises
-written since. Each write in any worker logs a change; before a query, the worker reads the log
-past the change its index reflects and builds a new index with those changes, within the read
-transaction of the query itself. A query therefore works on exactly one committed state of the
+written since. Each write in any worker logs a change; before a query, the worker reads the log past
+the change its index reflects and builds a new index with those changes, within the read transaction
+of the query itself, or outside one from a single statement that reads the log with the profiles it
+names (`IndexKeeper.catch_up`). A query therefore works on exactly one committed state of the
 database: it sees every change committed before it began, and never half of one. When the overlay
 grows large, or the region dataset changes, the index is rebuilt before the query goes on.
 
