@@ -12,8 +12,8 @@ so that both see the same load. CPU is the process's (`time.process_time`): the 
 process (Starlette's `TestClient`), so it is the whole request's, HTTP stack included, without
 the network.
 
-PostgreSQL runs on a database of its own (``bench_catch_up``) on the server
-``postgresql://postgres@127.0.0.1:5432``, dropped at the end.
+PostgreSQL runs on a database of its own (``bench_catch_up``) on `bench_throughput`'s server
+(``postgresql://postgres@127.0.0.1:5432``), dropped at the end.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_throughput import postgres_url
 from measure import cpu_model, extract, has_commit
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The tree before the catch-up outside a transaction.
 BASELINE_REF = "6be079d"
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 PG_DATABASE = "bench_catch_up"
 KEY = "bench-catch-up-admin-key-0123456789"
 
@@ -80,22 +80,9 @@ def measure(count: int, rounds: int, database_url: str | None) -> dict[str, floa
     return {"after_write": first, "current": next_, "catch_up": first - next_}
 
 
-def postgres_database(create: bool) -> str:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(f"{PG_SERVER}/postgres".replace("postgresql:", "postgresql+psycopg:"),
-                          isolation_level="AUTOCOMMIT")  # fmt: skip
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"))
-        if create:
-            connection.execute(text(f"CREATE DATABASE {PG_DATABASE}"))
-    admin.dispose()
-    return f"{PG_SERVER}/{PG_DATABASE}"
-
-
 def run_tree(tree: Path, args: argparse.Namespace, database: str) -> dict[str, float]:
     """`measure` in a process of its own, on the source tree `tree`."""
-    url = postgres_database(create=True) if database == "postgresql" else ""
+    url = postgres_url(PG_DATABASE, create=True) if database == "postgresql" else ""
     try:
         out = subprocess.run(
             [sys.executable, __file__, "--measure", str(args.count), str(args.rounds), url],
@@ -107,7 +94,7 @@ def run_tree(tree: Path, args: argparse.Namespace, database: str) -> dict[str, f
         ).stdout
     finally:
         if database == "postgresql":
-            postgres_database(create=False)
+            postgres_url(PG_DATABASE, create=False)
     figures: dict[str, float] = json.loads(out.splitlines()[-1])
     return figures
 
