@@ -107,7 +107,7 @@ from matching.scoring import (
 from matching.sensitivity import PlanChange, WeightInterval, weight_intervals
 from matching.slots import assign_slots
 from matching.stability import RegionStability, suggestion_stability
-from matching.suggest import Suggestion, rank_links, suggest_partners
+from matching.suggest import Suggestion, rank_links, suggest_all, suggest_partners
 from matching.synthetic_enterprises import enterprises_per_side, generate_enterprises
 from matching.taxonomy import FACTOR_IDS, Taxonomy, load_taxonomy, parse_taxonomy
 
@@ -217,6 +217,7 @@ __all__ = [
     "scored_links",
     "search_partners",
     "solve_plan",
+    "suggest_all",
     "suggest_partners",
     "suggestion_stability",
     "synthetic_network",

@@ -18,7 +18,7 @@ from matching.network import Network, Side
 from matching.plan import PlanResult, PlanSettings, plan_network, plan_request, reduce_pins
 from matching.scoring import ComponentScores, Weights, score_components
 from matching.sensitivity import WeightInterval, weight_intervals
-from matching.suggest import Suggestion, rank_links, suggest_partners
+from matching.suggest import Suggestion, rank_links, suggest_all
 from matching.taxonomy import FACTOR_IDS
 
 __all__ = [
@@ -332,10 +332,7 @@ def evaluate_scenario(
     plan = plan_network(
         scenario_network, scenario_components, weights, scenario.plan, warm=base_plan.warm_start
     )
-    suggestions = {
-        region: suggest_partners(scenario_network, scores, region=region, k=scenario.k)
-        for region in scenario_network.northeast.ids + scenario_network.east.ids
-    }
+    suggestions = suggest_all(scenario_network, scores, k=scenario.k)
     intervals = (
         plan_intervals(scenario_network, scenario_components, weights, scenario.plan, plan)
         if sensitivity

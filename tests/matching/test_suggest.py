@@ -10,6 +10,7 @@ from matching import (
     Weights,
     rank_links,
     score_components,
+    suggest_all,
     suggest_partners,
     synthetic_network,
 )
@@ -50,6 +51,23 @@ def test_suggestions_are_the_best_untied_partners(
     )[:k]
     assert [s.partner for s in picks] == brute
     assert [s.value for s in picks] == [float(row[p]) for p in brute]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(0, 1000), st.integers(1, 12), st.data())
+def test_every_regions_suggestions_at_once_are_each_regions_own(
+    n: int, m: int, seed: int, k: int, data: st.DataObject
+) -> None:
+    """`suggest_all` gives every region what `suggest_partners` gives it, value for value."""
+    net = synthetic_network(n, m, seed=seed, tie_density=0.3)
+    scores = score_components(net).combine(Weights.resolve(net.taxonomy))
+    # Ties between partners and values that are not positive, which both must leave out.
+    coarse = data.draw(st.booleans())
+    values = np.round(scores, 1) - 0.2 if coarse else scores
+    every = suggest_all(net, values, k=k)
+    assert list(every) == [*net.northeast.ids, *net.east.ids]
+    for region, picks in every.items():
+        assert picks == suggest_partners(net, values, region=region, k=k)
 
 
 def test_suggestions_refuse_bad_arguments() -> None:
