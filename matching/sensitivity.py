@@ -115,22 +115,32 @@ class _Search:
         warm: WarmStart,
         origin: Labels | None = None,
         pool: IntArray | None = None,
+        sibling: _Search | None = None,
     ) -> None:
+        """A search of `problem` from the warm start `warm`.
+
+        `sibling` is a search of another weight of the same problem (the same scores, eligible
+        pairs, plan and capacities; only the slope differs): what it found of them is taken
+        from it rather than found again.
+        """
         self.p = problem
         # Candidates and potentials carried from solve to solve: warm starts.
         self.warm = warm
-        pairs = int(np.count_nonzero(problem.static))
-        self.few = pairs <= _FEW_PAIRS
-        self.reoptimizes = pairs > _REOPTIMIZE_ABOVE
         rows, cols = problem.plan
-        self.plan_set = set(zip(rows.tolist(), cols.tolist(), strict=True))
-        self.plan_line = (
-            float(problem.base[rows, cols].sum()),
-            float(problem.slope[rows, cols].sum()),
-        )
+        if sibling is None:
+            pairs = int(np.count_nonzero(problem.static))
+            self.few = pairs <= _FEW_PAIRS
+            self.reoptimizes = pairs > _REOPTIMIZE_ABOVE
+            self.plan_set = set(zip(rows.tolist(), cols.tolist(), strict=True))
+            self.supply = int(problem.cap_rows.sum())
+            base_line = float(problem.base[rows, cols].sum())
+        else:
+            self.few, self.reoptimizes = sibling.few, sibling.reoptimizes
+            self.plan_set, self.supply = sibling.plan_set, sibling.supply
+            base_line = sibling.plan_line[0]
+        self.plan_line: tuple[float, float] = (base_line, float(problem.slope[rows, cols].sum()))
         # Labels that proved our plan optimal, by s: the nearest start the next answer's.
         self.proofs: list[tuple[float, Labels]] = [] if origin is None else [(0.0, origin)]
-        self.supply = int(problem.cap_rows.sum())
         # The candidates of `reoptimize`, as sorted flat indices, our plan's pairs among them
         # (`_plan_pool`, unless the caller hands on those of earlier searches).
         self.pool = np.zeros(0, dtype=np.int64)
@@ -323,26 +333,38 @@ def _all_events(
                 roots = np.where(falling, zero[rows, cols] / np.negative(slope), math.inf)
             np.minimum(first, roots.min(axis=1, initial=math.inf), out=first)
         ends.append(np.maximum(first, 0.0))
-    up_roots = []
-    for zero, rate in lines:
-        moving = static & (rate != 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            up_roots.append((moving, -zero / rate, rate > 0))
-    out: list[_Events] = []
-    for k in range(len(raw)):
-        for direction, sign in enumerate((1.0, -1.0)):
-            end = float(min(ends[direction][k], math.inf if sign > 0 else weights[k]))
-            entries: list[FloatArray] = []
-            exits: list[FloatArray] = []
-            for moving, roots, rising in up_roots:
-                at = roots[k] if sign > 0 else -roots[k]
-                inside = moving[k] & (at > 0) & (at < end)
-                up = rising[k] if sign > 0 else ~rising[k]
-                entries.append(at[inside & up])
-                exits.append(at[inside & ~up])
-            starts, stops = np.concatenate(entries), np.concatenate(exits)
-            out.append((end, _sorted_unique(starts), _sorted_unique(stops)))
-    return out
+    # Every line's root moving up, per weight: (weights, lines x cells), the lines side by side
+    # (the order of a search's roots does not matter: they are sorted and made unique).
+    count = len(raw)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roots = np.concatenate([(-zero / rate).reshape(count, -1) for zero, rate in lines], 1)
+    moving = np.concatenate(
+        [(static & (rate != 0)).reshape(count, -1) for _, rate in lines], axis=1
+    )
+    rising = np.concatenate([(rate > 0).reshape(count, -1) for _, rate in lines], axis=1)
+    found: list[tuple[list[FloatArray], list[FloatArray]]] = []
+    stretch = []
+    for direction, sign in enumerate((1.0, -1.0)):
+        # A root moving down is the negated root moving up; the search ends at its end, and a
+        # search down at the weight itself.
+        stop = np.minimum(ends[direction], math.inf if sign > 0 else weights)
+        at = roots if sign > 0 else -roots
+        inside = moving & (at > 0) & (at < stop[:, None])
+        up = rising if sign > 0 else ~rising
+        found.append((_per_row(at, inside & up), _per_row(at, inside & ~up)))
+        stretch.append(stop.tolist())
+    return [
+        (stretch[direction][k], _sorted_unique(found[direction][0][k]),
+         _sorted_unique(found[direction][1][k]))
+        for k in range(count)
+        for direction in (0, 1)
+    ]  # fmt: skip
+
+
+def _per_row(values: FloatArray, mask: BoolArray) -> list[FloatArray]:
+    """The values `mask` picks in each row of a 2-d array, one array per row."""
+    counts = np.count_nonzero(mask, axis=1)
+    return np.split(values[mask], np.cumsum(counts)[:-1])
 
 
 def _sorted_unique(values: FloatArray) -> list[float]:
@@ -692,15 +714,20 @@ def weight_intervals(
     ends: list[tuple[float, PlanChange | None]] = []
     if not large and scores.size <= _BATCH_CELLS:
         # Every solve is of the whole eligible graph, with nothing handed from one to the next.
-        searches = [_Search(problem(k, sign), warm) for k, sign in directions]
+        searches: list[_Search] = []
+        for k, sign in directions:
+            sibling = searches[0] if searches else None
+            searches.append(_Search(problem(k, sign), warm, sibling=sibling))
         events = _all_events(raw, scores, static, plan, weights, min_score)
         steps = [
             _search_up(search, first_step, known)
             for search, known in zip(searches, events, strict=True)
         ]
         ends = _together(searches, steps, cap_rows, cap_cols)
+    first: _Search | None = None
     for k, sign in directions[len(ends) :]:
-        search = _Search(problem(k, sign), pooled, origin, keys)
+        search = _Search(problem(k, sign), pooled, origin, keys, sibling=first)
+        first = first or search
         ends.append(_alone(search, _search_up(search, first_step)))
         if keys is None:
             pooled = _pool(warm, pooled, search.warm)
