@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from threadpoolctl import ThreadpoolController
 
 from matching import (
     Enterprise,
@@ -320,6 +321,46 @@ def test_screening_threads_work_in_a_forked_child(model) -> None:
             os._exit(0 if same else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_blas_is_on_one_thread_while_screens_run_and_as_before_after_the_last() -> None:
+    # Two rounds screening at once in two threads: the first to end must not give BLAS its
+    # threads back under the other, and the last must leave it as it found it.
+    controller = ThreadpoolController()
+
+    def blas_threads() -> list[int]:
+        return [lib["num_threads"] for lib in controller.select(user_api="blas").info()]
+
+    assert blas_threads(), "numpy's BLAS is not found"
+    with controller.limit(limits=2, user_api="blas"):
+        first, second = (candidates_module._blas_on_one_thread() for _ in range(2))
+        with first:
+            assert blas_threads() == [1] * len(blas_threads())
+            second.__enter__()
+        assert blas_threads() == [1] * len(blas_threads())
+        second.__exit__(None, None, None)
+        assert blas_threads() == [2] * len(blas_threads())
+
+
+def test_a_threaded_screen_holds_blas_to_one_thread(model) -> None:
+    _, _, ne, east = populations(model, 7, 40, 40)
+    seen: list[list[int]] = []
+    screen = candidates_module._screen_rows
+    controller = ThreadpoolController()
+
+    def spying(*args: object, **kwargs: object) -> object:
+        seen.append([lib["num_threads"] for lib in controller.select(user_api="blas").info()])
+        return screen(*args, **kwargs)
+
+    with (
+        controller.limit(limits=2, user_api="blas"),
+        mock.patch.object(candidates_module, "_BLOCK_CELLS", 1),
+        mock.patch.object(candidates_module, "_screen_rows", spying),
+    ):
+        candidate_pairs(model, ne, east, k=2, threads=2)
+        after = [lib["num_threads"] for lib in controller.select(user_api="blas").info()]
+    assert len(seen) == 2 and all(threads and set(threads) == {1} for threads in seen)
+    assert set(after) == {2}
 
 
 @pytest.mark.parametrize(
