@@ -12,9 +12,10 @@ Run with ``.venv/bin/python bench/bench_rounds.py [--size 10000] [--k 20] [--b 3
   part of it after the candidates (solve, slots, meetings: the round given its candidates);
 * candidates, solve, after the candidates and the whole round beside the baseline commit
   (``--baseline``, default the engine before the latency work of issue 11), extracted with
-  ``git archive``, and this tree again with BLAS on one thread (``OPENBLAS_NUM_THREADS=1``: the
-  screen's threads have the cores), each timed by the same code in a process per run, turn and
-  turn about, so that all see the same load; all rounds must have the same objective.
+  ``git archive``, and this tree again with ``OPENBLAS_NUM_THREADS=1`` (the screen holds BLAS to
+  one thread itself since 2026-12-04: the two should agree within the noise), each timed by the
+  same code in a process per run, turn and turn about, so that all see the same load; all rounds
+  must have the same objective.
 
 Populations come from the official generator (`matching.synthetic_enterprises`, fixed seed): the
 first ``size`` enterprises of each side.
@@ -220,8 +221,8 @@ def engine_timing(size: int, k: int, b: int, seed: int, repeat: int) -> dict[str
 def baseline_figures(args: argparse.Namespace, baseline: str | None) -> None:
     """This tree's round beside the baseline commit's, each timed in processes of its own."""
     with tempfile.TemporaryDirectory() as tmp:
-        # This tree twice: as it comes, and with BLAS on one thread, which leaves the cores to
-        # the screen's own threads (BLAS's threads and the screen's otherwise compete).
+        # This tree twice: as it comes, and with BLAS on one thread from the start, which the
+        # screen's own limit (`_blas_on_one_thread`) should match.
         trees: dict[str, tuple[Path, dict[str, str]]] = {
             "this tree": (ROOT, {}),
             "this tree, BLAS 1 thr.": (ROOT, {"OPENBLAS_NUM_THREADS": "1"}),
