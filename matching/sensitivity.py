@@ -345,8 +345,8 @@ def _all_events(
     found: list[tuple[list[FloatArray], list[FloatArray]]] = []
     stretch = []
     for direction, sign in enumerate((1.0, -1.0)):
-        # A root moving down is the negated root moving up; the search ends at its end, and a
-        # search down at the weight itself.
+        # A root moving down is the negated root moving up. A search stops where the plan stops
+        # qualifying, and one down at the weight's own value too (the weight reaches 0 there).
         stop = np.minimum(ends[direction], math.inf if sign > 0 else weights)
         at = roots if sign > 0 else -roots
         inside = moving & (at > 0) & (at < stop[:, None])
