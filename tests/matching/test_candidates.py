@@ -323,23 +323,25 @@ def test_screening_threads_work_in_a_forked_child(model) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
 
 
+def _blas_threads(controller: ThreadpoolController) -> list[int]:
+    """The threads of each BLAS library the process has loaded."""
+    return [lib["num_threads"] for lib in controller.select(user_api="blas").info()]
+
+
 def test_blas_is_on_one_thread_while_screens_run_and_as_before_after_the_last() -> None:
     # Two rounds screening at once in two threads: the first to end must not give BLAS its
     # threads back under the other, and the last must leave it as it found it.
     controller = ThreadpoolController()
-
-    def blas_threads() -> list[int]:
-        return [lib["num_threads"] for lib in controller.select(user_api="blas").info()]
-
-    assert blas_threads(), "numpy's BLAS is not found"
+    libraries = len(_blas_threads(controller))
+    assert libraries, "numpy's BLAS is not found"
     with controller.limit(limits=2, user_api="blas"):
         first, second = (candidates_module._blas_on_one_thread() for _ in range(2))
         with first:
-            assert blas_threads() == [1] * len(blas_threads())
+            assert _blas_threads(controller) == [1] * libraries
             second.__enter__()
-        assert blas_threads() == [1] * len(blas_threads())
+        assert _blas_threads(controller) == [1] * libraries
         second.__exit__(None, None, None)
-        assert blas_threads() == [2] * len(blas_threads())
+        assert _blas_threads(controller) == [2] * libraries
 
 
 def test_a_threaded_screen_holds_blas_to_one_thread(model) -> None:
@@ -349,7 +351,7 @@ def test_a_threaded_screen_holds_blas_to_one_thread(model) -> None:
     controller = ThreadpoolController()
 
     def spying(*args: object, **kwargs: object) -> object:
-        seen.append([lib["num_threads"] for lib in controller.select(user_api="blas").info()])
+        seen.append(_blas_threads(controller))
         return screen(*args, **kwargs)
 
     with (
@@ -358,7 +360,7 @@ def test_a_threaded_screen_holds_blas_to_one_thread(model) -> None:
         mock.patch.object(candidates_module, "_screen_rows", spying),
     ):
         candidate_pairs(model, ne, east, k=2, threads=2)
-        after = [lib["num_threads"] for lib in controller.select(user_api="blas").info()]
+        after = _blas_threads(controller)
     assert len(seen) == 2 and all(threads and set(threads) == {1} for threads in seen)
     assert set(after) == {2}
 
