@@ -106,9 +106,9 @@ def _default_threads() -> int:
 def _map(work: Callable[[int], _T], items: range, threads: int) -> list[_T]:
     """``[work(i) for i in items]``, on up to `threads` threads; the results in order.
 
-    BLAS is held to one thread of its own meanwhile: our threads already use the cores, and
-    BLAS's threads on top of them only competed with them (a 10,000 + 10,000 round's screen
-    took 563 ms with OpenBLAS's threads, 459 ms without).
+    When it uses threads, BLAS is held to one thread of its own meanwhile: ours already use the
+    cores, and BLAS's threads on top of them only competed with them (a 10,000 + 10,000 round's
+    screen took 563 ms with OpenBLAS's threads, 459 ms without).
     """
     if threads <= 1 or len(items) <= 1:
         return [work(i) for i in items]
