@@ -1,12 +1,18 @@
-"""``counterpart db``: the database's schema."""
+"""``counterpart db``: the database's schema and its change log."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 import typer
 
-from app.services.schema import DatabaseUnreachable, upgrade_database, write_revision
+from app.services.schema import (
+    DatabaseUnreachable,
+    prune_change_log,
+    upgrade_database,
+    write_revision,
+)
 from app.settings import get_settings
 
 __all__ = ["db_cli"]
@@ -49,3 +55,32 @@ def revision(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc
     typer.echo(f"wrote {path}")
+
+
+@db_cli.command("prune-log")
+def prune_log(
+    keep_days: Annotated[
+        float,
+        typer.Option(
+            "--keep-days",
+            min=0,
+            help="Keep the changes of the last this many days (a fraction of a day is fine).",
+        ),
+    ],
+) -> None:
+    """Remove old entries of the enterprise change log, which grows by one row per write.
+
+    Workers read the log past their partner index; the newest removed entry stays as a
+    horizon, and an index older than it is built afresh (or mapped from a newer snapshot)
+    before it answers. Keep at least as long as any instance may go without a partner query.
+    The log's last change is always kept. Safe while the service runs.
+    """
+    try:
+        removed, horizon = prune_change_log(get_settings(), timedelta(days=keep_days))
+    except DatabaseUnreachable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    if horizon is None:
+        typer.echo(f"no change logged more than {keep_days:g} days ago: nothing removed")
+    else:
+        typer.echo(f"removed {removed} changes; change {horizon} now marks where the log starts")

@@ -257,6 +257,11 @@ def _stored_profiles(session: Connection | Session) -> Iterable[Enterprise]:
             )
 
 
+#: Changes past an index that it cannot apply one by one: a bulk import (rebuilt in the
+#: background) and the horizon of a pruned log (`store.prune_changes`: built before answering).
+_REBUILDS = ("bulk", store.PRUNED)
+
+
 def _named(log: Iterable[tuple[int, str | None, str]]) -> list[str]:
     """The enterprises a stretch of the change log names, each once, in order."""
     return list(dict.fromkeys(ident for _, ident, _ in log if ident is not None))
@@ -352,7 +357,7 @@ class IndexKeeper:
             active, log, rows = store.changes_with_profiles(connection, index.seq)
             if not log:
                 return index  # already at the log's end: another request moved it there
-            if active != state.record_id or any(op == "bulk" for _, _, op in log):
+            if active != state.record_id or any(op in _REBUILDS for _, _, op in log):
                 return None
             index = self._applied(state, index, log[-1][0], log, rows)
             self._install(index, state)
@@ -381,7 +386,7 @@ class IndexKeeper:
             if index is not None and index.dataset_id == state.record_id:
                 with self._reader() as session:
                     log = store.changes_since(session, index.seq)
-                if not self._rebuild_due and all(op != "bulk" for _, _, op in log):
+                if not self._rebuild_due and all(op not in _REBUILDS for _, _, op in log):
                     return
             self._rebuild(state)
 
@@ -538,6 +543,10 @@ class IndexKeeper:
         self, session: Connection | Session, state: DatasetState, index: EnterpriseIndex, seq: int
     ) -> EnterpriseIndex:
         log = store.changes_since(session, index.seq)
+        if any(op == store.PRUNED for _, _, op in log):
+            # The log was pruned past the index: the changes between are gone, so the index
+            # starts afresh (a snapshot as of a later change, else a build) before answering.
+            return self._start(session, state, seq)
         return self._applied(state, index, seq, log, store.get_enterprises(session, _named(log)))
 
     def _applied(

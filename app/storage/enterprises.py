@@ -26,6 +26,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -34,6 +35,7 @@ from app.storage.base import ID, Base, as_utc
 
 __all__ = [
     "FIELDS",
+    "PRUNED",
     "ROW_COLUMNS",
     "EnterpriseCard",
     "StoredEnterprise",
@@ -54,6 +56,7 @@ __all__ = [
     "log_change",
     "log_changes",
     "now",
+    "prune_changes",
     "record",
     "upsert_attached",
     "upsert_enterprises",
@@ -439,6 +442,37 @@ def change_at(connection: Connection | Session, seq: int) -> tuple[str | None, s
     ident, op, at = row
     moment = datetime.fromisoformat(at) if isinstance(at, str) else at
     return ident, str(op), as_utc(moment).isoformat()
+
+
+#: The op of the oldest change kept by `prune_changes`, in place of what it logged: an index
+#: behind it missed changes that are gone and must be built again (`changes_since` reads it).
+PRUNED = "pruned"
+
+
+def prune_changes(session: Session, before: datetime) -> tuple[int, int | None]:
+    """Remove the changes logged before `before`, in the caller's write transaction.
+
+    The newest of them stays as the horizon, its op `PRUNED` and its enterprise id cleared:
+    a worker whose index is older reads it among the changes past its index and builds its
+    index afresh instead of applying a log with a gap. The log's last change is never touched,
+    so every index and snapshot as of the log's end (every busy worker's) stays valid; a
+    snapshot as of a removed change no longer fits, and is rebuilt when next needed.
+
+    Returns how many changes were removed and the horizon's seq (None if nothing was pruned).
+    """
+    end = session.execute(select(func.max(changes.c.seq))).scalar()
+    if end is None:
+        return 0, None
+    horizon = session.execute(
+        select(func.max(changes.c.seq)).where(changes.c.at < before, changes.c.seq < end)
+    ).scalar()
+    if horizon is None:
+        return 0, None
+    removed = session.execute(delete(changes).where(changes.c.seq < horizon))
+    session.execute(
+        update(changes).where(changes.c.seq == horizon).values(enterprise_id=None, op=PRUNED)
+    )
+    return int(removed.rowcount or 0), int(horizon)  # type: ignore[attr-defined]
 
 
 def changes_since(connection: Connection | Session, seq: int) -> list[tuple[int, str | None, str]]:
