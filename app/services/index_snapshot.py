@@ -42,8 +42,9 @@ from matching import SIDES, Network, Population, population_arrays, population_f
 
 __all__ = ["FORMAT", "SnapshotOrigin", "SnapshotStore", "dataset_fingerprint"]
 
-#: The layout of a snapshot's folder and manifest; another is ignored (and rebuilt).
-FORMAT = 1
+#: The layout of a snapshot's folder and manifest; another is ignored (and rebuilt). 2: each
+#: array's SHA-256 in the manifest.
+FORMAT = 2
 MANIFEST = "manifest.json"
 SNAPSHOT_PREFIX = "snapshot-"
 TEMPORARY_PREFIX = ".tmp-"
@@ -170,8 +171,8 @@ class SnapshotStore:
         of this dataset (its record and `network`'s fingerprint), reflects no change past the
         log's `latest`, and the log still holds the change it reflects as it was
         (`change_at(seq)`): a log pruned past it, or rewritten by a restored backup, does not.
-        Its files must be whole and of the manifest's dtypes and shapes. Each snapshot passed
-        over is logged as a warning naming why.
+        Its files must be whole (each as its SHA-256 in the manifest) and of its dtypes and
+        shapes. Each snapshot passed over is logged as a warning naming why.
         """
         try:
             return self._load(database, dataset_id, network, latest, change_at)
@@ -266,6 +267,7 @@ class SnapshotStore:
                         "dtype": array.dtype.str,
                         "shape": list(array.shape),
                         "bytes": file.stat().st_size,
+                        "sha256": _digest(file),
                     }
                 sides[side] = {"count": len(populations[side]), "arrays": arrays}
             manifest = origin.manifest() | {
@@ -339,6 +341,10 @@ def _read_side(path: Path, manifest: Mapping[str, Any], side: str, network: Netw
             size = file.stat().st_size
             if size != expected["bytes"]:
                 raise SnapshotIgnored(f"{file.name} has {size} bytes, not {expected['bytes']}")
+            # Every byte checked before a search reads any: a corrupted index array (an entry
+            # out of bounds, say) would otherwise be read by compiled code at every start.
+            if _digest(file) != expected["sha256"]:
+                raise SnapshotIgnored(f"{file.name} does not match its SHA-256 in the manifest")
             array = np.load(file, mmap_mode="r", allow_pickle=False)
             if array.dtype.str != expected["dtype"] or list(array.shape) != expected["shape"]:
                 raise SnapshotIgnored(
@@ -356,6 +362,15 @@ def _read_side(path: Path, manifest: Mapping[str, Any], side: str, network: Netw
         raise SnapshotIgnored(f"{Path(exc.filename or '?').name} is missing") from exc
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SnapshotIgnored(f"{side}: {exc}") from exc
+
+
+def _digest(file: Path) -> str:
+    """The SHA-256 of a file, in hex.
+
+    About 90 ms for the 140 MB of 1.2 million enterprises, read from the page cache.
+    """
+    with open(file, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -7,6 +7,7 @@ warning naming why, and the app builds instead.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -18,7 +19,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from app.services import imports
 from app.services.index_snapshot import SnapshotOrigin, SnapshotStore, dataset_fingerprint
 from app.settings import Settings
 from app.storage.database import connect
-from app.storage.enterprises import changes
+from app.storage.enterprises import changes, prune_changes
 from app.storage.identity import identity
 from matching import (
     SIDES,
@@ -307,31 +308,56 @@ def _truncate(settings: Settings, path: Path) -> None:
     os.truncate(file, file.stat().st_size // 2)
 
 
-def _truncate_and_hide_it(settings: Settings, path: Path) -> None:
-    # The manifest agrees with the truncated size: the .npy file itself cannot be mapped whole.
-    _truncate(settings, path)
+def _agree(path: Path, side: str, name: str, **described: Any) -> None:
+    """The manifest made to agree with a file changed on disk: its size and SHA-256 (and more)."""
+    file = path / f"{side}.{name}.npy"
     manifest = manifest_of(path)
-    arrays = manifest["sides"]["east"]["arrays"]
-    arrays["features_data"]["bytes"] = (path / "east.features_data.npy").stat().st_size
+    manifest["sides"][side]["arrays"][name].update(
+        bytes=file.stat().st_size,
+        sha256=hashlib.sha256(file.read_bytes()).hexdigest(),
+        **described,
+    )
     (path / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _truncate_and_hide_it(settings: Settings, path: Path) -> None:
+    # The manifest agrees with the truncated file: the .npy file itself cannot be mapped whole.
+    _truncate(settings, path)
+    _agree(path, "east", "features_data")
 
 
 def _scramble_header(settings: Settings, path: Path) -> None:
     with open(path / "northeast.ids.npy", "r+b") as handle:
         handle.write(b"\0" * 16)
+    _agree(path, "northeast", "ids")
 
 
 def _wrong_shape(settings: Settings, path: Path) -> None:
     # Whole files, a manifest that agrees with them, but one array a row short.
     region = np.load(path / "east.region.npy")[:-1]
     np.save(path / "east.region.npy", region)
-    manifest = manifest_of(path)
-    manifest["sides"]["east"]["arrays"]["region"] = {
-        "dtype": region.dtype.str,
-        "shape": list(region.shape),
-        "bytes": (path / "east.region.npy").stat().st_size,
-    }
-    (path / "manifest.json").write_text(json.dumps(manifest))
+    _agree(path, "east", "region", dtype=region.dtype.str, shape=list(region.shape))
+
+
+def _flip_a_byte(settings: Settings, path: Path) -> None:
+    # The same size, header, dtype and shape: one feature value of the last row a few per cent
+    # off, which no check of the arrays' layout can see.
+    file = path / "east.features_data.npy"
+    with open(file, "r+b") as handle:
+        handle.seek(-3, os.SEEK_END)
+        byte = handle.read(1)[0]
+        handle.seek(-3, os.SEEK_END)
+        handle.write(bytes([byte ^ 0x80]))
+
+
+def _prune_log(settings: Settings, path: Path) -> None:
+    database = connect(settings.resolved_database_url)
+    try:
+        with database.write() as session:
+            _, horizon = prune_changes(session, datetime.now(UTC) + timedelta(days=1))
+        assert horizon is not None and horizon >= manifest_of(path)["seq"]
+    finally:
+        database.dispose()
 
 
 SPOILED: dict[str, tuple[Callable[..., None], str]] = {
@@ -353,6 +379,7 @@ SPOILED: dict[str, tuple[Callable[..., None], str]] = {
         _in_database(lambda seq: delete(changes).where(changes.c.seq <= seq)),
         "no longer holds change",
     ),
+    "a log pruned by prune-log": (_prune_log, "no longer holds change"),
     "a log of another history": (
         _in_database(
             lambda seq: update(changes).where(changes.c.seq == seq).values(at=datetime.now(UTC))
@@ -361,6 +388,7 @@ SPOILED: dict[str, tuple[Callable[..., None], str]] = {
     ),
     "a missing file": (lambda s, p: (p / "east.columns_indices.npy").unlink(), "is missing"),
     "a truncated file": (_truncate, "bytes, not"),
+    "a flipped byte": (_flip_a_byte, "east.features_data.npy does not match its SHA-256"),
     "a truncated file the manifest agrees with": (_truncate_and_hide_it, "east:"),
     "a scrambled header": (_scramble_header, "northeast:"),
     "an array of the wrong shape": (_wrong_shape, "`region` must be an array of shape"),
