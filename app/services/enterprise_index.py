@@ -347,8 +347,8 @@ class IndexKeeper:
         `connection` reads outside a transaction (`Database.statements`): the changes past the
         index and the profiles they name come in one statement, so of one state of the
         database, the one its last change names. None when only a read transaction can bring
-        the index up to date (`sync`): there is no index of this dataset yet, a bulk change is
-        among the new ones, or another dataset is active by then.
+        the index up to date (`sync`): there is no index of this dataset yet, a bulk change or
+        the horizon of a pruned log is among the new ones, or another dataset is active by then.
         """
         with self._lock:
             index = self._index
@@ -376,10 +376,11 @@ class IndexKeeper:
             self._background.start()
 
     def refresh(self, state: DatasetState) -> None:
-        """Rebuild the index now if a bulk change is logged past it; the caller waits.
+        """Rebuild the index now if a bulk change (or a pruned log's horizon) is past it.
 
-        Queries meanwhile go on with the current index; the new one replaces it when complete.
-        Without a bulk change, nothing is done: the next query applies the log as usual.
+        The caller waits; queries meanwhile go on with the current index, and the new one
+        replaces it when complete. Without either, nothing is done: the next query applies the
+        log as usual.
         """
         with self._building:
             index = self._index

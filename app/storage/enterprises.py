@@ -466,8 +466,11 @@ def prune_changes(session: Session, before: datetime) -> tuple[int, int | None]:
     horizon = session.execute(
         select(func.max(changes.c.seq)).where(changes.c.at < before, changes.c.seq < end)
     ).scalar()
-    if horizon is None:
-        return 0, None
+    oldest = session.execute(
+        select(changes.c.seq, changes.c.op).order_by(changes.c.seq).limit(1)
+    ).one()
+    if horizon is None or (oldest.seq == horizon and oldest.op == PRUNED):
+        return 0, None  # nothing old enough, or pruned to this horizon already
     removed = session.execute(delete(changes).where(changes.c.seq < horizon))
     session.execute(
         update(changes).where(changes.c.seq == horizon).values(enterprise_id=None, op=PRUNED)

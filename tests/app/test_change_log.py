@@ -59,6 +59,9 @@ def test_pruning_removes_the_old_changes_and_marks_the_newest_of_them(databases,
             assert enterprises.latest_change(session) == seqs[4]
             # A snapshot as of the horizon no longer matches the change it recorded.
             assert enterprises.change_at(session, seqs[2])[:2] == (None, enterprises.PRUNED)
+        with database.write() as session:  # the same cutoff again: nothing more to remove
+            again = enterprises.prune_changes(session, datetime.now(UTC) - timedelta(days=5))
+        assert again == (0, None)
         # Everything is older than tomorrow, but the log's last change is never touched.
         with database.write() as session:
             removed = enterprises.prune_changes(session, datetime.now(UTC) + timedelta(days=1))
