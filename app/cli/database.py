@@ -72,15 +72,26 @@ def prune_log(
 
     Workers read the log past their partner index; the newest removed entry stays as a
     horizon, and an index older than it is built afresh (or mapped from a newer snapshot)
-    before it answers. Keep at least as long as any instance may go without a partner query.
-    The log's last change is always kept. Safe while the service runs.
+    before it answers. Keep at least as long as any instance may go without a partner query,
+    and longer than its index snapshot has stood: one as of a removed change is rebuilt at the
+    next start (said here for this data directory's). The log's last change is always kept.
+    Safe while the service runs.
     """
+    settings = get_settings()
     try:
-        removed, horizon = prune_change_log(get_settings(), timedelta(days=keep_days))
+        pruned = prune_change_log(settings, timedelta(days=keep_days))
     except DatabaseUnreachable as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc
-    if horizon is None:
+    if pruned.horizon is None:
         typer.echo(f"no change logged more than {keep_days:g} days ago: nothing removed")
-    else:
-        typer.echo(f"removed {removed} changes; change {horizon} now marks where the log starts")
+        return
+    typer.echo(
+        f"removed {pruned.removed} changes; change {pruned.horizon} now marks where the log starts"
+    )
+    if pruned.outdated:
+        typer.echo(
+            f"note: the index snapshot in {settings.index_dir} (as of change "
+            f"{pruned.outdated[-1]}) predates it: the next worker to start from it builds its "
+            "index from every row, then writes a new snapshot"
+        )

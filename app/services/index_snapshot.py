@@ -156,6 +156,11 @@ class SnapshotStore:
                 found.append((path, None, None))
         return found
 
+    def origins(self) -> list[SnapshotOrigin]:
+        """The states the folder's snapshots reflect (those whose manifest reads), oldest first."""
+        found = [origin for _, origin, _ in self._manifests() if origin is not None]
+        return sorted(found, key=lambda origin: origin.seq)
+
     def load(
         self,
         *,

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from app.services.index_snapshot import SnapshotStore
 from app.settings import Settings
 from app.storage import enterprises as store
 from app.storage import migrate
 from app.storage.database import connect
 
-__all__ = ["DatabaseUnreachable", "prune_change_log", "upgrade_database", "write_revision"]
+__all__ = [
+    "DatabaseUnreachable",
+    "PrunedLog",
+    "prune_change_log",
+    "upgrade_database",
+    "write_revision",
+]
 
 
 class DatabaseUnreachable(Exception):
@@ -53,19 +61,39 @@ def write_revision(settings: Settings, message: str) -> Path:
         raise _unreachable(url, exc) from exc
 
 
-def prune_change_log(settings: Settings, keep: timedelta) -> tuple[int, int | None]:
+@dataclass(frozen=True)
+class PrunedLog:
+    """What `prune_change_log` did.
+
+    `removed` changes went; `horizon` is the seq of the change left in their place (None if
+    none was old enough). `outdated` lists the changes that the index snapshots in this data
+    directory reflect and the horizon passed: a worker starting from this directory builds its
+    index from every row (and writes a new snapshot) instead of mapping one of them.
+    """
+
+    removed: int
+    horizon: int | None
+    outdated: list[int]
+
+
+def prune_change_log(settings: Settings, keep: timedelta) -> PrunedLog:
     """Remove the enterprise changes logged more than `keep` ago (`store.prune_changes`).
 
-    Returns how many were removed and the seq of the horizon left in their place (None if none
-    was old enough). One write transaction: the log is pruned whole or not at all.
+    One write transaction: the log is pruned whole or not at all.
     """
     url = settings.resolved_database_url
     try:
         database = connect(url)
         try:
             with database.write() as session:
-                return store.prune_changes(session, datetime.now(UTC) - keep)
+                removed, horizon = store.prune_changes(session, datetime.now(UTC) - keep)
         finally:
             database.dispose()
     except OperationalError as exc:
         raise _unreachable(url, exc) from exc
+    outdated = []
+    if horizon is not None and settings.index_snapshots:
+        # A snapshot as of the horizon or before no longer matches the log (`SnapshotStore.load`).
+        origins = SnapshotStore(settings.index_dir).origins()
+        outdated = [origin.seq for origin in origins if origin.seq <= horizon]
+    return PrunedLog(removed, horizon, outdated)

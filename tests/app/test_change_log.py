@@ -7,6 +7,7 @@ it afresh before it answers; one as of a later change goes on advancing write by
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -15,6 +16,7 @@ from sqlalchemy import insert, select
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.services.index_snapshot import SnapshotOrigin, SnapshotStore
 from app.services.schema import prune_change_log
 from app.storage import datasets, enterprises
 from app.storage.database import connect
@@ -94,8 +96,13 @@ def test_a_worker_behind_the_horizon_rebuilds_and_one_past_it_advances(
             answers(writer, ids[:1])  # the writer's index advances to the log's end
             busy = writer.client.app.state.enterprises.keeper.loaded
             assert busy.changed
-            removed, horizon = prune_change_log(settings, timedelta(0))
-            assert removed > 0 and horizon is not None
+            snapshots = SnapshotStore(settings.index_dir).origins()
+            assert snapshots  # the import's build wrote one, as of the import's change
+            pruned = prune_change_log(settings, timedelta(0))
+            assert pruned.removed > 0 and pruned.horizon is not None
+            # The horizon passed that snapshot: it is named, and no longer maps.
+            assert pruned.outdated == [o.seq for o in snapshots if o.seq <= pruned.horizon]
+            assert pruned.outdated
             # Behind the horizon: the changes up to it are gone, so the idle worker builds its
             # index afresh (its snapshot as of the import no longer fits) and answers as new.
             after = answers(idle, ids)
@@ -123,7 +130,7 @@ def environment(databases, tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
-def test_the_prune_log_command_says_what_it_removed(environment):
+def test_the_prune_log_command_says_what_it_removed(environment, tmp_path):
     database = connect(environment)
     try:
         with database.write() as session:
@@ -134,8 +141,15 @@ def test_the_prune_log_command_says_what_it_removed(environment):
     kept = CliRunner().invoke(cli, ["db", "prune-log", "--keep-days", "45"])
     assert kept.exit_code == 0, kept.output
     assert "no change logged more than 45 days ago: nothing removed" in kept.output
+    # A snapshot of this data directory as of a change the pruning removes (its manifest is all
+    # the command reads).
+    snapshot = tmp_path / "index" / f"snapshot-{seqs[1]:012d}-0000abcd"
+    snapshot.mkdir(parents=True)
+    origin = SnapshotOrigin("db", 1, "f", "2020-01-01T00:00:00+00:00", seqs[1], None)
+    (snapshot / "manifest.json").write_text(json.dumps(origin.manifest()))
     pruned = CliRunner().invoke(cli, ["db", "prune-log", "--keep-days", "30"])
     assert pruned.exit_code == 0, pruned.output
     assert f"removed 2 changes; change {seqs[2]} now marks where the log starts" in pruned.output
+    assert f"(as of change {seqs[1]}) predates it: the next worker" in pruned.output
     wrong = CliRunner().invoke(cli, ["db", "prune-log", "--keep-days", "-1"])
     assert wrong.exit_code == 2 and "--keep-days" in wrong.output
