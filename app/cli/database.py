@@ -64,6 +64,7 @@ def prune_log(
         typer.Option(
             "--keep-days",
             min=0,
+            max=36_500,
             help="Keep the changes of the last this many days (a fraction of a day is fine).",
         ),
     ],
@@ -89,9 +90,9 @@ def prune_log(
     typer.echo(
         f"removed {pruned.removed} changes; change {pruned.horizon} now marks where the log starts"
     )
-    if pruned.outdated:
+    if pruned.outdated is not None:
         typer.echo(
-            f"note: the index snapshot in {settings.index_dir} (as of change "
-            f"{pruned.outdated[-1]}) predates it: the next worker to start from it builds its "
-            "index from every row, then writes a new snapshot"
+            f"note: the index snapshot in {settings.index_dir} (as of change {pruned.outdated}) "
+            "predates it: the next worker to start from it builds its index from every row, "
+            "then writes a new snapshot"
         )

@@ -14,6 +14,7 @@ from app.settings import Settings
 from app.storage import enterprises as store
 from app.storage import migrate
 from app.storage.database import connect
+from app.storage.identity import database_identity
 
 __all__ = [
     "DatabaseUnreachable",
@@ -66,14 +67,14 @@ class PrunedLog:
     """What `prune_change_log` did.
 
     `removed` changes went; `horizon` is the seq of the change left in their place (None if
-    none was old enough). `outdated` lists the changes that the index snapshots in this data
-    directory reflect and the horizon passed: a worker starting from this directory builds its
-    index from every row (and writes a new snapshot) instead of mapping one of them.
+    none was old enough). `outdated` is the change that this data directory's newest index
+    snapshot of the database reflects, when the horizon passed it (else None): the next worker
+    to start from the directory builds its index from every row, then writes a new snapshot.
     """
 
     removed: int
     horizon: int | None
-    outdated: list[int]
+    outdated: int | None
 
 
 def prune_change_log(settings: Settings, keep: timedelta) -> PrunedLog:
@@ -87,13 +88,16 @@ def prune_change_log(settings: Settings, keep: timedelta) -> PrunedLog:
         try:
             with database.write() as session:
                 removed, horizon = store.prune_changes(session, datetime.now(UTC) - keep)
+                identity = database_identity(session)
         finally:
             database.dispose()
     except OperationalError as exc:
         raise _unreachable(url, exc) from exc
-    outdated = []
+    outdated = None
     if horizon is not None and settings.index_snapshots:
-        # A snapshot as of the horizon or before no longer matches the log (`SnapshotStore.load`).
-        origins = SnapshotStore(settings.index_dir).origins()
-        outdated = [origin.seq for origin in origins if origin.seq <= horizon]
+        # A snapshot as of the horizon or before no longer matches the log (`SnapshotStore.load`);
+        # a newer one of the same database would be mapped instead.
+        ours = [o for o in SnapshotStore(settings.index_dir).origins() if o.database == identity]
+        if ours and ours[-1].seq <= horizon:
+            outdated = ours[-1].seq
     return PrunedLog(removed, horizon, outdated)
