@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Annotated
 
@@ -18,8 +20,19 @@ from app.settings import get_settings
 __all__ = ["db_cli"]
 
 db_cli = typer.Typer(
-    help="The database (COUNTERPART_DATABASE_URL) and its schema.", no_args_is_help=True
+    help="The database (COUNTERPART_DATABASE_URL): its schema and its change log.",
+    no_args_is_help=True,
 )
+
+
+@contextmanager
+def _reported(*errors: type[Exception]) -> Iterator[None]:
+    """Any of `errors` as one line on stderr and exit code 1."""
+    try:
+        yield
+    except errors as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
 
 
 @db_cli.command("upgrade")
@@ -29,11 +42,8 @@ def upgrade() -> None:
     A database created before migrations (0.2.0 and earlier) is adopted: the tables it lacks
     are created, the others kept with their rows.
     """
-    try:
+    with _reported(DatabaseUnreachable):
         before, after = upgrade_database(get_settings())
-    except DatabaseUnreachable as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=1) from exc
     if before == after:
         typer.echo(f"database already at revision {after}")
     else:
@@ -49,11 +59,8 @@ def revision(
     A draft from Alembic's autogenerate, in app/storage/migrations/versions: read it, complete
     it (data a new column needs), and test it with the suite on both databases.
     """
-    try:
+    with _reported(DatabaseUnreachable, ValueError):
         path = write_revision(get_settings(), message)
-    except (DatabaseUnreachable, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=1) from exc
     typer.echo(f"wrote {path}")
 
 
@@ -79,11 +86,8 @@ def prune_log(
     Safe while the service runs.
     """
     settings = get_settings()
-    try:
+    with _reported(DatabaseUnreachable):
         pruned = prune_change_log(settings, timedelta(days=keep_days))
-    except DatabaseUnreachable as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=1) from exc
     if pruned.horizon is None:
         typer.echo(f"no change logged more than {keep_days:g} days ago: nothing removed")
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +15,7 @@ from app.services.index_snapshot import SnapshotStore
 from app.settings import Settings
 from app.storage import enterprises as store
 from app.storage import migrate
-from app.storage.database import connect
+from app.storage.database import Database, connect
 from app.storage.identity import database_identity
 
 __all__ = [
@@ -31,11 +33,21 @@ class DatabaseUnreachable(Exception):
 
 def upgrade_database(settings: Settings) -> tuple[str | None, str | None]:
     """Upgrade the configured database's schema; the revisions before and after (None: none)."""
+    with _opened(settings, migrate=False) as database:
+        return database.migrate()
+
+
+@contextmanager
+def _opened(settings: Settings, *, migrate: bool = True) -> Iterator[Database]:
+    """The configured database (upgraded unless `migrate` is false), disposed of at the end.
+
+    Raises DatabaseUnreachable, naming it, if it cannot be opened or is lost on the way.
+    """
     url = settings.resolved_database_url
     try:
-        database = connect(url, migrate=False)
+        database = connect(url, migrate=migrate)
         try:
-            return database.migrate()
+            yield database
         finally:
             database.dispose()
     except OperationalError as exc:
@@ -50,16 +62,8 @@ def _unreachable(url: str, exc: OperationalError) -> DatabaseUnreachable:
 
 def write_revision(settings: Settings, message: str) -> Path:
     """Write the next migration from what the tables add to the configured (upgraded) database."""
-    url = settings.resolved_database_url
-    try:
-        database = connect(url)
-        try:
-            with database.engine.connect() as connection:
-                return migrate.write_revision(connection, message)
-        finally:
-            database.dispose()
-    except OperationalError as exc:
-        raise _unreachable(url, exc) from exc
+    with _opened(settings) as database, database.engine.connect() as connection:
+        return migrate.write_revision(connection, message)
 
 
 @dataclass(frozen=True)
@@ -82,17 +86,9 @@ def prune_change_log(settings: Settings, keep: timedelta) -> PrunedLog:
 
     One write transaction: the log is pruned whole or not at all.
     """
-    url = settings.resolved_database_url
-    try:
-        database = connect(url)
-        try:
-            with database.write() as session:
-                removed, horizon = store.prune_changes(session, datetime.now(UTC) - keep)
-                identity = database_identity(session)
-        finally:
-            database.dispose()
-    except OperationalError as exc:
-        raise _unreachable(url, exc) from exc
+    with _opened(settings) as database, database.write() as session:
+        removed, horizon = store.prune_changes(session, datetime.now(UTC) - keep)
+        identity = database_identity(session)
     outdated = None
     if horizon is not None and settings.index_snapshots:
         # A snapshot as of the horizon or before no longer matches the log (`SnapshotStore.load`);

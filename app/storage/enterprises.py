@@ -460,8 +460,8 @@ def prune_changes(session: Session, before: datetime) -> tuple[int, int | None]:
 
     Returns how many changes were removed and the horizon's seq (None if nothing was pruned).
     """
-    end = session.execute(select(func.max(changes.c.seq))).scalar()
-    if end is None:
+    end = latest_change(session)
+    if end == 0:
         return 0, None
     horizon = session.execute(
         select(func.max(changes.c.seq)).where(changes.c.at < before, changes.c.seq < end)
