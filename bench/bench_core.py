@@ -4,7 +4,7 @@ Run with ``make bench`` (or ``.venv/bin/python bench/bench_core.py [--size 500]`
 
 * scoring every link: the vectorised engine against a naive per-pair Python scorer;
 * a re-weighting: recombining the stored channel matrices against rescoring from profiles;
-* a plan: the priced min-cost flow against solving the whole dense graph (OR-Tools, and HiGHS
+* a plan: the priced min-cost flow against solving the whole dense graph (LEMON, and HiGHS
   MILP), with their objectives so that one can see they agree.
 """
 

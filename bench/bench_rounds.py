@@ -5,8 +5,9 @@ Run with ``.venv/bin/python bench/bench_rounds.py [--size 10000] [--k 20] [--b 3
 * candidate generation (every participant's k best partners, both ways), on the default threads
   and on one, against one exact partner search per participant (`search_partners`, timed on a
   sample and scaled);
-* the round's solve on the candidate graph (OR-Tools min-cost flow) against scipy's HiGHS LP on
-  the same graph, and against networkx's ``max_flow_min_cost`` on a smaller round's graph (it
+* the round's solve on the candidate graph (LEMON's network simplex, the engine's) against
+  OR-Tools' min-cost flow (the engine's solver until 2026-12-04) and scipy's HiGHS LP on the same
+  graph, and against networkx's ``max_flow_min_cost`` on a smaller round's graph (it
   takes minutes at full size), with the objectives, which must agree;
 * time slots (König edge colouring) and the whole round end to end (`propose_round`), and the
   part of it after the candidates (solve, slots, meetings: the round given its candidates);
@@ -132,6 +133,32 @@ def lp_objective(
     )
     assert res.status == 0, res.message
     return float(-res.fun)
+
+
+def ortools_chosen(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    weights: np.ndarray,
+    cap_rows: np.ndarray,
+    cap_cols: np.ndarray,
+) -> np.ndarray:
+    """The engine's flow network solved by OR-Tools' cost scaling: the mask of chosen edges."""
+    from ortools.graph.python import min_cost_flow  # a dev dependency, for this and the baseline
+
+    n, m, e = len(cap_rows), len(cap_cols), len(rows)
+    src, snk, supply = n + m, n + m + 1, int(cap_rows.sum())
+    tails = np.concatenate([np.full(n, src), rows, np.arange(n, n + m), [src]]).astype(np.int32)
+    heads = np.concatenate([np.arange(n), cols + n, np.full(m, snk), [snk]]).astype(np.int32)
+    caps = np.concatenate([cap_rows, np.ones(e), cap_cols, [supply]]).astype(np.int64)
+    costs = np.zeros(len(tails), dtype=np.int64)
+    costs[n : n + e] = -integer_costs(weights, float(weights.max(initial=0.0)))
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    flow.set_node_supply(src, supply)
+    flow.set_node_supply(snk, -supply)
+    assert flow.solve() == flow.OPTIMAL
+    chosen: np.ndarray = flow.flows(np.arange(n, n + e, dtype=np.int32)) > 0
+    return chosen
 
 
 def networkx_objective(
@@ -333,17 +360,24 @@ def main() -> None:
     cap = np.full(n, b, dtype=np.int64)
     t_flow, (chosen, _) = timed(lambda: solve_edges(rows, cols, scores, cap, cap), args.repeat)
     flow_objective = math.fsum(scores[chosen].tolist())
+    t_ortools, ortools = timed(lambda: ortools_chosen(rows, cols, scores, cap, cap), args.repeat)
+    ortools_objective = math.fsum(scores[ortools].tolist())
     t_lp, lp = timed(lambda: lp_objective(rows, cols, scores, cap, cap), 1)
     print(f"solve on the candidate graph ({len(rows):,} edges, {n + n:,} nodes)")
     print(
-        f"  OR-Tools min-cost flow (this engine)         {t_flow * 1e3:9.0f} ms  "
+        f"  LEMON network simplex (this engine)          {t_flow * 1e3:9.0f} ms  "
         f"objective {flow_objective:.6f}, {int(chosen.sum()):,} meetings"
+    )
+    print(
+        f"  OR-Tools min-cost flow                       {t_ortools * 1e3:9.0f} ms  "
+        f"objective {ortools_objective:.6f}  ({t_ortools / t_flow:.2f} x)"
     )
     print(
         f"  scipy HiGHS LP                               {t_lp * 1e3:9.0f} ms  "
         f"objective {lp:.6f}  ({t_lp / t_flow:.1f} x)"
     )
     assert math.isclose(flow_objective, lp, rel_tol=1e-8), "the solvers disagree"
+    assert math.isclose(flow_objective, ortools_objective, rel_tol=1e-8), "the solvers disagree"
 
     small = min(n, args.nx_size)
     sub_ne = build_population(ne_list[:small], net, "northeast")
@@ -354,7 +388,7 @@ def main() -> None:
     t_nx, nx_objective = timed(lambda: networkx_objective(*sub, small_cap, small_cap), 1)
     small_objective = math.fsum(sub[2][small_chosen].tolist())
     print(f"  on a {small:,} + {small:,} round ({len(sub[0]):,} edges):")
-    print(f"    OR-Tools min-cost flow                     {t_small * 1e3:9.1f} ms")
+    print(f"    LEMON network simplex                      {t_small * 1e3:9.1f} ms")
     print(
         f"    networkx max_flow_min_cost                 {t_nx * 1e3:9.0f} ms  "
         f"({t_nx / t_small:.0f} x), objectives {small_objective:.6f} and {nx_objective:.6f}"

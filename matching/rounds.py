@@ -8,7 +8,7 @@ over the candidate graph. It is solved in three steps, one module each:
 1. **Candidates** (`matching.candidates.candidate_pairs`): every participant's k best partners on
    the other side by the enterprise score of `matching.enterprises`, both ways, exactly.
 2. **Meetings** (`propose_round`, here): a maximum-weight bipartite b-matching on the candidate
-   edges, solved exactly as a min-cost flow (`matching._flow.solve_edges`, OR-Tools); pins take
+   edges, solved exactly as a min-cost flow (`matching._flow.solve_edges`, LEMON); pins take
    their capacity first.
 3. **Slots** (`matching.slots.assign_slots`): an edge colouring with as many colours as the
    busiest enterprise has meetings (König).

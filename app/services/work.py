@@ -1,12 +1,12 @@
 """Heavy computations in a process of their own, within a time and a memory budget.
 
 A matchmaking round over thousands of enterprises or a scenario on a large dataset takes seconds
-of CPU, much of it inside OR-Tools, which holds the interpreter's lock: run in the worker, it would
-stall every other request of that worker, `/health` included. `bounded` runs such a computation in
-a child process (started by a fork server, so that it inherits no threads and the engine is
-already imported), waits for it without holding the lock, kills it when it outlives the time
-budget, and caps its address space; small computations, which cost less than starting a process,
-run where they are.
+of CPU, much of it inside the min-cost flow solver (LEMON's, through pylmcf), which holds the
+interpreter's lock: run in the worker, it would stall every other request of that worker,
+`/health` included. `bounded` runs such a computation in a child process (started by a fork
+server, so that it inherits no threads and the engine is already imported), waits for it without
+holding the lock, kills it when it outlives the time budget, and caps its address space; small
+computations, which cost less than starting a process, run where they are.
 """
 
 from __future__ import annotations
