@@ -78,26 +78,28 @@ def solve_edges(
     tails = np.empty(n_edges + m + n + 1, dtype=np.int64)
     heads = np.empty_like(tails)
     caps = np.empty_like(tails)
-    arc_costs = np.zeros_like(tails)
+    # Costs as LEMON's network simplex (pylmcf) takes them, at least 0. In the flow as stated
+    # (module docstring) every unit leaves the source by the bypass (cost 0) or through one edge
+    # (cost -w <= 0): adding the largest integer cost to both charges every unit the same, so
+    # the cheapest flow is the same flow.
+    top = int(_COST_RANGE)
+    costs = np.zeros_like(tails)
     tails[edges], heads[edges], caps[edges] = rows, cols, 1
     heads[edges] += n
-    np.negative(integer_costs(weights, norm), out=arc_costs[edges], casting="unsafe")
+    np.subtract(top, integer_costs(weights, norm), out=costs[edges], casting="unsafe")
     tails[sinks], heads[sinks], caps[sinks] = np.arange(n, n + m), snk, cap_cols
     tails[sources], heads[sources], caps[sources] = src, np.arange(n), cap_rows
-    tails[-1], heads[-1], caps[-1] = src, snk, supply
-    # LEMON's network simplex (pylmcf) takes costs of at least 0. Every unit leaves the source
-    # by the bypass (cost 0) or through one edge (cost -w <= 0): adding the largest integer cost
-    # to both charges every unit the same, so the cheapest flow is the same flow.
-    shifted = arc_costs.copy()
-    shifted[edges] += int(_COST_RANGE)
-    shifted[-1] = int(_COST_RANGE)
+    tails[-1], heads[-1], caps[-1], costs[-1] = src, snk, supply, top
     node_supply = np.zeros(n + m + 2, dtype=np.int64)
     node_supply[src], node_supply[snk] = supply, -supply
-    arc_flow: IntArray = lmcf(node_supply, tails, heads, caps, shifted)
+    arc_flow: IntArray = lmcf(node_supply, tails, heads, caps, costs)
     chosen = arc_flow[edges] > 0
     if not potentials:
         return chosen, None
-    return chosen, _potentials(tails, heads, caps, arc_costs, arc_flow, n + m + 2, start)
+    # The potentials certify the flow as stated: its costs, unshifted (only when asked).
+    costs[edges] -= top
+    costs[-1] = 0
+    return chosen, _potentials(tails, heads, caps, costs, arc_flow, n + m + 2, start)
 
 
 def solve_stack(
